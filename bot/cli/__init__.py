@@ -1,0 +1,119 @@
+"""`kpibot` command line: db, kpis, status, console, demo, serve (and import/sources from bot.cli.data)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+from storage.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="kpibot — team KPIs in Slack and Feishu.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+kpis_app = typer.Typer(no_args_is_help=True, help="KPI and role definitions.")
+app.add_typer(db_app, name="db")
+app.add_typer(kpis_app, name="kpis")
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        typer.echo(f"kpibot: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the schema to the newest migration."""
+    from storage.db import Database
+
+    settings = settings_or_exit()
+    Database(settings.database_url).upgrade()
+    typer.echo("database is up to date")
+
+
+@kpis_app.command("list")
+def kpis_list() -> None:
+    """Print the KPIs and roles in force (built-ins plus KPIBOT_KPIS_FILE)."""
+    from bot.cli.kpis import print_registry
+
+    print_registry(_registry_or_exit(settings_or_exit()))
+
+
+@kpis_app.command("check")
+def kpis_check(file: Path) -> None:
+    """Validate a KPI file; report every problem with file, key and reason."""
+    from bot.cli.kpis import check_file
+
+    raise typer.Exit(check_file(file))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def status(ctx: typer.Context, lang: str = typer.Option(None, help="en or zh")) -> None:
+    """Answer the same words as chat, e.g. `kpibot status gmv month role:host`."""
+    from bot.console import answer, console_user
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(settings_or_exit(), with_platforms=False)
+    typer.echo(answer(runtime.core, " ".join(ctx.args) or "status", console_user(None), lang))
+
+
+@app.command()
+def console(
+    as_user: str = typer.Option(None, "--as", help="email or id to act as"),
+    lang: str = typer.Option(None, help="en or zh"),
+) -> None:
+    """Chat with the bot in the terminal (one command per line when piped)."""
+    from bot import console as console_adapter
+    from bot.runtime import build_runtime
+
+    runtime = build_runtime(settings_or_exit(), with_platforms=False)
+    console_adapter.run(runtime.core, as_user, lang)
+
+
+@app.command()
+def demo(
+    database: Path = typer.Option(Path("kpibot-demo.db"), help="SQLite file for the demo workspace (rebuilt)"),
+    out: Path = typer.Option(Path("demo-out"), help="folder for the demo digest and charts"),
+) -> None:
+    """Build a demo workspace and print a few answers (non-interactive)."""
+    from bot.demo import run_demo
+
+    run_demo(database, out, sys.stdout)
+
+
+@app.command()
+def serve() -> None:
+    """Run the HTTP server, the scheduler and the platform connections."""
+    from bot.serve import serve_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    serve_forever(settings_or_exit())
+
+
+def _registry_or_exit(settings: Settings):  # type: ignore[no-untyped-def]
+    from storage.kpi.registry import KpiFileError, load_registry
+
+    try:
+        return load_registry(settings.kpis_file or None)
+    except KpiFileError as error:
+        typer.echo(f"kpibot: KPIBOT_KPIS_FILE has problems:\n{error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _register_extensions() -> None:
+    try:
+        from bot.cli import data
+    except ImportError:  # TEMP: until bot.cli.data lands
+        return
+    data.register(app)
+
+
+_register_extensions()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,69 @@
+"""The console adapter: `kpibot console` — the same command path as Slack and Feishu, in a terminal.
+
+Interactive on a terminal (history, Ctrl-D to leave); one command per line when standard input is
+a pipe or a file, so it can be scripted.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from bot.core.bot import KpiBot
+from bot.core.request import CommandRequest, UserRef, extract_typed_mentions
+
+
+def console_user(as_user: str | None) -> UserRef:
+    name = as_user or getpass.getuser()
+    return UserRef("console", name, email=name if "@" in name else None, display_name=name)
+
+
+def to_request(line: str, user: UserRef, lang: str | None) -> CommandRequest:
+    """`@alice@shop.com` or `@alice` in a line becomes a mention of that console user."""
+    text, mentions = extract_typed_mentions(line, console_user)
+    return CommandRequest(text=text, user=user, channel="console", mentions=mentions,
+                          lang=lang)
+
+
+def answer(core: KpiBot, line: str, user: UserRef, lang: str | None) -> str:
+    return core.handle(to_request(line, user, lang)).plain_text()
+
+
+def run_script(core: KpiBot, lines: Iterable[str], user: UserRef, lang: str | None, out: TextIO) -> int:
+    count = 0
+    for raw in lines:
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        out.write(f"> {line}\n{answer(core, line, user, lang)}\n\n")
+        count += 1
+    return count
+
+
+def run_interactive(core: KpiBot, user: UserRef, lang: str | None) -> None:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory
+
+    history = Path.home() / ".kpibot_history"
+    session: PromptSession[str] = PromptSession(history=FileHistory(str(history)))
+    print("kpibot console — type `help`, Ctrl-D to leave.")
+    while True:
+        try:
+            line = session.prompt("kpi> ")
+        except KeyboardInterrupt:
+            continue
+        except EOFError:
+            return
+        if line.strip():
+            print(answer(core, line, user, lang))
+
+
+def run(core: KpiBot, as_user: str | None, lang: str | None) -> None:
+    user = console_user(as_user)
+    if sys.stdin.isatty():
+        run_interactive(core, user, lang)
+    else:
+        run_script(core, sys.stdin, user, lang, sys.stdout)

@@ -1,0 +1,175 @@
+"""KpiBot: the one entry point every adapter calls. Neutral requests in, neutral replies out.
+
+`handle` and `handle_action` never raise: bad input becomes a specific error reply, and an
+unexpected failure a short apology (logged with its traceback server-side, never shown in chat).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from bot.core import actions, identity
+from bot.core.contracts import ActionResult, TargetFormSpec
+from bot.core.messages import T
+from bot.core.request import ActionRequest, CommandRequest, UserRef
+from bot.handlers import help as help_handlers
+from bot.handlers import people, reading, records, scheduling, targets
+from bot.handlers.context import Context
+from bot.language import commands as c
+from bot.language.parser import Parser
+from jobs.outbox import Outbox
+from jobs.present.i18n import pick_language
+from jobs.present.reply import Reply, ReplyKind
+from storage.db import Database
+from storage.kpi.engine import KpiEngine
+from storage.kpi.registry import Registry
+from storage.repositories.events import claim_event
+from storage.settings import Settings
+
+log = logging.getLogger(__name__)
+
+HANDLERS: dict[type[c.Command], Callable[[Context, Any], Reply]] = {
+    c.Help: help_handlers.help_reply,
+    c.Status: reading.status,
+    c.Me: reading.me,
+    c.Board: reading.board,
+    c.TargetSet: targets.target_set,
+    c.TargetList: targets.target_list,
+    c.TargetClear: targets.target_clear,
+    c.RoleAssign: people.role_assign,
+    c.RoleList: people.role_list,
+    c.AdminChange: people.admin_change,
+    c.AdminList: people.admin_list,
+    c.AlertAdd: scheduling.alert_add,
+    c.AlertList: scheduling.alert_list,
+    c.AlertRemove: scheduling.alert_remove,
+    c.DigestSubscribe: scheduling.digest_subscribe,
+    c.DigestList: scheduling.digest_list,
+    c.DigestUnsubscribe: scheduling.digest_unsubscribe,
+    c.DigestNow: scheduling.digest_now,
+    c.Sources: records.sources,
+    c.Audit: records.audit,
+}
+
+HINT_COMMANDS = ["gmv month", "board gmv role:host week", "me", "target list", "help"]
+HINT_COMMANDS_ZH = ["GMV达成率多少", "本周主播排名", "我的KPI", "target list", "帮助"]
+
+
+class KpiBot:
+    def __init__(
+        self, *, settings: Settings, db: Database, registry: Registry, today: Callable[[], date] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.registry = registry
+        self.engine = KpiEngine(db, registry, tz=settings.tz, week_start=settings.week_start_index, today=today)
+        self.parser = Parser(registry, self.engine.calendar, self.engine.today)
+        self.outboxes: dict[str, Outbox] = {}
+        self.on_schedule_change: list[Callable[[], None]] = []
+
+    # --- entry points --------------------------------------------------------------------
+
+    def handle(self, request: CommandRequest) -> Reply:
+        """Answer one message or slash command."""
+        lang = request.lang or self.language_of(request.text)
+        ctx = Context(self, request.user, lang, request.channel)
+        try:
+            return self.handle_command_object(ctx, self.parser.parse(request))
+        except c.ParseError as error:
+            return self._error_reply(ctx, error)
+        except c.NotUnderstood as unknown:
+            return self._hint_reply(ctx, unknown)
+        except Exception:
+            log.exception("command failed (platform=%s)", request.platform)
+            return Reply(title=T("oops_title", lang), lang=lang, kind=ReplyKind.ERROR, text=T("oops", lang))
+
+    def handle_command_object(self, ctx: Context, command: c.Command) -> Reply:
+        """Run a parsed command (raises ParseError for input that only the database can reject)."""
+        if isinstance(command, c.TargetForm):
+            return self._target_form_reply(ctx)
+        reply = HANDLERS[type(command)](ctx, command)
+        reply.public = reply.public or command.public
+        return reply
+
+    def handle_action(self, request: ActionRequest) -> ActionResult:
+        lang = self.settings.locale
+        try:
+            return actions.handle(self, request)
+        except Exception:
+            log.exception("action %s failed", request.action_id)
+            return ActionResult(toast=T("oops_title", lang))
+
+    def target_form(self, user: UserRef) -> TargetFormSpec:
+        return actions.target_form_spec(self, self.settings.locale)
+
+    def home(self, user: UserRef) -> Reply:
+        return actions.home(self, user)
+
+    def is_admin(self, user: UserRef) -> bool:
+        with self.db.session() as session:
+            return identity.is_admin(session, self.settings, user)
+
+    def claim_event(self, platform: str, event_id: str) -> bool:
+        """True the first time a platform event id is seen (dedupe of redeliveries)."""
+        with self.db.session() as session:
+            return claim_event(session, platform, event_id)
+
+    def language_of(self, text: str) -> str:
+        return pick_language(text, self.settings.locale)
+
+    # --- services handlers use -----------------------------------------------------------
+
+    def schedule_changed(self) -> None:
+        for callback in self.on_schedule_change:
+            callback()
+
+    def stale_sources(self, metrics: list[str]) -> list[str]:
+        try:
+            from jobs.sources import stale_sources_for
+        except ImportError:  # TEMP: until jobs.sources lands
+            return []
+        return stale_sources_for(self.db, self.registry, metrics, self.engine.today())
+
+    def source_states(self) -> list[Any]:
+        try:
+            from jobs.sources import source_states
+        except ImportError:  # TEMP: until jobs.sources lands
+            return []
+        return source_states(self.db, self.registry, self.engine.today())
+
+    def send_digest_now(self, platform: str, channel: str, lang: str) -> str | None:
+        outbox = self.outboxes.get(platform) or self.outboxes.get("file")
+        if outbox is None:
+            return None
+        from jobs.digest import build_weekly_digest
+
+        reply = build_weekly_digest(self.engine, self.registry, lang=lang, currency=self.settings.currency,
+                                    today=self.engine.today(), stale_sources=self.stale_sources(["gmv"]))
+        return outbox.send(channel, reply)
+
+    # --- replies for bad input -----------------------------------------------------------
+
+    def _error_reply(self, ctx: Context, error: c.ParseError) -> Reply:
+        values = dict(error.values)
+        if "suggestion" in values:
+            suggestion = str(values["suggestion"])
+            values["suggestion"] = T("did_you_mean", ctx.lang, word=suggestion) if suggestion else ""
+        lines = [T(error.key, ctx.lang, **values)]
+        if usage := help_handlers.usage_of(error.topic):
+            lines.append(T("usage", ctx.lang, usage=usage))
+        return Reply(title=T("error_title", ctx.lang), lang=ctx.lang, kind=ReplyKind.ERROR, text="\n".join(lines))
+
+    def _hint_reply(self, ctx: Context, unknown: c.NotUnderstood) -> Reply:
+        examples = HINT_COMMANDS_ZH if ctx.lang == "zh" else HINT_COMMANDS
+        text = T("hint", ctx.lang, commands=", ".join(f"`{e}`" for e in examples))
+        return Reply(title=T("hint_title", ctx.lang), lang=ctx.lang, kind=ReplyKind.HINT, text=text)
+
+    def _target_form_reply(self, ctx: Context) -> Reply:
+        with self.db.session() as session:
+            refusal = ctx.refuse_unless_admin(session, "target", "target.form", "target form")
+        if refusal:
+            return refusal
+        return Reply(title=T("form_title", ctx.lang), lang=ctx.lang, form="target")

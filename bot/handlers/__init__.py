@@ -1,0 +1,1 @@
+"""Command handlers: a parsed command and its context in, a neutral reply out."""

@@ -1,0 +1,63 @@
+"""The HTTP app: health, platform endpoints (mounted from adapters), the push API.
+
+Platform handlers are blocking (Bolt's `App.dispatch`, lark's `EventDispatcherHandler.do`), so
+their routes are plain `def` functions that Starlette runs in its thread pool: the event loop
+never stalls while one request waits on the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from bot.adapters import HttpEndpoint, HttpResponse
+
+log = logging.getLogger(__name__)
+
+
+def create_http_app(
+    *,
+    ping: Callable[[], bool],
+    endpoints: list[HttpEndpoint],
+    extra_routers: list | None = None,  # FastAPI APIRouters (push API …)
+) -> FastAPI:
+    app = FastAPI(title="kpibot", version="0.1.0", docs_url=None, redoc_url=None)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> Response:
+        if ping():
+            return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "database unavailable"}, status_code=503)
+
+    for endpoint in endpoints:
+        app.add_api_route(
+            endpoint.path,
+            _route_for(endpoint),
+            methods=[endpoint.method],
+            include_in_schema=False,
+        )
+    for router in extra_routers or []:
+        app.include_router(router)
+    return app
+
+
+def _route_for(endpoint: HttpEndpoint) -> Callable[..., Response]:
+    # Starlette reads the body asynchronously; the handler itself runs in the thread pool.
+    async def route(request: Request) -> Response:
+        body = await request.body()
+        headers = dict(request.headers.items())
+        query = request.url.query
+        from starlette.concurrency import run_in_threadpool
+
+        try:
+            result: HttpResponse = await run_in_threadpool(endpoint.handler, body, headers, query)
+        except Exception:
+            log.exception("handler for %s failed", endpoint.path)
+            return Response(status_code=500)
+        return Response(content=result.body, status_code=result.status, headers=result.headers)
+
+    route.__name__ = f"route_{endpoint.path.strip('/').replace('/', '_')}"
+    return route

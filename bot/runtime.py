@@ -1,0 +1,93 @@
+"""Builds the process: settings → database → registry → core → platform adapters → HTTP app.
+
+Platform packages are imported only when that platform is configured (`import lark_oapi`
+alone costs seconds), so `kpibot --help` and the console stay fast.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from bot.adapters import PlatformAdapter
+from bot.core.bot import KpiBot
+from jobs.outbox import FileOutbox, Outbox
+from storage.db import Database
+from storage.kpi.registry import Registry, load_registry
+from storage.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    registry: Registry
+    core: KpiBot
+    adapters: dict[str, PlatformAdapter] = field(default_factory=dict)
+    outboxes: dict[str, Outbox] = field(default_factory=dict)
+    jobs: Any = None  # jobs.service.JobService when this process may run scheduled work
+
+    def outbox_for(self, platform: str) -> Outbox | None:
+        return self.outboxes.get(platform)
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    upgrade: bool = True,
+    with_platforms: bool = True,
+    with_jobs: bool = False,
+    file_outbox_dir: Path | None = None,
+) -> Runtime:
+    db = Database(settings.database_url)
+    if upgrade:
+        db.upgrade()
+    registry = load_registry(settings.kpis_file or None)
+    core = KpiBot(settings=settings, db=db, registry=registry)
+    runtime = Runtime(settings=settings, db=db, registry=registry, core=core)
+    core.outboxes = runtime.outboxes
+    runtime.outboxes["file"] = FileOutbox(file_outbox_dir or Path("kpibot-out"))
+    if with_platforms:
+        for adapter in _platform_adapters(runtime):
+            runtime.adapters[adapter.name] = adapter
+            runtime.outboxes[adapter.name] = adapter.outbox()
+    if with_jobs:
+        from jobs.service import JobService
+
+        runtime.jobs = JobService(db=db, registry=registry, settings=settings, engine=core.engine,
+                                  outboxes=runtime.outboxes)
+        core.on_schedule_change.append(runtime.jobs.reschedule)
+    return runtime
+
+
+def _platform_adapters(runtime: Runtime) -> list[PlatformAdapter]:
+    adapters: list[PlatformAdapter] = []
+    if runtime.settings.slack_enabled:
+        from bot.slack.adapter import create_adapter as create_slack_adapter
+
+        adapters.append(create_slack_adapter(runtime))
+    if runtime.settings.feishu_enabled:
+        from bot.feishu.adapter import create_adapter as create_feishu_adapter
+
+        adapters.append(create_feishu_adapter(runtime))
+    return adapters
+
+
+def build_http_app(runtime: Runtime) -> FastAPI:
+    from bot.http.app import create_http_app
+
+    endpoints = [endpoint for adapter in runtime.adapters.values() for endpoint in adapter.endpoints()]
+    routers = []
+    try:
+        from bot.http.push_api import create_push_router
+    except ImportError:  # the push API lands with the connected-data work
+        create_push_router = None  # type: ignore[assignment]
+    if create_push_router is not None:
+        routers.append(create_push_router(runtime))
+    return create_http_app(ping=runtime.db.ping, endpoints=endpoints, extra_routers=routers)

@@ -1,0 +1,127 @@
+"""KPI figures as neutral reply parts, shared by chat answers and scheduled digests."""
+
+from __future__ import annotations
+
+from jobs.present.formatting import day_label, kpi_value, percent, period_label, signed_percent
+from jobs.present.i18n import Catalog
+from jobs.present.reply import Figure, Mark, Reply, Table
+from storage.kpi.attainment import KpiStatus, Status
+from storage.kpi.target_book import ResolvedTarget
+
+T = Catalog({
+    "actual": ("Actual", "实际"),
+    "target": ("Target", "目标"),
+    "attainment": ("Attainment", "达成率"),
+    "pace": ("Pace attainment", "进度达成率"),
+    "projection": ("Projected at period end", "期末预计"),
+    "run_rate": ("Required daily run-rate", "每日所需"),
+    "status": ("Status", "状态"),
+    "on_track": ("on track", "正常"),
+    "at_risk": ("at risk", "有风险"),
+    "off_track": ("off track", "落后"),
+    "no_data": ("no data", "暂无数据"),
+    "no_target": ("no target", "未设目标"),
+    "no_target_set": ("no target set", "未设目标"),
+    "through": ("Data through {day}", "数据截至 {day}"),
+    "no_rows": ("No data for this period yet", "本期暂无数据"),
+    "derived_month": ("Target derived from the month target ({keys}), prorated by days",
+                      "目标由月目标（{keys}）按天数折算"),
+    "derived_month_ratio": ("Target taken from the month target ({keys})", "目标沿用月目标（{keys}）"),
+    "derived_quarter": ("Target derived from the quarter target ({keys}), prorated by days",
+                        "目标由季度目标（{keys}）按天数折算"),
+    "derived_quarter_ratio": ("Target taken from the quarter target ({keys})", "目标沿用季度目标（{keys}）"),
+    "derived_members": ("Target is the sum of {count} member targets", "目标为 {count} 位成员目标之和"),
+    "change": ("{change} vs the same days of the previous period", "较上期同期 {change}"),
+    "stale": ("Source {sources} is stale: figures may be incomplete", "数据源 {sources} 更新滞后，数据可能不完整"),
+    "member": ("Member", "成员"),
+    "rank": ("#", "#"),
+})
+
+STATUS_MARKS = {
+    Status.ON_TRACK: Mark.ON_TRACK, Status.AT_RISK: Mark.AT_RISK, Status.OFF_TRACK: Mark.OFF_TRACK,
+    Status.NO_DATA: Mark.NO_DATA, Status.NO_TARGET: Mark.NO_TARGET,
+}
+
+
+def mark_of(status: Status) -> Mark:
+    return STATUS_MARKS[status]
+
+
+def status_word(status: Status, lang: str) -> str:
+    return T(status.value, lang)
+
+
+def ratio(value: float | None) -> str:
+    return percent(value) if value is not None else "—"
+
+
+def status_figures(st: KpiStatus, lang: str, currency: str) -> list[Figure]:
+    unit = st.kpi.unit
+    figures = [
+        Figure(T("actual", lang), kpi_value(st.actual, unit, currency, lang, none=T("no_data", lang))),
+        Figure(T("target", lang), kpi_value(st.target.value if st.target else None, unit, currency, lang,
+                                            none=T("no_target_set", lang))),
+        Figure(T("attainment", lang), ratio(st.attainment)),
+        Figure(T("pace", lang), ratio(st.pace_attainment)),
+    ]
+    if st.kpi.additive and st.projection is not None:
+        figures.append(Figure(T("projection", lang), kpi_value(st.projection, unit, currency, lang)))
+    if st.run_rate is not None:
+        figures.append(Figure(T("run_rate", lang), kpi_value(st.run_rate, unit, currency, lang)))
+    figures.append(Figure(T("status", lang), status_word(st.status, lang), mark_of(st.status)))
+    return figures
+
+
+def target_note(target: ResolvedTarget | None, additive: bool, lang: str) -> str | None:
+    if target is None or not target.derived:
+        return None
+    keys = ", ".join(target.sources)
+    if target.derived_from == "members":
+        return T("derived_members", lang, count=len(target.sources))
+    suffix = "" if additive else "_ratio"
+    return T(f"derived_{target.derived_from}{suffix}", lang, keys=keys)
+
+
+def status_footnotes(st: KpiStatus, lang: str, stale_sources: list[str] | None = None) -> list[str]:
+    notes = [T("through", lang, day=day_label(st.data_through)) if st.data_through else T("no_rows", lang)]
+    if note := target_note(st.target, st.kpi.additive, lang):
+        notes.append(note)
+    if st.change is not None:
+        notes.append(T("change", lang, change=signed_percent(st.change)))
+    if stale_sources:
+        notes.append(T("stale", lang, sources=", ".join(stale_sources)))
+    return notes
+
+
+def status_title(st: KpiStatus, scope_label: str, lang: str) -> str:
+    return f"{st.kpi.label(lang)} · {scope_label} · {period_label(st.period, lang)}"
+
+
+def status_reply(
+    st: KpiStatus, *, scope_label: str, lang: str, currency: str, stale_sources: list[str] | None = None,
+) -> Reply:
+    return Reply(
+        title=status_title(st, scope_label, lang), lang=lang, mark=mark_of(st.status),
+        figures=status_figures(st, lang, currency), footnotes=status_footnotes(st, lang, stale_sources),
+    )
+
+
+def statuses_table(
+    rows: list[tuple[str, KpiStatus]], lang: str, currency: str, *, first_column: str, title: str | None = None,
+) -> Table:
+    """One row per (label, status): value, target, attainment, pace, status."""
+    columns = [first_column, T("actual", lang), T("target", lang), T("attainment", lang), T("pace", lang),
+               T("status", lang)]
+    body, marks = [], []
+    for label, st in rows:
+        unit = st.kpi.unit
+        body.append([
+            label,
+            kpi_value(st.actual, unit, currency, lang),
+            kpi_value(st.target.value if st.target else None, unit, currency, lang),
+            ratio(st.attainment),
+            ratio(st.pace_attainment),
+            status_word(st.status, lang),
+        ])
+        marks.append(mark_of(st.status))
+    return Table(columns=columns, rows=body, marks=marks, title=title)

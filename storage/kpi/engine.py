@@ -1,0 +1,165 @@
+"""The KPI engine: each question is a bounded number of SQL aggregates (independent of how many
+days or members there are), then the formulas of SPEC §5 applied to the sums."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from storage.db import Database
+from storage.kpi.attainment import KpiStatus, composite_score, evaluate
+from storage.kpi.periods import Calendar, Period, today_in
+from storage.kpi.registry import KpiDef, Registry
+from storage.kpi.scope import Scope
+from storage.kpi.target_book import TargetBook
+from storage.repositories import facts as fact_repo
+from storage.repositories import members as member_repo
+from storage.repositories.targets import targets_overlapping
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    member: str
+    display_name: str
+    status: KpiStatus
+
+
+@dataclass(frozen=True)
+class MemberScore:
+    member: str
+    display_name: str
+    statuses: list[KpiStatus]
+    composite: float | None
+
+
+class KpiEngine:
+    def __init__(
+        self, db: Database, registry: Registry, *, tz: ZoneInfo, week_start: int = 0,
+        today: Callable[[], date] | None = None,
+    ) -> None:
+        self.db = db
+        self.registry = registry
+        self.tz = tz
+        self.calendar = Calendar(week_start)
+        self._today = today or (lambda: today_in(tz))
+
+    def today(self) -> date:
+        return self._today()
+
+    # --- questions -------------------------------------------------------------------------
+
+    def status(self, kpi: KpiDef, scope: Scope, period: Period) -> KpiStatus:
+        return self.statuses([kpi], scope, period)[0]
+
+    def statuses(self, kpis: list[KpiDef], scope: Scope, period: Period) -> list[KpiStatus]:
+        """Several KPIs for one scope and period: 4 queries whatever the number of KPIs."""
+        today = self.today()
+        metrics = _metrics_of(kpis)
+        with self.db.session() as session:
+            current = fact_repo.period_sums(session, metrics, scope, period.start, period.end)
+            previous = self._previous_sums(session, metrics, scope, period, current.through, today)
+            book = self._target_book(session, kpis, period)
+        out = []
+        for kpi in kpis:
+            through = current.through_for(kpi.metrics)
+            prev_actual = None
+            if previous is not None and previous.through_for(kpi.metrics):
+                prev_actual = kpi.formula.evaluate(_only(previous.sums, kpi))
+            out.append(evaluate(
+                kpi, scope, period, _only(current.sums, kpi), through, today,
+                book.resolve(kpi, scope, period), prev_actual,
+            ))
+        return out
+
+    def board(self, kpi: KpiDef, role: str | None, period: Period) -> list[BoardRow]:
+        """Members ranked by the KPI (best first, direction-aware); members without data last."""
+        scores = self.member_scores([kpi], role, period)
+        rows = [BoardRow(s.member, s.display_name, s.statuses[0]) for s in scores]
+
+        def rank(row: BoardRow) -> tuple[int, float]:
+            value = row.status.actual
+            if value is None:
+                return (1, 0.0)
+            return (0, value if kpi.lower_is_better else -value)
+
+        return sorted(rows, key=rank)
+
+    def member_scores(
+        self, kpis: list[KpiDef], role: str | None, period: Period, weights: dict[str, float] | None = None,
+    ) -> list[MemberScore]:
+        """Every member of a role (or every member with data) × KPIs, plus the composite score.
+
+        Queries: members of the role, one GROUP BY member/metric, targets, role map."""
+        today = self.today()
+        metrics = _metrics_of(kpis)
+        with self.db.session() as session:
+            if role is not None:
+                members = [m.key for m in member_repo.members_of_role(session, role)]
+                sums = fact_repo.member_period_sums(session, metrics, None, role, period.start, period.end)
+            else:
+                sums = fact_repo.member_period_sums(session, metrics, None, None, period.start, period.end)
+                members = sorted(sums)
+            names = member_repo.display_names(session, members)
+            book = self._target_book(session, kpis, period)
+        out = []
+        for member in members:
+            scope = Scope.member(member)
+            statuses = []
+            for kpi in kpis:
+                member_sums = sums.get(member) or fact_repo.MetricSums({}, {})
+                statuses.append(evaluate(
+                    kpi, scope, period, _only(member_sums.sums, kpi), member_sums.through_for(kpi.metrics),
+                    today, book.resolve(kpi, scope, period),
+                ))
+            composite = composite_score(statuses, weights or {k.id: 1.0 for k in kpis})
+            out.append(MemberScore(member, names.get(member, member), statuses, composite))
+        return out
+
+    def daily(self, kpi: KpiDef, scope: Scope, period: Period) -> dict[date, dict[str, float]]:
+        with self.db.session() as session:
+            return fact_repo.daily_sums(session, kpi.metrics, scope, period.start, period.end)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _previous_sums(
+        self, session: Session, metrics: list[str], scope: Scope, period: Period,
+        through: date | None, today: date,
+    ) -> fact_repo.MetricSums | None:
+        """The previous period, like for like: as many days as the current one has data for."""
+        previous = self.calendar.previous(period)
+        end = previous.end
+        if period.end >= today:
+            if through is None:
+                return None
+            end = min(previous.end, previous.start + (min(through, today) - period.start))
+        return fact_repo.period_sums(session, metrics, scope, previous.start, end)
+
+    def _target_book(self, session: Session, kpis: list[KpiDef], period: Period) -> TargetBook:
+        start = self.calendar.quarter(period.start).start
+        end = self.calendar.quarter(period.end).end
+        targets = targets_overlapping(session, [k.id for k in kpis], start, end)
+        role_members: dict[str, list[str]] = {}
+        if any(t.scope_kind == "member" for t in targets):
+            for member, roles in member_repo.role_map(session).items():
+                for role in roles:
+                    role_members.setdefault(role, []).append(member)
+        return TargetBook(self.calendar, targets, role_members)
+
+
+def _metrics_of(kpis: list[KpiDef]) -> list[str]:
+    seen: dict[str, None] = {}
+    for kpi in kpis:
+        for metric in kpi.metrics:
+            seen[metric] = None
+    return list(seen)
+
+
+def _only(sums: dict[str, float], kpi: KpiDef) -> dict[str, float]:
+    return {m: sums[m] for m in kpi.metrics if m in sums}
+
+
+__all__ = ["BoardRow", "KpiEngine", "MemberScore", "composite_score"]

@@ -1,0 +1,105 @@
+"""Target lookup with derivation (SPEC §5), over targets loaded in one query.
+
+Order: an explicit target; else derived in time at the same scope (day and week from the months
+they overlap, month from its quarter — prorated by days for additive KPIs, taken as is for ratio
+KPIs); else, for additive KPIs at team or role scope, the sum of the members' targets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from storage.kpi.periods import Calendar, Period
+from storage.kpi.registry import KpiDef
+from storage.kpi.scope import Scope
+from storage.models import Target
+
+
+@dataclass(frozen=True)
+class ResolvedTarget:
+    value: float
+    derived_from: str | None = None  # None = set explicitly; "month" | "quarter" | "members"
+    sources: tuple[str, ...] = ()  # period keys, or member keys, it came from
+
+    @property
+    def derived(self) -> bool:
+        return self.derived_from is not None
+
+
+@dataclass
+class TargetBook:
+    calendar: Calendar
+    targets: list[Target]
+    role_members: dict[str, list[str]] = field(default_factory=dict)  # role → member keys
+    _index: dict[tuple[str, str, str, str], float] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for t in self.targets:
+            self._index[(t.kpi, t.scope_kind, t.scope_key, t.period_key)] = t.value
+
+    def resolve(self, kpi: KpiDef, scope: Scope, period: Period) -> ResolvedTarget | None:
+        explicit = self._index.get((kpi.id, scope.kind, scope.key, period.key))
+        if explicit is not None:
+            return ResolvedTarget(explicit)
+        in_time = self._derive_in_time(kpi, scope, period)
+        if in_time is not None:
+            return in_time
+        if kpi.additive and scope.kind in ("team", "role"):
+            return self._sum_of_members(kpi, scope, period)
+        return None
+
+    def _derive_in_time(self, kpi: KpiDef, scope: Scope, period: Period) -> ResolvedTarget | None:
+        if period.kind in ("day", "week"):
+            months = self._months_overlapping(period)
+            if not kpi.additive:
+                # A ratio target is taken as is from the month holding most of the period.
+                anchor = period.start + timedelta(days=min(3, period.days - 1))
+                month = self.calendar.month(anchor)
+                found = self.resolve_at_scope(kpi, scope, month)
+                return ResolvedTarget(found.value, "month", (month.key,)) if found else None
+            total = 0.0
+            for month in months:
+                found = self.resolve_at_scope(kpi, scope, month)
+                if found is None:
+                    return None
+                total += found.value * period.overlap_days(month) / month.days
+            return ResolvedTarget(total, "month", tuple(m.key for m in months))
+        if period.kind == "month":
+            quarter = self.calendar.quarter(period.start)
+            found = self._index.get((kpi.id, scope.kind, scope.key, quarter.key))
+            if found is None:
+                return None
+            value = found * period.days / quarter.days if kpi.additive else found
+            return ResolvedTarget(value, "quarter", (quarter.key,))
+        return None
+
+    def resolve_at_scope(self, kpi: KpiDef, scope: Scope, period: Period) -> ResolvedTarget | None:
+        """Explicit or derived in time, without summing members (used inside time derivation)."""
+        explicit = self._index.get((kpi.id, scope.kind, scope.key, period.key))
+        if explicit is not None:
+            return ResolvedTarget(explicit)
+        return self._derive_in_time(kpi, scope, period)
+
+    def _sum_of_members(self, kpi: KpiDef, scope: Scope, period: Period) -> ResolvedTarget | None:
+        """Only when every member of the role (team: every member holding a role) has a target:
+        a sum over some members would be compared with everyone's actual."""
+        if scope.kind == "role":
+            members = self.role_members.get(scope.key, [])
+        else:
+            members = sorted({m for keys in self.role_members.values() for m in keys})
+        total = 0.0
+        for member in members:
+            found = self.resolve_at_scope(kpi, Scope.member(member), period)
+            if found is None:
+                return None
+            total += found.value
+        if not members:
+            return None
+        return ResolvedTarget(total, "members", tuple(members))
+
+    def _months_overlapping(self, period: Period) -> list[Period]:
+        months = [self.calendar.month(period.start)]
+        while months[-1].end < period.end:
+            months.append(self.calendar.next(months[-1]))
+        return months

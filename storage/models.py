@@ -1,0 +1,243 @@
+"""Tables. Timestamps are UTC and timezone-aware on every database (see `UtcDateTime`).
+
+Facts use `member = ''` (not NULL) for team-level rows so that the unique key
+(metric, date, member, source) holds on every database (NULLs never collide in a UNIQUE).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy.types import DateTime, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC; gives them back aware (SQLite returns naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(UtcDateTime(), nullable=nullable)
+
+
+class Member(SQLModel, table=True):
+    """A person on the team. `key` is how data sources name them (often the email)."""
+
+    __tablename__ = "member"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True, index=True)
+    email: str | None = Field(default=None, max_length=320, index=True)
+    display_name: str | None = Field(default=None, max_length=200)
+    slack_user_id: str | None = Field(default=None, max_length=64, unique=True)
+    feishu_open_id: str | None = Field(default=None, max_length=128, unique=True)
+    is_admin: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Role(SQLModel, table=True):
+    """Roles in force (built-in plus the KPI file), mirrored from the registry at start."""
+
+    __tablename__ = "role"
+    id: str = Field(primary_key=True, max_length=64)
+    label_en: str = Field(max_length=200)
+    label_zh: str = Field(max_length=200)
+
+
+class RoleAssignment(SQLModel, table=True):
+    __tablename__ = "role_assignment"
+    __table_args__ = (UniqueConstraint("member_id", "role", name="uq_role_assignment"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    role: str = Field(max_length=64, index=True)
+    assigned_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class KpiDefinition(SQLModel, table=True):
+    """KPIs in force, mirrored from the registry at start (the registry is the source of truth)."""
+
+    __tablename__ = "kpi_definition"
+    id: str = Field(primary_key=True, max_length=64)
+    label_en: str = Field(max_length=200)
+    label_zh: str = Field(max_length=200)
+    formula: str = Field(max_length=500)
+    unit: str = Field(max_length=16)
+    direction: str = Field(max_length=8)
+    warn: float = 0.9
+
+
+class Target(SQLModel, table=True):
+    __tablename__ = "target"
+    __table_args__ = (
+        UniqueConstraint("kpi", "scope_kind", "scope_key", "period_key", name="uq_target"),
+        Index("ix_target_lookup", "kpi", "period_start", "period_end"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kpi: str = Field(max_length=64)
+    scope_kind: str = Field(max_length=8)  # team | role | member
+    scope_key: str = Field(default="", max_length=200)  # '' | role id | member key
+    period_kind: str = Field(max_length=8)  # day | week | month | quarter
+    period_key: str = Field(max_length=16)  # 2026-11-23 | 2026-W48 | 2026-11 | 2026-Q4
+    period_start: date
+    period_end: date
+    value: float
+    set_by: str = Field(max_length=320)
+    set_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Fact(SQLModel, table=True):
+    __tablename__ = "fact"
+    __table_args__ = (
+        UniqueConstraint("metric", "date", "member", "source", name="uq_fact"),
+        Index("ix_fact_member_metric_date", "member", "metric", "date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    metric: str = Field(max_length=64)
+    date: date
+    member: str = Field(default="", max_length=200)  # '' = team-level row
+    source: str = Field(default="api", max_length=64)
+    value: float
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    actor_platform: str = Field(max_length=16)
+    actor_id: str = Field(max_length=128)
+    actor_email: str | None = Field(default=None, max_length=320)
+    action: str = Field(max_length=64, index=True)  # target.set, role.assign, alert.add …
+    subject: str = Field(max_length=500)
+    old: str | None = Field(default=None, sa_column=Column(Text))
+    new: str | None = Field(default=None, sa_column=Column(Text))
+    outcome: str = Field(default="ok", max_length=16)  # ok | refused
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Dedupe of redelivered platform events (Slack event_id, Feishu event_id / message_id)."""
+
+    __tablename__ = "processed_event"
+    __table_args__ = (UniqueConstraint("platform", "event_id", name="uq_processed_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    event_id: str = Field(max_length=200)
+    received_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class DeliveryLedger(SQLModel, table=True):
+    """Exactly-once record of every scheduled send: claimed before sending, updated after."""
+
+    __tablename__ = "delivery_ledger"
+    __table_args__ = (
+        UniqueConstraint("kind", "ref_id", "period_key", "channel", name="uq_delivery"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # digest | alert | alert_resolved | alert_reminder | source_warning
+    ref_id: str = Field(max_length=64)  # subscription id / rule id
+    period_key: str = Field(max_length=64)
+    channel: str = Field(max_length=200)  # platform:channel
+    status: str = Field(default="claimed", max_length=16)  # claimed | sent | failed
+    attempts: int = 0
+    message_id: str | None = Field(default=None, max_length=200)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    claimed_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class AlertRule(SQLModel, table=True):
+    __tablename__ = "alert_rule"
+    id: int | None = Field(default=None, primary_key=True)
+    kpi: str = Field(max_length=64)
+    scope_kind: str = Field(max_length=8)
+    scope_key: str = Field(default="", max_length=200)
+    mode: str = Field(default="value", max_length=8)  # value | pace
+    op: str = Field(max_length=2)  # < <= > >=
+    threshold: float
+    days: int = 1  # value mode: condition over each of the last N complete days
+    channel: str = Field(max_length=200)  # platform:channel
+    lang: str = Field(default="en", max_length=2)
+    cooldown_hours: float = 24.0
+    active: bool = True
+    created_by: str = Field(max_length=320)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class AlertState(SQLModel, table=True):
+    __tablename__ = "alert_state"
+    rule_id: int = Field(primary_key=True, foreign_key="alert_rule.id", ondelete="CASCADE")
+    state: str = Field(default="clear", max_length=8)  # clear | firing
+    since: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_notified_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_value: float | None = None
+    clear_streak: int = 0
+    acknowledged_by: str | None = Field(default=None, max_length=320)
+    snoozed_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    message_id: str | None = Field(default=None, max_length=200)
+
+
+class DigestSubscription(SQLModel, table=True):
+    __tablename__ = "digest_subscription"
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    channel: str = Field(max_length=200)
+    cadence: str = Field(default="weekly", max_length=8)  # weekly | monthly
+    day: str = Field(default="mon", max_length=8)  # weekday name, or day of month for monthly
+    time: str = Field(default="09:00", max_length=5)  # HH:MM in `timezone`
+    timezone: str = Field(max_length=64)
+    lang: str = Field(default="en", max_length=2)
+    active: bool = True
+    created_by: str = Field(max_length=320)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class SourceSyncRun(SQLModel, table=True):
+    __tablename__ = "source_sync_run"
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=16)  # api | import | sql | bitable | folder
+    started_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    rows_read: int = 0
+    rows_written: int = 0
+    newest_date: date | None = None
+    ok: bool = False
+    error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class ImportedFile(SQLModel, table=True):
+    """Drop-folder memory: each file (by name and content hash) is imported once."""
+
+    __tablename__ = "imported_file"
+    __table_args__ = (UniqueConstraint("source", "name", "sha256", name="uq_imported_file"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=64)
+    name: str = Field(max_length=500)
+    sha256: str = Field(max_length=64)
+    status: str = Field(max_length=8)  # done | failed
+    imported_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

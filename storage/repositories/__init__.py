@@ -1,0 +1,1 @@
+"""Repositories: the only way in and out of the tables. Each takes a `Session` (a unit of work)."""

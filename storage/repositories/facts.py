@@ -1,0 +1,175 @@
+"""Metric facts: set-based upserts in, SQL aggregates out."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlmodel import Session
+
+from storage.kpi.scope import Scope
+from storage.models import Fact, Member, RoleAssignment, utcnow
+from storage.repositories.upsert import insert_for
+
+FACT = Fact.__table__  # type: ignore[attr-defined]
+# SQLite allows 32,766 bound parameters per statement; 6 columns a row.
+ROWS_PER_STATEMENT = 5000
+
+
+@dataclass(frozen=True)
+class FactRecord:
+    metric: str
+    date: date
+    value: float
+    member: str = ""  # '' = team-level
+    source: str = "api"
+
+
+def upsert_facts(session: Session, records: Sequence[FactRecord]) -> int:
+    """Insert or replace facts on (metric, date, member, source): a repeat changes nothing,
+    a corrected value replaces the old one. One statement per chunk of rows."""
+    now = utcnow()
+    written = 0
+    for start in range(0, len(records), ROWS_PER_STATEMENT):
+        chunk = records[start : start + ROWS_PER_STATEMENT]
+        # The last of several records with the same key wins (a statement may not touch a row twice).
+        unique = {(r.metric, r.date, r.member, r.source): r for r in chunk}
+        rows = [
+            {"metric": r.metric, "date": r.date, "member": r.member, "source": r.source,
+             "value": float(r.value), "updated_at": now}
+            for r in unique.values()
+        ]
+        stmt = insert_for(session, FACT).values(rows)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["metric", "date", "member", "source"],
+            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+        )
+        session.execute(stmt)
+        written += len(rows)
+    return written
+
+
+def validate_value(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def role_members_select(role_id: str):  # type: ignore[no-untyped-def]
+    return (
+        select(Member.key)
+        .join(RoleAssignment, RoleAssignment.member_id == Member.id)  # type: ignore[arg-type]
+        .where(RoleAssignment.role == role_id)
+    )
+
+
+def scope_condition(scope: Scope):  # type: ignore[no-untyped-def]
+    if scope.kind == "member":
+        return FACT.c.member == scope.key
+    if scope.kind == "role":
+        return FACT.c.member.in_(role_members_select(scope.key))
+    return None
+
+
+@dataclass(frozen=True)
+class MetricSums:
+    sums: dict[str, float]
+    newest: dict[str, date]  # per metric, the newest date with a row
+
+    @property
+    def through(self) -> date | None:
+        return max(self.newest.values(), default=None)
+
+    def through_for(self, metrics: Iterable[str]) -> date | None:
+        return max((self.newest[m] for m in metrics if m in self.newest), default=None)
+
+
+def period_sums(
+    session: Session, metrics: Iterable[str], scope: Scope, start: date, end: date
+) -> MetricSums:
+    """Sums of each metric over [start, end] in a scope, and the newest date with data."""
+    conditions = [FACT.c.metric.in_(list(metrics)), FACT.c.date.between(start, end)]
+    if (cond := scope_condition(scope)) is not None:
+        conditions.append(cond)
+    stmt = (
+        select(FACT.c.metric, func.sum(FACT.c.value), func.max(FACT.c.date))
+        .where(and_(*conditions))
+        .group_by(FACT.c.metric)
+    )
+    out = MetricSums({}, {})
+    for metric, total, newest in session.execute(stmt):
+        out.sums[metric] = float(total or 0.0)
+        out.newest[metric] = _as_date(newest)  # type: ignore[assignment]
+    return out
+
+
+def member_period_sums(
+    session: Session, metrics: Iterable[str], members: Iterable[str] | None, role: str | None,
+    start: date, end: date,
+) -> dict[str, MetricSums]:
+    """Per-member sums over [start, end] in one GROUP BY: for `members`, a role's members, or all."""
+    conditions = [FACT.c.metric.in_(list(metrics)), FACT.c.date.between(start, end), FACT.c.member != ""]
+    if members is not None:
+        conditions.append(FACT.c.member.in_(list(members)))
+    if role is not None:
+        conditions.append(FACT.c.member.in_(role_members_select(role)))
+    stmt = (
+        select(FACT.c.member, FACT.c.metric, func.sum(FACT.c.value), func.max(FACT.c.date))
+        .where(and_(*conditions))
+        .group_by(FACT.c.member, FACT.c.metric)
+    )
+    out: dict[str, MetricSums] = {}
+    for member, metric, total, newest in session.execute(stmt):
+        entry = out.setdefault(member, MetricSums({}, {}))
+        entry.sums[metric] = float(total or 0.0)
+        entry.newest[metric] = _as_date(newest)  # type: ignore[assignment]
+    return out
+
+
+def daily_sums(
+    session: Session, metrics: Iterable[str], scope: Scope, start: date, end: date
+) -> dict[date, dict[str, float]]:
+    """Per-day sums (for charts: at most one row per day and metric)."""
+    conditions = [FACT.c.metric.in_(list(metrics)), FACT.c.date.between(start, end)]
+    if (cond := scope_condition(scope)) is not None:
+        conditions.append(cond)
+    stmt = (
+        select(FACT.c.date, FACT.c.metric, func.sum(FACT.c.value))
+        .where(and_(*conditions))
+        .group_by(FACT.c.date, FACT.c.metric)
+    )
+    out: dict[date, dict[str, float]] = {}
+    for day, metric, total in session.execute(stmt):
+        out.setdefault(_as_date(day), {})[metric] = float(total or 0.0)  # type: ignore[index]
+    return out
+
+
+def newest_date_by_source(session: Session) -> dict[str, date]:
+    stmt = select(FACT.c.source, func.max(FACT.c.date)).group_by(FACT.c.source)
+    return {source: _as_date(newest) for source, newest in session.execute(stmt)}  # type: ignore[misc]
+
+
+def sources_for_metrics(session: Session, metrics: Iterable[str], start: date, end: date) -> list[str]:
+    stmt = (
+        select(FACT.c.source)
+        .where(FACT.c.metric.in_(list(metrics)), FACT.c.date.between(start, end))
+        .group_by(FACT.c.source)
+    )
+    return [row[0] for row in session.execute(stmt)]
+
+
+def count_facts(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(FACT)).scalar_one())
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+

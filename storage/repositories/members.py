@@ -1,0 +1,116 @@
+"""Members, their chat identities and their roles."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, delete, select
+
+from storage.models import Member, RoleAssignment
+
+PLATFORM_COLUMNS = {"slack": "slack_user_id", "feishu": "feishu_open_id"}
+
+
+def member_by_key(session: Session, key: str) -> Member | None:
+    return session.exec(select(Member).where(Member.key == key)).first()
+
+
+def member_by_platform_id(session: Session, platform: str, user_id: str) -> Member | None:
+    column = PLATFORM_COLUMNS.get(platform)
+    if column is None:
+        return member_by_key(session, f"{platform}:{user_id}")
+    return session.exec(select(Member).where(getattr(Member, column) == user_id)).first()
+
+
+def member_by_email(session: Session, email: str) -> Member | None:
+    return session.exec(select(Member).where(col(Member.email).ilike(email.strip()))).first()
+
+
+def ensure_member(session: Session, key: str, *, email: str | None = None, display_name: str | None = None) -> Member:
+    member = member_by_key(session, key)
+    if member is None:
+        member = Member(key=key, email=email or (key if "@" in key else None), display_name=display_name)
+        session.add(member)
+        session.flush()
+    else:
+        if email and not member.email:
+            member.email = email
+        if display_name and not member.display_name:
+            member.display_name = display_name
+    return member
+
+
+def link_user(session: Session, member: Member, platform: str, user_id: str, email: str | None) -> None:
+    """Point a chat identity at `member`: its platform id (Slack, Feishu) and, when the member has
+    none yet, its email. Surfaces without an id column (console, tests) are known by email only."""
+    if email and not member.email and member_by_email(session, email) is None:
+        member.email = email
+        session.add(member)
+    link_platform_id(session, member, platform, user_id)
+
+
+def link_platform_id(session: Session, member: Member, platform: str, user_id: str) -> None:
+    """Point a platform user id at `member`, unlinking it from any other member first."""
+    column = PLATFORM_COLUMNS.get(platform)
+    if column is None:
+        session.flush()
+        return
+    other = member_by_platform_id(session, platform, user_id)
+    if other is not None and other.id != member.id:
+        setattr(other, column, None)
+        session.add(other)
+        session.flush()
+    setattr(member, column, user_id)
+    session.add(member)
+    session.flush()
+
+
+def roles_of(session: Session, member_id: int) -> list[str]:
+    return list(session.exec(
+        select(RoleAssignment.role).where(RoleAssignment.member_id == member_id).order_by(RoleAssignment.role)
+    ))
+
+
+def assign_role(session: Session, member: Member, role: str) -> bool:
+    """True when the role was new for this member."""
+    assert member.id is not None
+    if role in roles_of(session, member.id):
+        return False
+    session.add(RoleAssignment(member_id=member.id, role=role))
+    session.flush()
+    return True
+
+
+def unassign_role(session: Session, member: Member, role: str) -> bool:
+    result = session.execute(
+        delete(RoleAssignment).where(RoleAssignment.member_id == member.id, RoleAssignment.role == role)  # type: ignore[arg-type]
+    )
+    return bool(result.rowcount)
+
+
+def members_of_role(session: Session, role: str) -> list[Member]:
+    return list(session.exec(
+        select(Member).join(RoleAssignment, RoleAssignment.member_id == Member.id)  # type: ignore[arg-type]
+        .where(RoleAssignment.role == role).order_by(Member.key)
+    ))
+
+
+def role_map(session: Session) -> dict[str, list[str]]:
+    """member key → roles, for every member holding a role."""
+    out: dict[str, list[str]] = {}
+    rows = session.exec(
+        select(Member.key, RoleAssignment.role).join(RoleAssignment, RoleAssignment.member_id == Member.id)  # type: ignore[arg-type]
+        .order_by(Member.key, RoleAssignment.role)
+    )
+    for key, role in rows:
+        out.setdefault(key, []).append(role)
+    return out
+
+
+def display_names(session: Session, keys: list[str]) -> dict[str, str]:
+    if not keys:
+        return {}
+    rows = session.exec(select(Member.key, Member.display_name).where(col(Member.key).in_(keys)))
+    return {key: name for key, name in rows if name}
+
+
+def admins(session: Session) -> list[Member]:
+    return list(session.exec(select(Member).where(Member.is_admin == True).order_by(Member.key)))  # noqa: E712

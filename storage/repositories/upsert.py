@@ -1,0 +1,25 @@
+"""Dialect-specific `INSERT … ON CONFLICT` (SQLite and PostgreSQL share the same shape)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+
+def insert_for(session: Session, table: Table) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"upsert is not implemented for {dialect}")
+
+
+def insert_ignore(session: Session, table: Table, values: dict[str, Any], keys: list[str]) -> bool:
+    """INSERT … ON CONFLICT (keys) DO NOTHING; True when this call inserted the row."""
+    stmt = insert_for(session, table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    result = session.execute(stmt)
+    return bool(result.rowcount)
