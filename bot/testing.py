@@ -23,10 +23,13 @@ class TestAdapter:
         self.channel = channel
         self.replies: deque[Reply] = deque()
 
-    def user(self, name: str, email: str | None = None) -> UserRef:
-        """Register (or fetch) a chat user named `name` on the `test` surface."""
+    def user(
+        self, name: str, email: str | None = None, *, platform: str = "test", user_id: str | None = None
+    ) -> UserRef:
+        """Register (or fetch) a chat user called `name`. On the `test` surface users are known by
+        email only (like the console); give platform="slack"/"feishu" and an id to act as one."""
         if name not in self.users:
-            self.users[name] = UserRef("test", name, email=email, display_name=name)
+            self.users[name] = UserRef(platform, user_id or name, email=email, display_name=name)
         return self.users[name]
 
     def push(self, text: str, *, as_user: str | UserRef, channel: str | None = None) -> None:

@@ -18,6 +18,7 @@ T = Catalog({
                        "或 2026-11、2026-W48、2026-Q4（月份 01–12，周 01–53）。"),
     "bad_value": ("“{word}” is not a number. Write it like 1200000, 1,200,000, 1.2m, 800k, 120万, $1.2M or 15%.",
                   "“{word}”不是有效数值。可写作 1200000、1,200,000、1.2m、800k、120万、$1.2M 或 15%。"),
+    "unknown_kpi": ("Unknown KPI “{word}”.{suggestion} KPIs: {kpis}.", "未知 KPI“{word}”。{suggestion}可用 KPI：{kpis}。"),
     "missing_kpi": ("Which KPI? Name one of: {kpis}.", "请指定 KPI，例如：{kpis}。"),
     "missing_value": ("The value is missing. Example: `{example}`.", "缺少数值。示例：`{example}`。"),
     "two_values": ("Give one value only.", "只能给一个数值。"),

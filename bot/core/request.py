@@ -58,7 +58,7 @@ class ActionRequest:
 
 
 # `@alice` or `@alice@shop.com` typed on surfaces without native mentions (console, tests).
-TYPED_MENTION = re.compile(r"@([\w.\-]+@[\w.\-]+|[\w\-]+)")
+TYPED_MENTION = re.compile(r"(?<![\w:.@])@([\w.\-]+@[\w.\-]+|[\w\-]+)")
 
 
 def extract_typed_mentions(text: str, lookup: Callable[[str], UserRef | None]) -> tuple[str, list[UserRef]]:

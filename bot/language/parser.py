@@ -107,9 +107,10 @@ class Parser:
     def _board(self, words: list[str], request: CommandRequest) -> c.Command:
         found = self._scan(words, request)
         found.intents.discard("board")
-        self._reject_unknown(found, "board")
         role = self._board_role(found)
-        kpi = self._one_kpi(found, default=False, topic="board") if found.kpis else self._headline_kpi(role)
+        kpi = self._one_kpi(found, default=False, topic="board") if found.kpis or found.unknown else (
+            self._headline_kpi(role))
+        self._reject_unknown(found, "board")
         return c.Board(kpi=kpi, role=role, period=self._one_period(found, "board"))
 
     def _target(self, words: list[str], request: CommandRequest) -> c.Command:
@@ -119,11 +120,12 @@ class Parser:
         if action is None:
             raise c.ParseError("unknown_subcommand", {"word": words[0], "choices": "set, list, clear"}, "target")
         found = self._scan(words[1:], request)
-        self._reject_unknown(found, "target")
         if action == "list":
+            self._reject_unknown(found, "target")
             scope = self._one_scope(found, "target") if found.scopes else None
             return c.TargetList(scope=scope, period=self._one_period(found, "target"))
         kpi_id = self._one_kpi(found, default=False, topic="target")
+        self._reject_unknown(found, "target")
         scope = self._one_scope(found, "target")
         period = self._one_period(found, "target")
         if action == "clear":
@@ -148,13 +150,15 @@ class Parser:
                 rest = rest[:index] + rest[index + 2:]
                 break
         found = self._scan(rest, request)
-        self._reject_unknown(found, "role")
         users = [s.user for s in found.scopes if s.kind == "user"]
         if not users and member_key is None:
             raise c.ParseError("missing_user", {}, "role")
         roles = found.roles or [s.key for s in found.scopes if s.kind == "role"]
+        if not roles and found.unknown:
+            raise c.ParseError("unknown_role", {"word": found.unknown[0], "roles": self._role_list()}, "role")
         if not roles:
             raise c.ParseError("missing_role", {"roles": self._role_list()}, "role")
+        self._reject_unknown(found, "role")
         return c.RoleAssign(user=users[0] if users else None, role=roles[0], member_key=member_key,
                             remove=action == "remove")
 
@@ -191,8 +195,8 @@ class Parser:
         ops = [OPERATORS[w] for w in rest if w in OPERATORS]
         rest = [w for w in rest if w not in OPERATORS]
         found = self._scan(rest, request)
-        self._reject_unknown(found, "alert")
         kpi_id = self._one_kpi(found, default=False, topic="alert")
+        self._reject_unknown(found, "alert")
         if len(ops) != 1:
             raise c.ParseError("missing_operator", {}, "alert")
         if not found.values:
@@ -273,9 +277,9 @@ class Parser:
 
     def _question(self, words: list[str], request: CommandRequest) -> c.Command:
         found = self._scan(words, request)
-        recognised = found.kpis or found.roles or found.scopes or found.periods or found.intents
-        if not recognised:
-            raise c.NotUnderstood(words=found.unknown or words)
+        about_something = found.kpis or found.roles or found.scopes or found.intents
+        if not about_something and (found.unknown or not found.periods):
+            raise c.NotUnderstood(words=found.unknown or words)  # "今天天气怎么样" is not about KPIs
         self._reject_unknown(found, "status")
         if "me" in found.intents and not found.kpis and not found.scopes:
             return c.Me(period=self._one_period(found, "me"))
@@ -377,6 +381,10 @@ class Parser:
 
     def _one_kpi(self, found: Found, *, default: bool, topic: str) -> str:
         kpis = list(dict.fromkeys(found.kpis))
+        if not kpis and found.unknown:
+            word = found.unknown[0]
+            raise c.ParseError("unknown_kpi", {"word": word, "suggestion": self._suggest(word),
+                                               "kpis": ", ".join(sorted(self.registry.kpis))}, topic)
         if len(kpis) > 1:
             raise c.ParseError("two_kpis", {"first": kpis[0], "second": kpis[1]}, topic)
         if kpis:
