@@ -18,6 +18,7 @@ from bot.core.bot import KpiBot
 from jobs.outbox import FileOutbox, Outbox
 from storage.db import Database
 from storage.kpi.registry import Registry, load_registry
+from storage.repositories.definitions import sync_definitions
 from storage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,9 @@ def build_runtime(
     if upgrade:
         db.upgrade()
     registry = load_registry(settings.kpis_file or None)
+    if upgrade:
+        with db.session() as session:
+            sync_definitions(session, registry)
     core = KpiBot(settings=settings, db=db, registry=registry)
     runtime = Runtime(settings=settings, db=db, registry=registry, core=core)
     core.outboxes = runtime.outboxes

@@ -19,7 +19,9 @@ def insert_for(session: Session, table: Table) -> Any:
 
 
 def insert_ignore(session: Session, table: Table, values: dict[str, Any], keys: list[str]) -> bool:
-    """INSERT … ON CONFLICT (keys) DO NOTHING; True when this call inserted the row."""
+    """INSERT … ON CONFLICT (keys) DO NOTHING; True when this call inserted the row.
+
+    Decided by RETURNING, not rowcount: drivers disagree on rowcount for a skipped insert."""
+    key_column = table.c[keys[0]]
     stmt = insert_for(session, table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    result = session.execute(stmt)
-    return bool(result.rowcount)
+    return session.execute(stmt.returning(key_column)).first() is not None
