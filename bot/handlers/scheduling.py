@@ -6,14 +6,11 @@ from bot.handlers.context import Context
 from bot.language import commands as c
 from jobs.present.formatting import percent
 from jobs.present.reply import Reply, ReplyKind, Table
+from storage.kpi.scope import Scope
 from storage.models import AlertRule, DigestSubscription
 from storage.repositories import alerts as alert_repo
 from storage.repositories import audit as audit_repo
 from storage.repositories import subscriptions as subscription_repo
-
-
-def _channel_or_error(ctx: Context, channel: str | None) -> str | None:
-    return channel or ctx.channel
 
 
 def rule_text(ctx: Context, rule: AlertRule, scope_label: str) -> str:
@@ -24,7 +21,7 @@ def rule_text(ctx: Context, rule: AlertRule, scope_label: str) -> str:
 
 
 def alert_add(ctx: Context, cmd: c.AlertAdd) -> Reply:
-    channel = _channel_or_error(ctx, cmd.channel)
+    channel = cmd.channel or ctx.channel
     with ctx.session() as session:
         scope = ctx.resolve_scope(session, cmd.scope)
         what = f"alert {cmd.kpi} {scope} {cmd.mode} {cmd.op} {cmd.value.value}"
@@ -49,8 +46,6 @@ def alert_list(ctx: Context, cmd: c.AlertList) -> Reply:
         rules = alert_repo.list_rules(session)
         body = []
         for rule in rules:
-            from storage.kpi.scope import Scope
-
             label = ctx.scope_label(Scope(rule.scope_kind, rule.scope_key), session)  # type: ignore[arg-type]
             body.append([f"#{rule.id}", rule_text(ctx, rule, label), rule.channel])
     if not rules:
@@ -79,7 +74,7 @@ def schedule_text(ctx: Context, sub: DigestSubscription) -> str:
 
 
 def digest_subscribe(ctx: Context, cmd: c.DigestSubscribe) -> Reply:
-    channel = _channel_or_error(ctx, cmd.channel)
+    channel = cmd.channel or ctx.channel
     with ctx.session() as session:
         what = f"digest {channel} {cmd.cadence} {cmd.day} {cmd.time}"
         if refusal := ctx.refuse_unless_admin(session, "digest", "digest.subscribe", what):
@@ -122,7 +117,7 @@ def digest_unsubscribe(ctx: Context, cmd: c.DigestUnsubscribe) -> Reply:
 
 
 def digest_now(ctx: Context, cmd: c.DigestNow) -> Reply:
-    channel = _channel_or_error(ctx, cmd.channel)
+    channel = cmd.channel or ctx.channel
     if channel is None:
         return Reply(title=ctx.t("error_title"), lang=ctx.lang, kind=ReplyKind.ERROR, text=ctx.t("no_channel"))
     sent = ctx.bot.send_digest_now(ctx.user.platform, channel, ctx.lang)
