@@ -15,6 +15,7 @@ from typing import TextIO
 
 from bot.core.bot import KpiBot
 from bot.testing import TestAdapter
+from jobs.digest import write_demo_digest
 from storage.db import Database
 from storage.kpi.periods import Calendar, today_in
 from storage.kpi.registry import load_registry
@@ -183,10 +184,6 @@ def run_demo(database: Path, out: Path, stream: TextIO) -> None:
     for who, text in EXCHANGES:
         reply = adapter.ask(text, as_user=who)
         stream.write(f"{who}> {text}\n{reply.plain_text()}\n\n")
-    try:
-        from jobs.digest import write_demo_digest
-    except ImportError:  # TEMP: until the digest lands
-        return
     folder = write_demo_digest(core.engine, core.registry, out, lang="en", currency=core.settings.currency)
     write_demo_digest(core.engine, core.registry, out, lang="zh", currency=core.settings.currency)
     stream.write(f"Weekly review digest and charts written to {folder}\n")

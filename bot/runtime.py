@@ -7,7 +7,9 @@ alone costs seconds), so `kpibot --help` and the console stay fast.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +67,7 @@ def build_runtime(
         from jobs.service import JobService
 
         runtime.jobs = JobService(db=db, registry=registry, settings=settings, engine=core.engine,
-                                  outboxes=runtime.outboxes)
+                                  outboxes=runtime.outboxes, sync_source=_source_sync(settings))
         core.on_schedule_change.append(runtime.jobs.reschedule)
     return runtime
 
@@ -83,15 +85,19 @@ def _platform_adapters(runtime: Runtime) -> list[PlatformAdapter]:
     return adapters
 
 
+def _source_sync(settings: Settings) -> Callable[..., Any] | None:
+    """Scheduled source syncs; Bitable sources read through the Feishu client when Feishu is set up."""
+    if not settings.feishu_enabled:
+        return None
+    from bot.feishu.bitable import make_bitable_fetch
+    from jobs.sources import sync_source
+
+    return partial(sync_source, bitable_fetch=make_bitable_fetch(settings))
+
+
 def build_http_app(runtime: Runtime) -> FastAPI:
     from bot.http.app import create_http_app
+    from bot.http.push_api import create_push_router
 
     endpoints = [endpoint for adapter in runtime.adapters.values() for endpoint in adapter.endpoints()]
-    routers = []
-    try:
-        from bot.http.push_api import create_push_router
-    except ImportError:  # the push API lands with the connected-data work
-        create_push_router = None  # type: ignore[assignment]
-    if create_push_router is not None:
-        routers.append(create_push_router(runtime))
-    return create_http_app(ping=runtime.db.ping, endpoints=endpoints, extra_routers=routers)
+    return create_http_app(ping=runtime.db.ping, endpoints=endpoints, extra_routers=[create_push_router(runtime)])

@@ -157,11 +157,11 @@ class DeliveryLedger(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=16)  # digest | alert | alert_resolved | alert_reminder | source_warning
+    kind: str = Field(max_length=16)  # digest | alert | alert_resolved | alert_reminder | source_warning | send_failed
     ref_id: str = Field(max_length=64)  # subscription id / rule id
     period_key: str = Field(max_length=64)
     channel: str = Field(max_length=200)  # platform:channel
-    status: str = Field(default="claimed", max_length=16)  # claimed | sent | failed
+    status: str = Field(default="claimed", max_length=16)  # claimed | sent | failed | missed
     attempts: int = 0
     message_id: str | None = Field(default=None, max_length=200)
     error: str | None = Field(default=None, sa_column=Column(Text))

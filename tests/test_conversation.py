@@ -241,3 +241,11 @@ def test_target_form_for_admins_only(chat: TestAdapter) -> None:
     assert chat.ask("target", as_user="boss").form == "target"
     refused = chat.ask("target", as_user="hana")
     assert refused.form is None and refused.kind is ReplyKind.REFUSAL
+
+
+def test_target_form_speaks_the_admins_language(chat: TestAdapter) -> None:
+    boss = chat.users["boss"]
+    chinese = chat.core.target_form(boss, "zh")
+    assert chinese.title == "设置目标" and chinese.labels["value"] == "目标值"
+    assert ("week", "本周") in [(o.value, o.label) for o in chinese.periods]
+    assert [o.value for o in chat.core.target_form(boss).scopes][:2] == ["team", "role:ops_manager"]

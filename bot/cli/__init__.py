@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from bot.cli import data
 from storage.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="kpibot — team KPIs in Slack and Feishu.")
@@ -104,15 +105,7 @@ def _registry_or_exit(settings: Settings):  # type: ignore[no-untyped-def]
         raise typer.Exit(2) from None
 
 
-def _register_extensions() -> None:
-    try:
-        from bot.cli import data
-    except ImportError:  # TEMP: until bot.cli.data lands
-        return
-    data.register(app)
-
-
-_register_extensions()
+data.register(app)
 
 
 def main() -> None:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from storage.kpi.registry import Registry, check_kpi_file
+from jobs.sources import check_sources_config
+from storage.kpi.registry import Registry, check_kpi_file, read_kpi_file
 
 
 def print_registry(registry: Registry) -> None:
@@ -25,14 +26,9 @@ def print_registry(registry: Registry) -> None:
 
 def check_file(path: Path) -> int:
     problems = [str(p) for p in check_kpi_file(path)]
-    try:
-        from jobs.sources import check_sources_config
-        from storage.kpi.registry import _read
-
-        data, _ = _read(path)
+    data, unreadable = read_kpi_file(path)
+    if not unreadable:
         problems += [f"{path}: {problem}" for problem in check_sources_config(data, str(path))]
-    except ImportError:  # TEMP: until jobs.sources lands
-        pass
     if not problems:
         typer.echo(f"{path}: OK")
         return 0

@@ -141,9 +141,8 @@ def target_form_spec(bot: KpiBot, lang: str) -> TargetFormSpec:
                           scopes=scopes, periods=periods, value_placeholder=T("form_value_placeholder", lang))
 
 
-def home(bot: KpiBot, user: UserRef) -> Reply:
+def home(bot: KpiBot, user: UserRef, lang: str) -> Reply:
     """The App Home: my KPIs this week and this month, my roles, and buttons."""
-    lang = bot.settings.locale
     ctx = Context(bot, user, lang)
     with bot.db.session() as session:
         member = identity.find_member(session, user)

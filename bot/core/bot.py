@@ -20,9 +20,11 @@ from bot.handlers import people, reading, records, scheduling, targets
 from bot.handlers.context import Context
 from bot.language import commands as c
 from bot.language.parser import Parser
+from jobs.digest import build_weekly_digest
 from jobs.outbox import Outbox
 from jobs.present.i18n import pick_language
 from jobs.present.reply import Reply, ReplyKind
+from jobs.sources import SourceState, source_states, stale_sources_for
 from storage.db import Database
 from storage.kpi.engine import KpiEngine
 from storage.kpi.registry import Registry
@@ -102,11 +104,12 @@ class KpiBot:
             log.exception("action %s failed", request.action_id)
             return ActionResult(toast=T("oops_title", lang))
 
-    def target_form(self, user: UserRef) -> TargetFormSpec:
-        return actions.target_form_spec(self, self.settings.locale)
+    def target_form(self, user: UserRef, lang: str | None = None) -> TargetFormSpec:
+        """The target form in `lang` (the language the admin wrote in), else KPIBOT_LOCALE."""
+        return actions.target_form_spec(self, lang or self.settings.locale)
 
-    def home(self, user: UserRef) -> Reply:
-        return actions.home(self, user)
+    def home(self, user: UserRef, lang: str | None = None) -> Reply:
+        return actions.home(self, user, lang or self.settings.locale)
 
     def is_admin(self, user: UserRef) -> bool:
         with self.db.session() as session:
@@ -127,25 +130,15 @@ class KpiBot:
             callback()
 
     def stale_sources(self, metrics: list[str]) -> list[str]:
-        try:
-            from jobs.sources import stale_sources_for
-        except ImportError:  # TEMP: until jobs.sources lands
-            return []
         return stale_sources_for(self.db, self.registry, metrics, self.engine.today())
 
-    def source_states(self) -> list[Any]:
-        try:
-            from jobs.sources import source_states
-        except ImportError:  # TEMP: until jobs.sources lands
-            return []
+    def source_states(self) -> list[SourceState]:
         return source_states(self.db, self.registry, self.engine.today())
 
     def send_digest_now(self, platform: str, channel: str, lang: str) -> str | None:
         outbox = self.outboxes.get(platform) or self.outboxes.get("file")
         if outbox is None:
             return None
-        from jobs.digest import build_weekly_digest
-
         reply = build_weekly_digest(self.engine, self.registry, lang=lang, currency=self.settings.currency,
                                     today=self.engine.today(), stale_sources=self.stale_sources(["gmv"]))
         return outbox.send(channel, reply)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from jobs import alerts as jobs_alerts
 from jobs.present.reply import Reply
 
 # Stable action ids. Adapters put them on buttons / form submits and route them back unchanged.
 ACTION_ME = "kpi.me"                    # show the asker's KPIs
 ACTION_OPEN_TARGET_FORM = "kpi.target_form"  # open the target form (admin)
 ACTION_SUBMIT_TARGET = "kpi.target_submit"   # fields: kpi, scope, period, value (+ user)
-ACTION_ALERT_ACK = "alert.ack"          # value: alert rule id
-ACTION_ALERT_SNOOZE = "alert.snooze"    # value: alert rule id (snooze 1 day)
+# Alert buttons (value: the alert rule id) are defined with the alerts that carry them.
+ACTION_ALERT_ACK = jobs_alerts.ACTION_ALERT_ACK
+ACTION_ALERT_SNOOZE = jobs_alerts.ACTION_ALERT_SNOOZE
 
 # Field names of the target form (modal on Slack, form card on Feishu).
 FIELD_KPI = "kpi"

@@ -13,6 +13,11 @@ from storage.repositories import audit as audit_repo
 from storage.repositories import subscriptions as subscription_repo
 
 
+def invalid(ctx: Context, error: ValueError) -> Reply:
+    """The repositories' last word on a schedule or rule (their messages name the field)."""
+    return Reply(title=ctx.t("error_title"), lang=ctx.lang, kind=ReplyKind.ERROR, text=str(error))
+
+
 def rule_text(ctx: Context, rule: AlertRule, scope_label: str) -> str:
     if rule.mode == "pace":
         return ctx.t("rule_pace", kpi=ctx.kpi_label(rule.kpi), scope=scope_label, value=percent(rule.threshold))
@@ -29,11 +34,14 @@ def alert_add(ctx: Context, cmd: c.AlertAdd) -> Reply:
             return refusal
         if channel is None:
             return Reply(title=ctx.t("error_title"), lang=ctx.lang, kind=ReplyKind.ERROR, text=ctx.t("no_channel"))
-        rule = alert_repo.add_rule(
-            session, kpi=cmd.kpi, scope_kind=scope.kind, scope_key=scope.key, mode=cmd.mode, op=cmd.op,
-            threshold=cmd.value.value, days=cmd.days, channel=f"{ctx.user.platform}:{channel}", lang=ctx.lang,
-            created_by=str(ctx.actor),
-        )
+        try:
+            rule = alert_repo.add_rule(
+                session, kpi=cmd.kpi, scope_kind=scope.kind, scope_key=scope.key, mode=cmd.mode, op=cmd.op,
+                threshold=cmd.value.value, days=cmd.days, channel=f"{ctx.user.platform}:{channel}", lang=ctx.lang,
+                created_by=str(ctx.actor),
+            )
+        except ValueError as error:
+            return invalid(ctx, error)
         audit_repo.record(session, ctx.actor, "alert.add", f"alert #{rule.id}", new=what)
         text = ctx.t("alert_added", id=rule.id, rule=rule_text(ctx, rule, ctx.scope_label(scope, session)),
                      channel=channel)
@@ -81,10 +89,13 @@ def digest_subscribe(ctx: Context, cmd: c.DigestSubscribe) -> Reply:
             return refusal
         if channel is None:
             return Reply(title=ctx.t("error_title"), lang=ctx.lang, kind=ReplyKind.ERROR, text=ctx.t("no_channel"))
-        sub = subscription_repo.add_subscription(
-            session, platform=ctx.user.platform, channel=channel, cadence=cmd.cadence, day=cmd.day, time=cmd.time,
-            timezone=ctx.bot.settings.timezone, lang=ctx.lang, created_by=str(ctx.actor),
-        )
+        try:
+            sub = subscription_repo.add_subscription(
+                session, platform=ctx.user.platform, channel=channel, cadence=cmd.cadence, day=cmd.day,
+                time=cmd.time, timezone=ctx.bot.settings.timezone, lang=ctx.lang, created_by=str(ctx.actor),
+            )
+        except ValueError as error:
+            return invalid(ctx, error)
         audit_repo.record(session, ctx.actor, "digest.subscribe", f"digest #{sub.id}", new=what)
         text = ctx.t("digest_subscribed", id=sub.id, schedule=schedule_text(ctx, sub), tz=sub.timezone,
                      channel=channel)

@@ -17,7 +17,7 @@ from storage.kpi.formula import Formula, FormulaError, parse_formula
 
 UNITS = ("currency", "count", "percent", "ratio", "seconds", "hours")
 DIRECTIONS = ("higher", "lower")
-KNOWN_SECTIONS = ("metrics", "kpis", "roles", "sources", "mappings", "team_kpis")
+KNOWN_SECTIONS = ("metrics", "kpis", "roles", "sources", "mappings", "team_kpis", "funnel")
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def _normal(name: str) -> str:
 def load_registry(path: str | Path | None = None) -> Registry:
     data: dict[str, Any] = {}
     if path:
-        data, problems = _read(Path(path))
+        data, problems = read_kpi_file(Path(path))
         problems += _check(data, str(path))
         if problems:
             raise KpiFileError(problems)
@@ -134,11 +134,13 @@ def load_registry(path: str | Path | None = None) -> Registry:
 
 
 def check_kpi_file(path: str | Path) -> list[Problem]:
-    data, problems = _read(Path(path))
+    data, problems = read_kpi_file(Path(path))
     return problems + (_check(data, str(path)) if not problems else [])
 
 
-def _read(path: Path) -> tuple[dict[str, Any], list[Problem]]:
+def read_kpi_file(path: str | Path) -> tuple[dict[str, Any], list[Problem]]:
+    """The file's YAML as a mapping, or the problems that stop it being read."""
+    path = Path(path)
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -291,5 +293,5 @@ def _build(data: dict[str, Any]) -> Registry:
                                  aliases=tuple(str(a) for a in spec.get("aliases") or ()),
                                  measured_on=str(spec.get("measured_on", "member")))
     team_kpis = _as_list(data.get("team_kpis")) or list(TEAM_KPIS)
-    sections = {k: data[k] for k in ("sources", "mappings") if k in data}
+    sections = {k: data[k] for k in ("sources", "mappings", "funnel") if k in data}
     return Registry(metrics=metrics, kpis=kpis, roles=roles, team_kpis=team_kpis, sections=sections)

@@ -1,0 +1,276 @@
+"""`POST /api/v1/metrics` — the push API for actuals (SPEC §6).
+
+Order of checks: API enabled (503 when KPIBOT_API_TOKEN is empty) → bearer token (401, constant
+time) → body size (413 past 5 MB, by Content-Length and by what actually arrives) → JSON shape
+(400) → record count (413 past 10,000) → every record (400 listing each bad one; nothing written)
+→ one upsert per batch (200 {"accepted": N}). Validation and the database run in the thread pool.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hmac
+import json
+import logging
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from jobs.ingest.values import ValueProblem, iso_date, member_key_problem, source_name_problem
+from storage.db import Database
+from storage.models import utcnow
+from storage.repositories.facts import FactRecord, upsert_facts
+from storage.repositories.sync_runs import record_run
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+PATH = "/api/v1/metrics"
+MAX_RECORDS = 10_000
+MAX_BODY_BYTES = 5 * 1024 * 1024
+DEFAULT_SOURCE = "api"
+RECORD_FIELDS = ("metric", "date", "value", "member", "source")
+
+
+class AcceptedAnswer(BaseModel):
+    accepted: int
+
+
+class RecordError(BaseModel):
+    index: int | None  # None: the body as a whole
+    error: str
+
+
+class ErrorsAnswer(BaseModel):
+    errors: list[RecordError]
+
+
+class MessageAnswer(BaseModel):
+    error: str
+
+
+REQUEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["records"],
+    "additionalProperties": False,
+    "properties": {
+        "records": {
+            "type": "array",
+            "maxItems": MAX_RECORDS,
+            "items": {
+                "type": "object",
+                "required": ["metric", "date", "value"],
+                "additionalProperties": False,
+                "properties": {
+                    "metric": {"type": "string", "description": "a raw metric name: gmv, orders, ad_spend …",
+                               "example": "gmv"},
+                    "date": {"type": "string", "format": "date", "example": "2026-10-01"},
+                    "value": {"type": "number", "description": "a finite number (not a string)",
+                              "example": 12345.6},
+                    "member": {"type": "string", "maxLength": 200,
+                               "description": "member key (often the email); omit or '' for team-level",
+                               "example": "alice@example.com"},
+                    "source": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$", "default": "api",
+                               "example": "tiktok-shop"},
+                },
+            },
+        }
+    },
+}
+
+DESCRIPTION = f"""Push daily actuals. Records are upserted on (metric, date, member, source): pushing the
+same record twice counts once; a corrected value replaces the earlier one.
+
+Any invalid record rejects the whole batch (400, every bad record listed by index); nothing is
+written. At most {MAX_RECORDS:,} records and 5 MB per request (413).
+
+    curl -X POST $KPIBOT_URL/api/v1/metrics -H "Authorization: Bearer $KPIBOT_API_TOKEN" \\
+      -H "Content-Type: application/json" \\
+      -d '{{"records":[{{"metric":"gmv","date":"2026-10-01","value":12345.6,"member":"alice@example.com"}}]}}'
+"""
+
+_bearer = HTTPBearer(auto_error=False, description="KPIBOT_API_TOKEN")
+
+
+class _NonFinite(float):
+    """NaN / Infinity in the JSON text: Python's json accepts them, the API does not."""
+
+
+def create_push_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter(tags=["data"])
+
+    @router.post(
+        PATH,
+        summary="Push metric actuals",
+        description=DESCRIPTION,
+        response_model=AcceptedAnswer,
+        responses={
+            400: {"model": ErrorsAnswer, "description": "invalid records (every one listed); nothing written"},
+            401: {"model": MessageAnswer, "description": "missing or wrong bearer token"},
+            413: {"model": MessageAnswer, "description": f"more than {MAX_RECORDS:,} records or 5 MB"},
+            503: {"model": MessageAnswer, "description": "the push API is disabled (KPIBOT_API_TOKEN empty)"},
+        },
+        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": REQUEST_SCHEMA}}}},
+    )
+    async def push_metrics(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    ) -> JSONResponse:
+        token = runtime.settings.api_token.get_secret_value()
+        if not token:
+            return _message(503, "The push API is disabled: set KPIBOT_API_TOKEN to enable it.")
+        if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), token.encode()):
+            return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        body = await _read_body(request)
+        if body is None:
+            return _message(413, f"request body larger than {MAX_BODY_BYTES // (1024 * 1024)} MB")
+        return await run_in_threadpool(_handle, runtime, body)
+
+    return router
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The body, or None once it is known to pass MAX_BODY_BYTES (stops reading there)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _message(status: int, text: str) -> JSONResponse:
+    return JSONResponse({"error": text}, status_code=status)
+
+
+def _body_error(text: str) -> JSONResponse:
+    return JSONResponse({"errors": [{"index": None, "error": text}]}, status_code=400)
+
+
+def _handle(runtime: Runtime, body: bytes) -> JSONResponse:
+    try:
+        payload = json.loads(body, parse_constant=_NonFinite)
+    except (ValueError, RecursionError):
+        return _body_error('body is not valid JSON; expected {"records": [...]}')
+    if not isinstance(payload, dict) or not isinstance(payload.get("records"), list):
+        return _body_error('expected a JSON object {"records": [...]}')
+    if extra := sorted(set(payload) - {"records"}):
+        return _body_error(f"unknown field(s) {', '.join(map(repr, extra))}; expected only records")
+    items = payload["records"]
+    if len(items) > MAX_RECORDS:
+        return _message(413, f"{len(items):,} records; at most {MAX_RECORDS:,} per request — split the batch")
+    metrics = runtime.registry.metrics
+    records: list[FactRecord] = []
+    errors: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        record, problems = validate_record(item, metrics)
+        if problems:
+            errors.append({"index": index, "error": "; ".join(problems)})
+        elif record is not None:
+            records.append(record)
+    if errors:
+        return JSONResponse({"errors": errors}, status_code=400)
+    if records:
+        try:
+            _store(runtime.db, records)
+        except Exception:
+            log.exception("push API: storing %d records failed", len(records))
+            return _message(500, "the records could not be stored; nothing was written — try again")
+    return JSONResponse({"accepted": len(records)})
+
+
+def validate_record(item: Any, metrics: dict[str, Any]) -> tuple[FactRecord | None, list[str]]:
+    """The record, or every reason it is invalid."""
+    if not isinstance(item, dict):
+        return None, ['expected an object {"metric", "date", "value", "member"?, "source"?}']
+    problems = [f"unknown field {key!r}" for key in item if key not in RECORD_FIELDS]
+    metric = item.get("metric")
+    if metric is None:
+        problems.append("metric is missing")
+    elif not isinstance(metric, str) or metric not in metrics:
+        close = difflib.get_close_matches(str(metric).lower(), list(metrics), n=1) if isinstance(metric, str) else []
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        problems.append(f"unknown metric {metric!r}{hint}")
+    day: date | None = None
+    if "date" not in item:
+        problems.append("date is missing")
+    else:
+        try:
+            day = iso_date(item["date"])
+        except ValueProblem as exc:
+            problems.append(str(exc))
+    value = item.get("value")
+    if "value" not in item:
+        problems.append("value is missing")
+    elif isinstance(value, _NonFinite) or (isinstance(value, int | float) and not _finite(value)):
+        problems.append("value must be a finite number (not NaN or Infinity)")
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        problems.append(f"value must be a number, got {_json_kind(value)} {json.dumps(value)[:40]}")
+    member = item.get("member")
+    if member is None:
+        member = ""
+    elif not isinstance(member, str):
+        problems.append("member must be a string (or omitted for team-level)")
+    elif reason := member_key_problem(member):
+        problems.append(reason)
+    source = item.get("source")
+    if source is None:
+        source = DEFAULT_SOURCE
+    elif reason := source_name_problem(source):
+        problems.append(reason)
+    if problems:
+        return None, problems
+    return FactRecord(metric=metric, date=day, value=float(value), member=member, source=source), []  # type: ignore[arg-type]
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+@dataclass
+class _BatchOfSource:
+    read: int = 0
+    keys: set[tuple[str, date, str]] = field(default_factory=set)
+    newest: date | None = None
+
+
+def _store(db: Database, records: list[FactRecord]) -> None:
+    started = utcnow()
+    per_source: dict[str, _BatchOfSource] = defaultdict(_BatchOfSource)
+    for record in records:
+        batch = per_source[record.source]
+        batch.read += 1
+        batch.keys.add((record.metric, record.date, record.member))
+        batch.newest = max(batch.newest, record.date) if batch.newest else record.date
+    with db.session() as session:
+        upsert_facts(session, records)
+        for source, batch in per_source.items():
+            record_run(session, source=source, kind="api", started_at=started, ok=True, rows_read=batch.read,
+                       rows_written=len(batch.keys), newest_date=batch.newest)

@@ -1,0 +1,149 @@
+"""`/kpi <words>`: acknowledged within 3 s, always.
+
+The core answers in a worker thread; if the answer is ready within the ack budget (~2 s) it *is*
+the ack (ephemeral, or in_channel for public replies). Otherwise the ack says "working on it…"
+(正在计算… for Chinese) and the answer follows through `response_url`. When the core asks for the
+target form (`/kpi target` from an admin) the modal opens instead. Charts are uploaded to the
+channel after the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_bolt.context import BoltContext
+from slack_sdk import WebClient
+
+from bot.core.request import UserRef
+from bot.slack.app import SlackServices
+from bot.slack.blocks import message_payload
+from bot.slack.errors import reason
+from bot.slack.modal import open_target_form
+from bot.slack.translate import has_chinese
+from jobs.present.reply import Reply, ReplyKind
+
+log = logging.getLogger(__name__)
+
+
+def register(app: Any, services: SlackServices) -> None:
+    @app.command(re.compile(r"^/"))
+    def on_slash_command(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+    ) -> None:
+        answer_slash_command(
+            services, ack=ack, body=body, respond=respond, client=client, bot_user_id=context.bot_user_id
+        )
+
+
+@dataclass(frozen=True)
+class SlashAnswer:
+    user: UserRef
+    reply: Reply
+
+
+def answer_slash_command(
+    services: SlackServices,
+    *,
+    ack: Ack,
+    body: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    bot_user_id: str | None = None,
+) -> None:
+    """Everything slow (users.info, the core) runs in a worker; the ack never waits past the budget."""
+    started = time.monotonic()
+    raw_text = body.get("text") or ""
+    pending: Future[SlashAnswer] = services.work.submit(prepare_answer, services, body, bot_user_id)
+    try:
+        answer = pending.result(timeout=max(0.1, services.ack_budget - (time.monotonic() - started)))
+    except FutureTimeout:
+        ack(text=working_text(raw_text), response_type="ephemeral")
+        pending.add_done_callback(lambda done: deliver_late(services, done.result(), body, respond, client))
+        return
+    if answer.reply.form == "target":
+        ack()
+        open_form_or_reply(services, answer, body, respond, client)
+        return
+    ack(response_type=response_type(answer.reply), **message_payload(answer.reply))
+    upload_charts(services, body.get("channel_id"), answer.reply)
+
+
+def prepare_answer(services: SlackServices, body: dict[str, Any], bot_user_id: str | None = None) -> SlashAnswer:
+    """Who asks, what they mean, and the core's reply. Never raises."""
+    user = UserRef("slack", str(body.get("user_id") or ""), display_name=body.get("user_name"))
+    try:
+        user = services.user(body["user_id"], body.get("user_name"))
+        request = services.command(
+            body.get("text") or "", user=user, channel=body.get("channel_id"), bot_user_id=bot_user_id
+        )
+        return SlashAnswer(user, services.core.handle(request))
+    except Exception:
+        log.exception("slash command failed")
+        return SlashAnswer(user, apology(body.get("text") or ""))
+
+
+def deliver_late(
+    services: SlackServices, answer: SlashAnswer, body: dict[str, Any], respond: Respond, client: WebClient
+) -> None:
+    """The answer after a "working on it…" ack: through response_url, then charts."""
+    if answer.reply.form == "target":
+        open_form_or_reply(services, answer, body, respond, client)
+        return
+    try:
+        respond(response_type=response_type(answer.reply), **message_payload(answer.reply))
+    except Exception as exc:
+        log.warning("could not deliver a late answer via response_url: %s", reason(exc))
+        return
+    upload_charts(services, body.get("channel_id"), answer.reply)
+
+
+def open_form_or_reply(
+    services: SlackServices, answer: SlashAnswer, body: dict[str, Any], respond: Respond, client: WebClient
+) -> None:
+    """The core asked for the target form: open the modal, or (trigger expired) say how else."""
+    trigger_id = body.get("trigger_id") or ""
+    channel_id = body.get("channel_id") or None
+    if trigger_id and open_target_form(
+        client, services.core, answer.user, trigger_id=trigger_id, channel_id=channel_id, lang=answer.reply.lang
+    ):
+        return
+    try:
+        respond(text=form_failed_text(body.get("text") or ""), response_type="ephemeral")
+    except Exception as exc:
+        log.warning("could not tell the user the form failed: %s", reason(exc))
+
+
+def upload_charts(services: SlackServices, channel_id: str | None, reply: Reply) -> None:
+    if not reply.charts or not channel_id:
+        return
+    try:
+        services.outbox.upload_charts(channel_id, reply.charts)
+    except Exception as exc:
+        log.warning("chart upload to %s failed: %s", channel_id, reason(exc))
+
+
+def response_type(reply: Reply) -> str:
+    return "in_channel" if reply.public else "ephemeral"
+
+
+def working_text(text: str) -> str:
+    return "正在计算…" if has_chinese(text) else "Working on it…"
+
+
+def form_failed_text(text: str) -> str:
+    if has_chinese(text):
+        return "无法打开目标表单，请改用 `/kpi target set KPI 数值 [范围] [周期]`。"
+    return "Could not open the target form; use `/kpi target set KPI VALUE [SCOPE] [PERIOD]` instead."
+
+
+def apology(text: str) -> Reply:
+    if has_chinese(text):
+        return Reply(title="抱歉，出错了，请稍后再试", lang="zh", kind=ReplyKind.ERROR)
+    return Reply(title="Sorry, something went wrong — please try again", kind=ReplyKind.ERROR)

@@ -1,0 +1,133 @@
+"""What alerts say: fired, still firing (reminder), resolved — in English and Chinese."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from jobs.alerts.conditions import Observation
+from jobs.present.formatting import day_label, kpi_value, percent, period_label
+from jobs.present.i18n import Catalog
+from jobs.present.reply import Action, Figure, Mark, Reply, ReplyKind, Table
+from jobs.present.status import status_figures
+from storage.kpi.registry import KpiDef, Registry
+from storage.models import AlertRule
+
+# The same ids as bot.core.contracts (jobs/ may not import bot/): adapters route the buttons back by them.
+ACTION_ALERT_ACK = "alert.ack"
+ACTION_ALERT_SNOOZE = "alert.snooze"
+
+T = Catalog({
+    "fired": ("Alert · {condition} · {scope}", "告警 · {condition} · {scope}"),
+    "reminder": ("Still firing · {condition} · {scope}", "仍在告警 · {condition} · {scope}"),
+    "resolved": ("Resolved · {condition} · {scope}", "已恢复 · {condition} · {scope}"),
+    "value_condition": ("{kpi} {op} {threshold} for {days} day(s)", "{kpi} {op} {threshold}（连续 {days} 天）"),
+    "pace_condition": ("{kpi} pace {op} {threshold}", "{kpi} 进度达成率 {op} {threshold}"),
+    "team": ("team", "团队"),
+    "latest": ("Latest ({day})", "最新（{day}）"),
+    "threshold": ("Threshold", "阈值"),
+    "day": ("Day", "日期"),
+    "value": ("Value", "数值"),
+    "since": ("Firing since {time}", "自 {time} 起告警"),
+    "was_since": ("Was firing since {time}", "告警始于 {time}"),
+    "month": ("Month to date: {period}", "本月至今：{period}"),
+    "through": ("Data through {day}", "数据截至 {day}"),
+    "ack": ("Acknowledge", "知道了"),
+    "snooze": ("Snooze 1 day", "暂停提醒 1 天"),
+    "hint": ("Reminders every {hours} h while it stays true; acknowledge to stop them until it clears.",
+             "条件持续期间每 {hours} 小时提醒一次；点“知道了”后恢复前不再提醒。"),
+    "rule": ("#{id} {condition} · {scope} → {channel}", "#{id} {condition} · {scope} → {channel}"),
+})
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """Everything a message needs besides the observation."""
+
+    rule: AlertRule
+    kpi: KpiDef
+    scope_label: str
+    lang: str
+    currency: str
+    tz: tzinfo
+
+
+def scope_label(rule: AlertRule, registry: Registry, names: dict[str, str], lang: str) -> str:
+    if rule.scope_kind == "role":
+        role = registry.roles.get(rule.scope_key)
+        return role.label(lang) if role else rule.scope_key
+    if rule.scope_kind == "member":
+        return names.get(rule.scope_key, rule.scope_key)
+    return T("team", lang)
+
+
+def condition_text(rule: AlertRule, kpi: KpiDef, lang: str, currency: str) -> str:
+    if rule.mode == "pace":
+        return T("pace_condition", lang, kpi=kpi.label(lang), op=rule.op, threshold=percent(rule.threshold))
+    threshold = kpi_value(rule.threshold, kpi.unit, currency, lang)
+    return T("value_condition", lang, kpi=kpi.label(lang), op=rule.op, threshold=threshold, days=rule.days)
+
+
+def rule_summary(rule: AlertRule, registry: Registry, names: dict[str, str], lang: str, currency: str) -> str:
+    """One line for `alert list`: `#3 ROAS < 2.00 for 3 day(s) · team → slack:C123`."""
+    kpi = registry.kpis.get(rule.kpi)
+    condition = condition_text(rule, kpi, lang, currency) if kpi else f"{rule.kpi} {rule.op} {rule.threshold}"
+    return T("rule", lang, id=rule.id, condition=condition, scope=scope_label(rule, registry, names, lang),
+             channel=rule.channel)
+
+
+def fired_reply(view: AlertView, obs: Observation) -> Reply:
+    reply = _base(view, obs, "fired", Mark.OFF_TRACK)
+    reply.actions = _buttons(view)
+    reply.footnotes.append(T("hint", view.lang, hours=f"{view.rule.cooldown_hours:g}"))
+    return reply
+
+
+def reminder_reply(view: AlertView, obs: Observation, since: datetime) -> Reply:
+    reply = _base(view, obs, "reminder", Mark.OFF_TRACK)
+    reply.actions = _buttons(view)
+    reply.footnotes.insert(0, T("since", view.lang, time=_when(since, view.tz)))
+    return reply
+
+
+def resolved_reply(view: AlertView, obs: Observation, since: datetime | None) -> Reply:
+    reply = _base(view, obs, "resolved", Mark.ON_TRACK)
+    if since is not None:
+        reply.footnotes.insert(0, T("was_since", view.lang, time=_when(since, view.tz)))
+    return reply
+
+
+def _base(view: AlertView, obs: Observation, title_key: str, mark: Mark) -> Reply:
+    lang, kpi = view.lang, view.kpi
+    condition = condition_text(view.rule, kpi, lang, view.currency)
+    reply = Reply(title=T(title_key, lang, condition=condition, scope=view.scope_label), lang=lang,
+                  kind=ReplyKind.NOTICE, mark=mark, public=True)
+    if view.rule.mode == "pace" and obs.status is not None:
+        reply.figures = status_figures(obs.status, lang, view.currency)
+        reply.footnotes.append(T("month", lang, period=period_label(obs.status.period, lang)))
+    else:
+        if obs.daily:
+            last_day, last_value = obs.daily[-1]
+            reply.figures.append(Figure(T("latest", lang, day=day_label(last_day)),
+                                        kpi_value(last_value, kpi.unit, view.currency, lang), mark))
+        reply.figures.append(Figure(T("threshold", lang),
+                                    f"{view.rule.op} {kpi_value(view.rule.threshold, kpi.unit, view.currency, lang)}"))
+        if len(obs.daily) > 1:
+            reply.tables.append(Table(
+                columns=[T("day", lang), T("value", lang)],
+                rows=[[day_label(day), kpi_value(value, kpi.unit, view.currency, lang)] for day, value in obs.daily],
+            ))
+    if obs.data_through is not None:
+        reply.footnotes.append(T("through", lang, day=day_label(obs.data_through)))
+    return reply
+
+
+def _buttons(view: AlertView) -> list[Action]:
+    value = str(view.rule.id)
+    return [Action(ACTION_ALERT_ACK, T("ack", view.lang), value, "primary"),
+            Action(ACTION_ALERT_SNOOZE, T("snooze", view.lang), value)]
+
+
+def _when(moment: datetime, tz: tzinfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".strip()

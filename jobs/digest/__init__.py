@@ -1,0 +1,85 @@
+"""The review digest: the last complete week (or month) per role and for the team, pacing to date, movers,
+the at-risk list with required run-rates, the funnel, data freshness, and charts.
+
+    build_weekly_digest(engine, registry, lang="zh", currency="USD") -> Reply
+    write_demo_digest(engine, registry, folder, lang, currency) -> folder with markdown + PNGs
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from jobs.digest.charts import digest_charts
+from jobs.digest.data import DigestData, collect, review_periods
+from jobs.digest.funnel import STAGES as FUNNEL_STAGES
+from jobs.digest.render import digest_reply
+from jobs.outbox import FileOutbox
+from jobs.present.reply import Reply
+from jobs.sources import stale_sources_for
+from jobs.timing import engine_as_of
+from storage.kpi.engine import KpiEngine
+from storage.kpi.registry import Registry
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DigestData", "build_digest", "build_weekly_digest", "collect_digest", "review_periods",
+    "write_demo_digest",
+]
+
+
+def collect_digest(
+    engine: KpiEngine, registry: Registry, *, lang: str, cadence: str = "weekly", today: date | None = None,
+    stale_sources: list[str] | None = None,
+) -> DigestData:
+    """The digest's figures. `stale_sources=None` looks them up; pass a list to name them yourself."""
+    if today is not None:
+        engine = engine_as_of(engine, today)
+    if stale_sources is None:
+        stale_sources = _stale_sources(engine, registry)
+    return collect(engine, registry, cadence=cadence, stale_sources=stale_sources, lang=lang)
+
+
+def _stale_sources(engine: KpiEngine, registry: Registry) -> list[str]:
+    """Stale sources as `sources` reports them (newest data older than the source's expected lag) among
+    those that fed any KPI metric lately."""
+    metrics = {m for kpi in registry.kpis.values() for m in kpi.metrics} | set(FUNNEL_STAGES)
+    return stale_sources_for(engine.db, registry, sorted(metrics), engine.today())
+
+
+def build_digest(
+    engine: KpiEngine, registry: Registry, *, lang: str, currency: str, cadence: str = "weekly",
+    today: date | None = None, stale_sources: list[str] | None = None, with_charts: bool = True,
+) -> Reply:
+    data = collect_digest(engine, registry, lang=lang, cadence=cadence, today=today, stale_sources=stale_sources)
+    reply = digest_reply(data, registry, lang=lang, currency=currency)
+    if with_charts:
+        try:
+            reply.charts.extend(digest_charts(data, registry, lang=lang, currency=currency))
+        except Exception:  # the figures are worth sending without their pictures
+            log.exception("rendering the digest's charts failed; sending it without charts")
+    return reply
+
+
+def build_weekly_digest(
+    engine: KpiEngine, registry: Registry, *, lang: str, currency: str, today: date | None = None,
+    stale_sources: list[str] | None = None, with_charts: bool = True,
+) -> Reply:
+    """The weekly review: the last complete week (per KPIBOT_WEEK_START) before `today` (default: the
+    engine's today), with month-to-date pacing."""
+    return build_digest(engine, registry, lang=lang, currency=currency, cadence="weekly", today=today,
+                        stale_sources=stale_sources, with_charts=with_charts)
+
+
+def write_demo_digest(engine: KpiEngine, registry: Registry, folder: Path, lang: str, currency: str) -> Path:
+    """Write the weekly digest as markdown plus its PNG charts into `folder`; returns `folder`. Chart files
+    carry the language (`funnel-zh.png`) so an English and a Chinese digest can share the folder."""
+    reply = build_weekly_digest(engine, registry, lang=lang, currency=currency)
+    reply.charts = [replace(chart, name=chart.name.replace(".png", f"-{lang}.png")) for chart in reply.charts]
+    review, _ = review_periods(engine.calendar, "weekly", engine.today())
+    folder.mkdir(parents=True, exist_ok=True)
+    FileOutbox(folder).send(".", reply, idempotency_key=f"digest-{review.key}-{lang}")
+    return folder

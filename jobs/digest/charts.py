@@ -1,0 +1,88 @@
+"""A digest's charts as PNG: attainment per role, the pace KPI to date against target, the funnel."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from jobs.charts import (
+    AttainmentChartData,
+    FunnelChartData,
+    PaceChartData,
+    render_attainment,
+    render_funnel,
+    render_pace,
+)
+from jobs.digest.data import DigestData
+from jobs.digest.messages import T
+from jobs.digest.movers import RoleReview
+from jobs.digest.render import short_period_label
+from jobs.present.formatting import period_label
+from jobs.present.reply import Chart
+from storage.kpi.attainment import Status
+from storage.kpi.registry import Registry
+
+CHART_STATUSES = (Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK)
+
+
+def digest_charts(data: DigestData, registry: Registry, *, lang: str, currency: str) -> list[Chart]:
+    review_label = short_period_label(data.review, lang)
+    # A role whose members have no targets has no attainment to draw: its table says enough.
+    charts = [_attainment_chart(role, lang, review_label) for role in data.roles
+              if any(st.attainment is not None for score in role.review for st in score.statuses)]
+    if (pace := _pace_chart(data, lang, currency)) is not None:
+        charts.append(pace)
+    if data.funnel:
+        charts.append(_funnel_chart(data, registry, lang, review_label))
+    return charts
+
+
+def _attainment_chart(role: RoleReview, lang: str, review_label: str) -> Chart:
+    """Members × the role's KPIs that have a target for someone (an all-empty panel says nothing)."""
+    columns = [k for k in range(len(role.kpis)) if any(s.statuses[k].attainment is not None for s in role.review)]
+    title = T("chart_attainment", lang, role=role.role.label(lang), period=review_label)
+    png = render_attainment(AttainmentChartData(
+        title=title,
+        kpi_labels=[role.kpis[k].label(lang) for k in columns],
+        member_labels=[score.display_name for score in role.review],
+        attainment=[[score.statuses[k].attainment for k in columns] for score in role.review],
+        statuses=[[_chart_status(score.statuses[k].status) for k in columns] for score in role.review],
+        lang=lang,
+    ))
+    return Chart(name=f"attainment-{role.role.id}.png", png=png, title=title)
+
+
+def _chart_status(status: Status) -> str | None:
+    return status.value if status in CHART_STATUSES else None
+
+
+def _pace_chart(data: DigestData, lang: str, currency: str) -> Chart | None:
+    st = data.pace_status()
+    if st is None or data.pace_kpi is None:
+        return None
+    period = data.pacing
+    days = [period.start + timedelta(days=i) for i in range(period.days)]
+    through = st.data_through
+    cumulative: list[float | None] = []
+    running = 0.0
+    for day in days:
+        running += data.pace_daily.get(day, 0.0)
+        cumulative.append(running if through is not None and day <= through else None)
+    label = st.kpi.label(lang)
+    title = T("chart_pace", lang, kpi=label, period=period_label(period, lang))
+    unit = f" ({currency})" if st.kpi.unit == "currency" else ""
+    png = render_pace(PaceChartData(
+        title=title, days=days, cumulative_actual=cumulative, target=st.target.value if st.target else None,
+        projection=st.projection, period_start=period.start, period_end=period.end,
+        value_label=f"{label}{unit}", lang=lang,
+    ))
+    return Chart(name=f"{st.kpi.id}-pace.png", png=png, title=title)
+
+
+def _funnel_chart(data: DigestData, registry: Registry, lang: str, review_label: str) -> Chart:
+    title = T("chart_funnel", lang, period=review_label)
+    labels = [(registry.metrics.get(s.metric, (s.metric, s.metric)))[1 if lang == "zh" else 0] for s in data.funnel]
+    png = render_funnel(FunnelChartData(
+        title=title, stage_labels=labels, values=[s.value for s in data.funnel],
+        stage_rates=[s.rate for s in data.funnel], thresholds=[s.threshold for s in data.funnel], lang=lang,
+    ))
+    return Chart(name="funnel.png", png=png, title=title)

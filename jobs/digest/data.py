@@ -1,0 +1,117 @@
+"""The figures of a review digest, gathered through the KPI engine (SQL aggregates only).
+
+Queries: the team's KPIs for the reviewed period and the pacing period (the engine's `statuses`, 4 each),
+for each role its members × KPIs for the reviewed period and — when any member has data — for the previous
+and pacing periods too (`member_scores`, ~5 each), one funnel sum and one daily series for the pace chart.
+The count depends on the number of roles, never on days, members or fact rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from jobs.digest.funnel import STAGES, FunnelStage, funnel_stages, funnel_thresholds
+from jobs.digest.messages import T
+from jobs.digest.movers import Mover, RiskItem, RoleReview, at_risk, biggest_movers
+from storage.kpi.attainment import KpiStatus
+from storage.kpi.engine import KpiEngine
+from storage.kpi.periods import Calendar, Period
+from storage.kpi.registry import KpiDef, Registry
+from storage.kpi.scope import Scope
+from storage.repositories import facts as fact_repo
+
+PACE_KPI = "gmv"
+
+
+@dataclass(frozen=True)
+class DigestData:
+    cadence: str  # weekly | monthly
+    today: date
+    review: Period  # the last complete week (or month)
+    previous_review: Period  # the one before it (week-over-week changes)
+    pacing: Period  # the month (or quarter) holding the review's last day, to date
+    team_review: list[KpiStatus]
+    team_pacing: list[KpiStatus]
+    roles: list[RoleReview]
+    movers: list[Mover]
+    at_risk: list[RiskItem]
+    funnel: list[FunnelStage]
+    pace_kpi: KpiDef | None
+    pace_daily: dict[date, float]  # the pace KPI's value per day of the pacing period
+    stale_sources: list[str]
+
+    @property
+    def data_through(self) -> date | None:
+        days = [st.data_through for st in self.team_review if st.data_through]
+        return max(days, default=None)
+
+    def pace_status(self) -> KpiStatus | None:
+        return next((st for st in self.team_pacing if self.pace_kpi and st.kpi.id == self.pace_kpi.id), None)
+
+    def review_status(self) -> KpiStatus | None:
+        return next((st for st in self.team_review if self.pace_kpi and st.kpi.id == self.pace_kpi.id), None)
+
+
+def review_periods(calendar: Calendar, cadence: str, today: date) -> tuple[Period, Period]:
+    """(reviewed period, pacing period): last complete week + its month, or last complete month + its quarter."""
+    if cadence == "monthly":
+        review = calendar.previous(calendar.month(today))
+        return review, calendar.quarter(review.end)
+    review = calendar.previous(calendar.week(today))
+    return review, calendar.month(review.end)
+
+
+def collect(
+    engine: KpiEngine, registry: Registry, *, cadence: str, stale_sources: list[str], lang: str,
+) -> DigestData:
+    today = engine.today()
+    review, pacing = review_periods(engine.calendar, cadence, today)
+    team_kpis = [registry.kpis[k] for k in registry.team_kpis if k in registry.kpis]
+    team = Scope.team()
+    team_review = engine.statuses(team_kpis, team, review) if team_kpis else []
+    team_pacing = engine.statuses(team_kpis, team, pacing) if team_kpis else []
+    roles = [r for r in (_role_review(engine, registry, role_id, review, pacing) for role_id in registry.roles) if r]
+    pace_kpi = _pace_kpi(registry, team_kpis)
+    pace_daily: dict[date, float] = {}
+    if pace_kpi is not None:
+        for day, sums in engine.daily(pace_kpi, team, pacing).items():
+            value = pace_kpi.formula.evaluate({m: sums.get(m, 0.0) for m in pace_kpi.metrics})
+            if value is not None:
+                pace_daily[day] = value
+    with engine.db.session() as session:
+        funnel_sums = fact_repo.period_sums(session, STAGES, team, review.start, review.end).sums
+    return DigestData(
+        cadence=cadence, today=today, review=review, previous_review=engine.calendar.previous(review),
+        pacing=pacing, team_review=team_review, team_pacing=team_pacing, roles=roles,
+        movers=biggest_movers(team_review, roles, team_label=_team_label(lang)),
+        at_risk=at_risk(team_pacing, roles, team_label=_team_label(lang)),
+        funnel=funnel_stages(funnel_sums, funnel_thresholds(registry)),
+        pace_kpi=pace_kpi, pace_daily=pace_daily, stale_sources=list(stale_sources),
+    )
+
+
+def _role_review(
+    engine: KpiEngine, registry: Registry, role_id: str, review: Period, pacing: Period,
+) -> RoleReview | None:
+    role = registry.roles[role_id]
+    kpis = [registry.kpis[k] for k in role.kpis if k in registry.kpis]
+    if not kpis:
+        return None
+    week = engine.member_scores(kpis, role_id, review, role.kpis)
+    if not any(st.actual is not None for score in week for st in score.statuses):
+        return None  # no members, or none with data for the role's KPIs (e.g. team-level metrics only)
+    previous = engine.member_scores(kpis, role_id, engine.calendar.previous(review), role.kpis)
+    pace = engine.member_scores(kpis, role_id, pacing, role.kpis)
+    return RoleReview(role=role, kpis=kpis, review=week, previous=previous, pacing=pace)
+
+
+def _pace_kpi(registry: Registry, team_kpis: list[KpiDef]) -> KpiDef | None:
+    preferred = registry.kpis.get(PACE_KPI)
+    if preferred is not None and preferred.additive:
+        return preferred
+    return next((k for k in team_kpis if k.additive), None)
+
+
+def _team_label(lang: str) -> str:
+    return T("team", lang)

@@ -1,0 +1,151 @@
+"""Scheduled digests: when each subscription is due, and making each due send exactly once.
+
+A subscription's send is identified by the period it reviews (`2026-W47`, or `2026-10` for a monthly
+one), derived from the fire time — so a catch-up at 15:00 reviews the same week as the 09:00 send it
+replaces, and a cron double-fire across a DST change maps to the same ledger row.
+
+`run(subscription, now)` is what the cron job calls, and `run_due(now)` the start-up catch-up and the
+periodic sweep: both look at the latest fire time at or before `now`. Less than CATCH_UP (12 h) late →
+send (once: the ledger decides); later → recorded as missed and logged once; fire times before the
+subscription existed are ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+from jobs.delivery import Deliverer, DeliveryResult
+from jobs.digest import build_digest
+from jobs.digest.data import review_periods
+from jobs.scheduler import JobSpec, digest_trigger, latest_fire_time
+from jobs.timing import Clock, utc_now
+from storage.db import Database
+from storage.kpi.engine import KpiEngine
+from storage.kpi.registry import Registry
+from storage.models import DigestSubscription
+from storage.repositories import ledger
+from storage.repositories import subscriptions as subscription_repo
+from storage.repositories.ledger import DeliveryKey
+
+log = logging.getLogger(__name__)
+
+CATCH_UP = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class DueSend:
+    subscription_id: int
+    fire_time: datetime
+    key: DeliveryKey
+
+    def late_by(self, now: datetime) -> timedelta:
+        return now - self.fire_time
+
+
+class DigestRunner:
+    def __init__(
+        self, db: Database, engine: KpiEngine, registry: Registry, deliverer: Deliverer, *, currency: str,
+        default_timezone: str, charts: bool = True, catch_up: timedelta = CATCH_UP, clock: Clock | None = None,
+    ) -> None:
+        self.db = db
+        self.engine = engine
+        self.registry = registry
+        self.deliverer = deliverer
+        self.currency = currency
+        self.default_timezone = default_timezone
+        self.charts = charts
+        self.catch_up = catch_up
+        self.clock = clock or utc_now
+
+    def trigger(self, subscription: DigestSubscription) -> CronTrigger:
+        return digest_trigger(subscription.cadence, subscription.day, subscription.time,
+                              subscription.timezone or self.default_timezone)
+
+    def job_specs(self, subscriptions: list[DigestSubscription]) -> list[JobSpec]:
+        specs = []
+        for sub in subscriptions:
+            try:
+                trigger = self.trigger(sub)
+            except ValueError as exc:
+                log.error("digest subscription %s has a bad schedule (%s); not scheduled", sub.id, exc)
+                continue
+            specs.append(JobSpec(id=f"digest:{sub.id}", trigger=trigger, func=self.run_scheduled, args=(sub.id,),
+                                 fingerprint=f"{sub.cadence}|{sub.day}|{sub.time}|{sub.timezone}"))
+        return specs
+
+    def due(self, subscription: DigestSubscription, now: datetime) -> DueSend | None:
+        """The subscription's latest send at or before `now`, if it has one since it was created."""
+        assert subscription.id is not None
+        fire = latest_fire_time(self.trigger(subscription), now)
+        if fire is None or fire < subscription.created_at:
+            return None
+        fire_day = fire.astimezone(self.engine.tz).date()
+        review, _ = review_periods(self.engine.calendar, subscription.cadence, fire_day)
+        channel = f"{subscription.platform}:{subscription.channel}"
+        return DueSend(subscription.id, fire, DeliveryKey("digest", str(subscription.id), review.key, channel))
+
+    def run_scheduled(self, subscription_id: int) -> None:
+        """The cron job's entry point (APScheduler does not pass the scheduled time; `due` finds it)."""
+        self.run(subscription_id, self.clock())
+
+    def run(self, subscription_id: int, now: datetime) -> DeliveryResult | None:
+        with self.db.session() as session:
+            subscription = subscription_repo.get_subscription(session, subscription_id)
+        if subscription is None or not subscription.active:
+            return None
+        try:
+            due = self.due(subscription, now)
+        except ValueError as exc:
+            log.error("digest subscription %s has a bad schedule: %s", subscription_id, exc)
+            return None
+        return self._send(subscription, due, now) if due is not None else None
+
+    def run_due(self, now: datetime | None = None) -> list[DeliveryResult]:
+        """Every active subscription's latest due send that has no ledger row yet (catch-up and sweep)."""
+        now = now or self.clock()
+        with self.db.session() as session:
+            subscriptions = subscription_repo.list_subscriptions(session)
+        pending: list[tuple[DigestSubscription, DueSend]] = []
+        for sub in subscriptions:
+            try:
+                due = self.due(sub, now)
+            except ValueError:
+                continue
+            if due is not None:
+                pending.append((sub, due))
+        with self.db.session() as session:
+            done = ledger.existing(session, [due.key for _, due in pending])
+        results = []
+        for sub, due in pending:
+            if due.key not in done and (result := self._send(sub, due, now)) is not None:
+                results.append(result)
+        return results
+
+    def _send(self, subscription: DigestSubscription, due: DueSend, now: datetime) -> DeliveryResult | None:
+        late = due.late_by(now)
+        if late >= self.catch_up:
+            self._record_missed(subscription, due, late, now)
+            return None
+        build = partial(
+            build_digest, self.engine, self.registry, lang=subscription.lang, currency=self.currency,
+            cadence=subscription.cadence, today=due.fire_time.astimezone(self.engine.tz).date(),
+            with_charts=self.charts,
+        )
+        return self.deliverer.deliver(due.key, build, lang=subscription.lang)
+
+    def _record_missed(self, subscription: DigestSubscription, due: DueSend, late: timedelta, now: datetime) -> None:
+        zone = ZoneInfo(subscription.timezone or self.default_timezone)
+        hours = late.total_seconds() / 3600
+        reason = (f"due {due.fire_time.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}, {hours:.1f} h before the "
+                  f"scheduler could send it (catch-up window {self.catch_up.total_seconds() / 3600:g} h)")
+        with self.db.session() as session:
+            first_time = ledger.record_missed(session, due.key, now, reason)
+        if first_time:
+            log.warning("digest subscription %s (%s) for %s not sent: %s", subscription.id, due.key.channel,
+                        due.key.period_key, reason)

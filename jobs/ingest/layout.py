@@ -1,0 +1,251 @@
+"""What the columns of a table mean, and each row turned into (metric, date, member, value) facts.
+
+Three layouts, decided by the header row:
+- **long**   `date, metric, value[, member]` — one value per row;
+- **wide**   `date[, member], gmv, orders, …` — one column per metric (ids, labels or aliases);
+- **mapped** a mapping from the KPI file names the date, member and metric columns of an export;
+  any other column is ignored.
+Without a mapping every column must mean something: a typo in a metric column is an error, not
+silently dropped data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jobs.ingest.mapping import Mapping
+from jobs.ingest.names import (
+    DATE_HEADERS,
+    MEMBER_HEADERS,
+    METRIC_HEADERS,
+    SUMMARY_LABELS,
+    VALUE_HEADERS,
+    MetricNames,
+    header_role,
+    normal,
+)
+from jobs.ingest.values import EMPTY, ValueProblem, is_empty, parse_date, parse_member, parse_number, shown
+
+StagedFact = tuple[str, date, str, float]  # metric, date, member ('' = team), value
+HEADER_SEARCH_ROWS = 20  # exports often start with a title or a date-range line
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    where: str  # "line 7", "row 7", "record 7"
+    order: int
+    reason: str
+    column: str | None = None
+
+    def __str__(self) -> str:
+        column = f', column "{self.column}"' if self.column else ""
+        return f"{self.where}{column}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class MetricColumn:
+    index: int
+    header: str
+    metric: str
+    multiply: float = 1.0
+
+
+@dataclass
+class Layout:
+    kind: str  # long | wide | mapped
+    date_index: int
+    date_header: str
+    member_index: int | None = None
+    member_header: str | None = None
+    metric_index: int | None = None  # long form
+    value_index: int | None = None  # long form
+    metric_header: str = "metric"
+    value_header: str = "value"
+    metric_columns: tuple[MetricColumn, ...] = ()
+    names: MetricNames | None = None
+    mapping: Mapping | None = None
+    tz: ZoneInfo | None = None
+    label: str = "line"
+
+    def read(self, line: int, cells: list[Any]) -> tuple[list[StagedFact], list[RowProblem]]:
+        """The facts of one data row, or every problem it has."""
+        if all(is_empty(cell) for cell in cells):
+            return [], []
+        if _is_summary_row(cells):
+            return [], []
+        problems: list[RowProblem] = []
+        where = f"{self.label} {line}"
+
+        def problem(reason: str, column: str | None) -> None:
+            problems.append(RowProblem(where, line, reason, column))
+
+        day = None
+        raw_date = _cell(cells, self.date_index)
+        try:
+            parsed = parse_date(raw_date, self.mapping.date_format if self.mapping else None, self.tz)
+            if parsed is EMPTY:
+                problem("no date", self.date_header)
+            else:
+                day = parsed
+        except ValueProblem as exc:
+            problem(str(exc), self.date_header)
+        member = ""
+        if self.member_index is not None:
+            try:
+                member = parse_member(_cell(cells, self.member_index))
+                if self.mapping and self.mapping.members:
+                    member = self.mapping.members.get(normal(member), member)
+            except ValueProblem as exc:
+                problem(str(exc), self.member_header)
+        values = self._long_values(cells, problem) if self.kind == "long" else self._wide_values(cells, problem)
+        if problems or day is None:
+            return [], problems
+        return [(metric, day, member, value) for metric, value in values], []
+
+    def _long_values(self, cells: list[Any], problem: Callable[[str, str | None], None]) -> list[tuple[str, float]]:
+        assert self.metric_index is not None and self.value_index is not None and self.names is not None
+        raw_metric = _cell(cells, self.metric_index)
+        metric = None if is_empty(raw_metric) else self.names.resolve(raw_metric)
+        if is_empty(raw_metric):
+            problem("no metric", self.metric_header)
+        elif metric is None:
+            problem(f"unknown metric {shown(raw_metric)!r}", self.metric_header)
+        try:
+            value = parse_number(_cell(cells, self.value_index))
+        except ValueProblem as exc:
+            problem(str(exc), self.value_header)
+            return []
+        if value is EMPTY:
+            problem("no value", self.value_header)
+            return []
+        return [(metric, value)] if metric else []  # type: ignore[list-item]
+
+    def _wide_values(self, cells: list[Any], problem: Callable[[str, str | None], None]) -> list[tuple[str, float]]:
+        out = []
+        for column in self.metric_columns:
+            try:
+                value = parse_number(_cell(cells, column.index))
+            except ValueProblem as exc:
+                problem(str(exc), column.header)
+                continue
+            if value is not EMPTY:
+                out.append((column.metric, value * column.multiply))  # type: ignore[operator]
+        return out
+
+
+def _cell(cells: list[Any], index: int) -> Any:
+    return cells[index] if index < len(cells) else None
+
+
+def _is_summary_row(cells: list[Any]) -> bool:
+    first = next((cell for cell in cells if not is_empty(cell)), None)
+    return isinstance(first, str) and normal(first) in SUMMARY_LABELS
+
+
+def looks_like_header(cells: list[Any], mapping: Mapping | None) -> bool:
+    wanted = {normal(mapping.date)} if mapping else {normal(alias) for alias in DATE_HEADERS}
+    return any(normal(cell) in wanted for cell in cells if isinstance(cell, str))
+
+
+def build_layout(
+    cells: list[Any], line: int, names: MetricNames, mapping: Mapping | None, *, tz: ZoneInfo | None = None,
+    label: str = "line",
+) -> Layout | list[RowProblem]:
+    """The layout the header row describes, or every problem with it."""
+    headers = [str(cell).replace("\ufeff", "").strip() if cell is not None else "" for cell in cells]
+    where = f"{label} {line} (header)" if line > 0 else "columns"  # line 0: a query's or a table's own columns
+    if mapping is not None:
+        return _mapped_layout(headers, where, line, names, mapping, tz, label)
+    return _auto_layout(headers, where, line, names, tz, label)
+
+
+def _mapped_layout(
+    headers: list[str], where: str, line: int, names: MetricNames, mapping: Mapping, tz: ZoneInfo | None,
+    label: str,
+) -> Layout | list[RowProblem]:
+    index = {}
+    for position, header in enumerate(headers):
+        index.setdefault(normal(header), position)
+    problems = []
+
+    def find(column: str) -> int | None:
+        position = index.get(normal(column))
+        if position is None:
+            problems.append(RowProblem(where, line, f"column {column!r} (mapping {mapping.name}) is not in the file"))
+        return position
+
+    date_index = find(mapping.date)
+    member_index = find(mapping.member) if mapping.member else None
+    columns = []
+    for column, spec in mapping.columns.items():
+        position = find(column)
+        if position is not None:
+            columns.append(MetricColumn(position, headers[position], spec.metric, spec.multiply))
+    if problems or date_index is None:
+        return problems
+    return Layout(
+        kind="mapped", date_index=date_index, date_header=headers[date_index], member_index=member_index,
+        member_header=headers[member_index] if member_index is not None else None,
+        metric_columns=tuple(columns), names=names, mapping=mapping, tz=tz, label=label,
+    )
+
+
+def _auto_layout(
+    headers: list[str], where: str, line: int, names: MetricNames, tz: ZoneInfo | None, label: str
+) -> Layout | list[RowProblem]:
+    problems: list[RowProblem] = []
+    roles: dict[str, int] = {}
+    metric_columns: list[MetricColumn] = []
+    metric_seen: dict[str, str] = {}
+
+    def problem(reason: str, column: str | None = None) -> None:
+        problems.append(RowProblem(where, line, reason, column))
+
+    for position, header in enumerate(headers):
+        if not header:
+            continue
+        role = next(
+            (name for name, aliases in (("date", DATE_HEADERS), ("member", MEMBER_HEADERS),
+                                        ("metric", METRIC_HEADERS), ("value", VALUE_HEADERS))
+             if header_role(header, aliases)),
+            None,
+        )
+        if role is not None:
+            if role in roles:
+                problem(f"a second {role} column (the first is {headers[roles[role]]!r})", header)
+            roles.setdefault(role, position)
+            continue
+        metric = names.resolve(header)
+        if metric is None:
+            problem("not a known metric, date or member column (a mapping in the KPI file can pick "
+                    "the columns of any export)", header)
+        elif metric in metric_seen:
+            problem(f"metric {metric} again (already in column {metric_seen[metric]!r})", header)
+        else:
+            metric_seen[metric] = header
+            metric_columns.append(MetricColumn(position, header, metric))
+    if "date" not in roles:
+        problem("no date column (name it date or 日期)")
+    long_form = "metric" in roles or "value" in roles
+    if long_form and not ("metric" in roles and "value" in roles):
+        problem("a long-form file needs both a metric and a value column (date, metric, value[, member])")
+    if long_form and metric_columns:
+        names_ = ", ".join(column.header for column in metric_columns)
+        problem(f"mixes long form (metric, value) with metric columns ({names_})")
+    if not long_form and not metric_columns and "date" in roles:
+        problem("no metric columns (e.g. gmv, orders, 订单数) and no metric/value pair")
+    if problems:
+        return problems
+    member_index = roles.get("member")
+    return Layout(
+        kind="long" if long_form else "wide", date_index=roles["date"], date_header=headers[roles["date"]],
+        member_index=member_index, member_header=headers[member_index] if member_index is not None else None,
+        metric_index=roles.get("metric"), value_index=roles.get("value"),
+        metric_header=headers[roles["metric"]] if long_form else "metric",
+        value_header=headers[roles["value"]] if long_form else "value",
+        metric_columns=tuple(metric_columns), names=names, tz=tz, label=label,
+    )
