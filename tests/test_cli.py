@@ -128,3 +128,38 @@ def test_demo_prints_answers(tmp_path: Path) -> None:
     assert "GMV leaderboard · Live host ·" in result.stdout
     assert "Chloe Zhang" in result.stdout
     assert "GMV · 团队 ·" in result.stdout
+
+
+def test_console_is_interactive_on_a_terminal(tmp_path: Path) -> None:
+    """On a terminal the console prompts, answers, keeps history, and Ctrl-D leaves."""
+    import pty
+    import select
+
+    url = october_db(tmp_path / "k.db")
+    env = clean_env(DATABASE_URL=url, HOME=str(tmp_path), TERM="xterm")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: become `kpibot console` on the terminal
+        os.chdir(tmp_path)
+        os.execve(KPIBOT, [KPIBOT, "console", "--as", "h1@shop.com"], env)
+
+    def read_until(marker: str, seconds: float = 30) -> str:
+        seen, deadline = "", time.monotonic() + seconds
+        while marker not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.2)
+            if ready:
+                try:
+                    seen += os.read(fd, 65536).decode("utf-8", "replace")
+                except OSError:
+                    break
+        return seen
+
+    try:
+        assert "kpi>" in read_until("kpi>")
+        os.write(fd, b"gmv member:h1@shop.com 2026-10\r")
+        assert "Attainment: 77.5%" in read_until("Attainment")
+        os.write(fd, b"\x04")  # Ctrl-D
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        os.close(fd)
+    assert "gmv member:h1@shop.com 2026-10" in (tmp_path / ".kpibot_history").read_text(encoding="utf-8")

@@ -249,3 +249,34 @@ def test_target_form_speaks_the_admins_language(chat: TestAdapter) -> None:
     assert chinese.title == "设置目标" and chinese.labels["value"] == "目标值"
     assert ("week", "本周") in [(o.value, o.label) for o in chinese.periods]
     assert [o.value for o in chat.core.target_form(boss).scopes][:2] == ["team", "role:ops_manager"]
+
+
+def test_digest_now_posts_to_the_outbox(chat: TestAdapter, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from jobs.outbox import FileOutbox
+
+    chat.core.outboxes["file"] = FileOutbox(tmp_path)
+    reply = chat.ask("digest now #review", as_user="hana")
+    assert reply.text == "Posted to review."
+    [markdown] = (tmp_path / "review").glob("*.md")
+    # the last complete week before Fri Nov 20 is week 46 (Nov 9–15): team GMV (1000 + 500 + 300) × 7 = 12,600
+    text = markdown.read_text(encoding="utf-8")
+    assert "Weekly review · week 46, 2026 (Nov 09–Nov 15)" in text
+    assert "$12.6K" in text
+    assert list((tmp_path / "review").glob("*.png"))
+
+
+def test_sources_and_a_stale_source_named_in_answers(chat: TestAdapter) -> None:
+    from datetime import date
+
+    from tests.fixtures import add_facts
+
+    add_facts(chat.core.db, [("gmv", date(2026, 11, 10), 100, "")], source="sheet")  # 10 days old on Nov 20
+    listed = chat.ask("sources", as_user="hana")
+    rows = {row[0]: row for row in listed.tables[0].rows}
+    assert rows["test"][3:] == ["2026-11-18", "fresh"]   # data through Nov 18 ≥ Nov 20 − 2 days
+    assert rows["sheet"][3:] == ["2026-11-10", "stale"]
+    status = chat.ask("gmv month", as_user="hana")
+    assert "Source sheet is stale: figures may be incomplete" in status.footnotes
+    zh = chat.ask("数据源", as_user="hana")
+    zh_rows = {row[0]: row for row in zh.tables[0].rows}
+    assert zh.title == "数据源" and zh_rows["sheet"][4] == "滞后"

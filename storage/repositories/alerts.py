@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from storage.models import AlertRule, AlertState
-from storage.repositories.upsert import insert_ignore
+from storage.repositories.upsert import deactivate, insert_ignore
 
 OPS = ("<", "<=", ">", ">=")
 MODES = ("value", "pace")
@@ -53,13 +53,7 @@ def list_rules(session: Session, *, active_only: bool = True) -> list[AlertRule]
 
 def deactivate_rule(session: Session, rule_id: int) -> AlertRule | None:
     """None when the rule is unknown or already inactive."""
-    rule = session.get(AlertRule, rule_id)
-    if rule is None or not rule.active:
-        return None
-    rule.active = False
-    session.add(rule)
-    session.flush()
-    return rule
+    return deactivate(session, AlertRule, rule_id)  # type: ignore[no-any-return]
 
 
 def get_state(session: Session, rule_id: int) -> AlertState | None:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, col, select
 
 from storage.models import DigestSubscription
+from storage.repositories.upsert import deactivate
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CADENCES = ("weekly", "monthly")
@@ -70,10 +71,4 @@ def list_subscriptions(
 
 def deactivate_subscription(session: Session, subscription_id: int) -> DigestSubscription | None:
     """None when the subscription is unknown or already inactive."""
-    subscription = session.get(DigestSubscription, subscription_id)
-    if subscription is None or not subscription.active:
-        return None
-    subscription.active = False
-    session.add(subscription)
-    session.flush()
-    return subscription
+    return deactivate(session, DigestSubscription, subscription_id)  # type: ignore[no-any-return]

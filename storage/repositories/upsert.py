@@ -1,4 +1,4 @@
-"""Dialect-specific `INSERT … ON CONFLICT` (SQLite and PostgreSQL share the same shape)."""
+"""Write helpers shared by repositories: dialect-specific `INSERT … ON CONFLICT`, soft delete."""
 
 from __future__ import annotations
 
@@ -16,6 +16,17 @@ def insert_for(session: Session, table: Table) -> Any:
     if dialect == "sqlite":
         return sqlite.insert(table)
     raise NotImplementedError(f"upsert is not implemented for {dialect}")
+
+
+def deactivate(session: Session, model: type[Any], row_id: int) -> Any | None:
+    """Soft-delete a row with an `active` flag; None when it is unknown or already inactive."""
+    row = session.get(model, row_id)
+    if row is None or not row.active:
+        return None
+    row.active = False
+    session.add(row)
+    session.flush()
+    return row
 
 
 def insert_ignore(session: Session, table: Table, values: dict[str, Any], keys: list[str]) -> bool:
