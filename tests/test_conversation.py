@@ -280,3 +280,8 @@ def test_sources_and_a_stale_source_named_in_answers(chat: TestAdapter) -> None:
     zh = chat.ask("数据源", as_user="hana")
     zh_rows = {row[0]: row for row in zh.tables[0].rows}
     assert zh.title == "数据源" and zh_rows["sheet"][4] == "滞后"
+
+
+def test_digest_subscription_in_chinese(chat: TestAdapter) -> None:
+    reply = chat.ask("周报 订阅 每周 周五 18:00", as_user="boss")
+    assert reply.text == "订阅 #1：每周五 18:00（UTC）发送到 C-test。"

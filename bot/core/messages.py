@@ -85,7 +85,7 @@ T = Catalog({
                       "本期还没有设置目标。设置示例：`target set gmv 120万 本月`。"),
     "col_kpi": ("KPI", "KPI"), "col_scope": ("Scope", "范围"), "col_period": ("Period", "周期"),
     "col_target": ("Target", "目标"), "col_set_by": ("Set by", "设置人"), "col_member": ("Member", "成员"),
-    "col_roles": ("Roles", "角色"), "col_email": ("Email", "邮箱"), "col_id": ("ID", "编号"),
+    "col_roles": ("Roles", "角色"), "col_key": ("Member key", "成员标识"), "col_kind": ("Kind", "类型"), "col_email": ("Email", "邮箱"), "col_id": ("ID", "编号"),
     "col_rule": ("Rule", "规则"), "col_channel": ("Channel", "频道"), "col_when": ("When", "时间"),
     "col_who": ("Who", "操作人"), "col_what": ("What", "操作"), "col_change": ("Old → new", "原值 → 新值"),
     "col_outcome": ("Outcome", "结果"), "col_schedule": ("Schedule", "时间表"), "col_lang": ("Language", "语言"),

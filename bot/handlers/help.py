@@ -7,24 +7,24 @@ from bot.language import commands as c
 from jobs.present.i18n import Catalog
 from jobs.present.reply import Reply, ReplyKind
 
-USAGE: dict[str, tuple[str, str, list[str]]] = {
-    # topic: (usage, one line in English / Chinese is in HELP_LINES, examples)
-    "status": ("[status] [KPI] [SCOPE] [PERIOD]", "", ["gmv month", "roas role:ad_buyer last-week", "GMV达成率多少"]),
-    "me": ("me [PERIOD]", "", ["me", "me last-month", "我的KPI"]),
-    "board": ("board KPI [role:ROLE] [PERIOD]", "", ["board gmv role:host week", "本周主播排名"]),
+USAGE: dict[str, tuple[str, list[str]]] = {
+    # topic: (usage, examples); the one-line description of each topic is in the catalogue H
+    "status": ("[status] [KPI] [SCOPE] [PERIOD]", ["gmv month", "roas role:ad_buyer last-week", "GMV达成率多少"]),
+    "me": ("me [PERIOD]", ["me", "me last-month", "我的KPI"]),
+    "board": ("board KPI [role:ROLE] [PERIOD]", ["board gmv role:host week", "本周主播排名"]),
     "target": ("target set KPI VALUE [SCOPE] [PERIOD] · target list [SCOPE] [PERIOD] · target clear KPI [SCOPE] "
-               "[PERIOD] · target (form)", "", ["target set gmv 1.2m role:host month", "target set return_rate 8% month",
+               "[PERIOD] · target (form)", ["target set gmv 1.2m role:host month", "target set return_rate 8% month",
                                                 "target list month"]),
     "role": ("role assign @user ROLE [as MEMBER_KEY] · role remove @user ROLE · role list", "",
              ["role assign @alice host as alice@shop.com", "role list"]),
     "alert": ("alert add KPI OP VALUE [SCOPE] [for N days] [in #channel] · alert add KPI pace < PERCENT [SCOPE] · "
-              "alert list · alert rm ID", "", ["alert add roas < 2 for 3 days", "alert add ad_spend > 5000 for 1 days",
+              "alert list · alert rm ID", ["alert add roas < 2 for 3 days", "alert add ad_spend > 5000 for 1 days",
                                                "alert add gmv pace < 90%"]),
     "digest": ("digest subscribe [#channel] [weekly DAY HH:MM | monthly DAY HH:MM] · digest list · "
-               "digest unsubscribe ID · digest now [#channel]", "", ["digest subscribe weekly mon 09:00", "digest now"]),
-    "sources": ("sources", "", ["sources"]),
-    "audit": ("audit [N]", "", ["audit", "audit 20"]),
-    "admin": ("admin add @user · admin remove @user · admin list", "", ["admin list"]),
+               "digest unsubscribe ID · digest now [#channel]", ["digest subscribe weekly mon 09:00", "digest now"]),
+    "sources": ("sources", ["sources"]),
+    "audit": ("audit [N]", ["audit", "audit 20"]),
+    "admin": ("admin add @user · admin remove @user · admin list", ["admin list"]),
 }
 
 H = Catalog({
@@ -55,7 +55,7 @@ H = Catalog({
 def help_reply(ctx: Context, cmd: c.Help) -> Reply:
     lang = ctx.lang
     if cmd.topic in USAGE:
-        usage, _, examples = USAGE[cmd.topic]
+        usage, examples = USAGE[cmd.topic]
         text = "\n".join([H(cmd.topic, lang), H("usage", lang, usage=usage),
                           H("examples", lang, examples=" · ".join(f"`{e}`" for e in examples))])
         return Reply(title=H("topic_title", lang, topic=cmd.topic), lang=lang, kind=ReplyKind.HELP, text=text)

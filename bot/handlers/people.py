@@ -43,7 +43,7 @@ def role_list(ctx: Context, cmd: c.RoleList) -> Reply:
     if not mapping:
         return Reply(title=ctx.t("roles_title"), lang=ctx.lang, text=ctx.t("roles_empty"))
     body = [[names.get(key, key), key, ", ".join(ctx.role_label(r) for r in roles)] for key, roles in mapping.items()]
-    table = Table([ctx.t("col_member"), "key", ctx.t("col_roles")], body)
+    table = Table([ctx.t("col_member"), ctx.t("col_key"), ctx.t("col_roles")], body)
     return Reply(title=ctx.t("roles_title"), lang=ctx.lang, tables=[table])
 
 

@@ -39,5 +39,5 @@ def sources(ctx: Context, cmd: c.Sources) -> Reply:
             state.newest_date.isoformat() if state.newest_date else "—",
             ctx.t(condition),
         ])
-    columns = [ctx.t("col_source"), "kind", ctx.t("col_last_sync"), ctx.t("col_newest"), ctx.t("col_state")]
+    columns = [ctx.t("col_source"), ctx.t("col_kind"), ctx.t("col_last_sync"), ctx.t("col_newest"), ctx.t("col_state")]
     return Reply(title=ctx.t("sources_title"), lang=ctx.lang, tables=[Table(columns, body)])

@@ -75,10 +75,14 @@ def alert_remove(ctx: Context, cmd: c.AlertRemove) -> Reply:
     return ctx.confirmation("alert_removed_title", ctx.t("alert_removed", id=cmd.rule_id))
 
 
+ZH_WEEKDAYS = {"mon": "一", "tue": "二", "wed": "三", "thu": "四", "fri": "五", "sat": "六", "sun": "日"}
+
+
 def schedule_text(ctx: Context, sub: DigestSubscription) -> str:
     if sub.cadence == "monthly":
         return ctx.t("monthly_at", day=sub.day, time=sub.time)
-    return ctx.t("weekly_at", day=sub.day, time=sub.time)
+    day = ZH_WEEKDAYS.get(sub.day, sub.day) if ctx.lang == "zh" else sub.day
+    return ctx.t("weekly_at", day=day, time=sub.time)
 
 
 def digest_subscribe(ctx: Context, cmd: c.DigestSubscribe) -> Reply:
