@@ -126,20 +126,30 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
 
 
-def add_due_subscription(db: Database, *, channel: str, minutes_ago: int = 10) -> int:
-    """A weekly UTC subscription whose latest fire time was `minutes_ago` minutes ago (real clock)."""
-    from storage.repositories.subscriptions import WEEKDAYS, add_subscription
+def subscribe(db: Database, *, timezone: str = "Asia/Shanghai", created_at: datetime | None = None,
+              cadence: str = "weekly", day: str = "mon", time: str = "09:00", channel: str = "C1",
+              lang: str = "en") -> int:
+    """A Slack digest subscription made by "admin"; `created_at` back-dates it. Returns its id."""
+    from storage.repositories.subscriptions import add_subscription
 
-    fire = datetime.now(UTC) - timedelta(minutes=minutes_ago)
     with db.session() as session:
-        sub = add_subscription(session, platform="slack", channel=channel, cadence="weekly",
-                               day=WEEKDAYS[fire.weekday()], time=f"{fire:%H:%M}", timezone="UTC", lang="en",
-                               created_by="admin")
-        sub.created_at = fire - timedelta(days=1)
+        sub = add_subscription(session, platform="slack", channel=channel, cadence=cadence, day=day, time=time,
+                               timezone=timezone, lang=lang, created_by="admin")
+        if created_at is not None:
+            sub.created_at = created_at
         session.add(sub)
         session.flush()
         assert sub.id is not None
         return sub.id
+
+
+def add_due_subscription(db: Database, *, channel: str, minutes_ago: int = 10) -> int:
+    """A weekly UTC subscription whose latest fire time was `minutes_ago` minutes ago (real clock)."""
+    from storage.repositories.subscriptions import WEEKDAYS
+
+    fire = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    return subscribe(db, timezone="UTC", created_at=fire - timedelta(days=1), day=WEEKDAYS[fire.weekday()],
+                     time=f"{fire:%H:%M}", channel=channel)
 
 
 WORKER_COMMAND = "from tests.fixtures_jobs import run_worker; run_worker()"

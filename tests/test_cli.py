@@ -156,10 +156,17 @@ def test_console_is_interactive_on_a_terminal(tmp_path: Path) -> None:
     try:
         assert "kpi>" in read_until("kpi>")
         os.write(fd, b"gmv member:h1@shop.com 2026-10\r")
-        assert "Attainment: 77.5%" in read_until("Attainment")
+        answer = read_until("Status:")
+        assert "Attainment: 77.5%" in answer + read_until("kpi>")  # the answer, then the next prompt
         os.write(fd, b"\x04")  # Ctrl-D
-        _, status = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
+        deadline = time.monotonic() + 30
+        while (waited := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+            read_until("\0", 0.1)  # keep draining the terminal while it exits
+        if waited[0] == 0:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the console did not leave on Ctrl-D")
+        assert os.waitstatus_to_exitcode(waited[1]) == 0
     finally:
         os.close(fd)
     assert "gmv member:h1@shop.com 2026-10" in (tmp_path / ".kpibot_history").read_text(encoding="utf-8")

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlmodel import select
 
 from bot.core.contracts import ACTION_ALERT_ACK, ACTION_SUBMIT_TARGET
@@ -27,16 +24,9 @@ from tests.fakes.feishu_api import (
     bot_mention,
     find_elements,
     find_values,
-    running_feishu_bot,
 )
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture
-def bot(make_settings: Callable[..., Any], tmp_path: Path) -> Iterator[FeishuBot]:
-    with running_feishu_bot(make_settings, tmp_path) as running:
-        yield running
 
 
 def _seed_gmv(bot: FeishuBot, actual: float = 600_000, target: float = 1_200_000) -> None:

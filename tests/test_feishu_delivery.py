@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.fakes.feishu_api import (
     ADMIN_OPEN_ID,
@@ -21,23 +17,8 @@ from tests.fakes.feishu_api import (
     FeishuBot,
     bot_mention,
     event_header,
-    running_feishu_bot,
+    no_reply_within,
 )
-
-
-@pytest.fixture
-def bot(make_settings: Callable[..., Any], tmp_path: Path) -> Iterator[FeishuBot]:
-    with running_feishu_bot(make_settings, tmp_path) as running:
-        yield running
-
-
-def _no_reply_within(bot: FeishuBot, message_id: str, seconds: float = 0.6) -> None:
-    """A processed event is answered in well under 0.2 s here; 0.6 s of silence means none."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert not bot.fake.replies_to(message_id)
-        time.sleep(0.05)
-
 
 # -- redelivery and the 3-second rule ----------------------------------------------------------------
 
@@ -48,7 +29,7 @@ def test_same_event_delivered_twice_is_answered_once(bot: FeishuBot) -> None:
     assert bot.poster.post(event).status_code == 200
     assert bot.poster.post(event).status_code == 200
     bot.fake.wait_for_reply(message_id)
-    _no_reply_within(bot, message_id + "-none")  # let a second answer surface, if any
+    no_reply_within(bot, message_id + "-none")  # let a second answer surface, if any
     assert len(bot.fake.replies_to(message_id)) == 1
 
 
@@ -126,4 +107,4 @@ def test_bot_messages_are_ignored(bot: FeishuBot) -> None:
     event = bot.message("@_user_1 gmv", mentions=[bot_mention()], sender=BOT_OPEN_ID)
     event["event"]["sender"]["sender_type"] = "app"
     bot.poster.post(event)
-    _no_reply_within(bot, event["event"]["message"]["message_id"])
+    no_reply_within(bot, event["event"]["message"]["message_id"])

@@ -6,7 +6,7 @@ import struct
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,6 @@ from tests.fakes.feishu_api import (
     parse_multipart,
     running_feishu_bot,
 )
-
-
-@pytest.fixture
-def bot(make_settings: Callable[..., Any], tmp_path: Path) -> Iterator[FeishuBot]:
-    with running_feishu_bot(make_settings, tmp_path) as running:
-        yield running
 
 
 def tiny_png() -> bytes:

@@ -3,7 +3,6 @@ Feishu sends them), replies out to the fake Open API: url_verification, answers,
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,14 +20,9 @@ from tests.fakes.feishu_api import (
     EventPoster,
     FeishuBot,
     bot_mention,
+    no_reply_within,
     running_feishu_bot,
 )
-
-
-@pytest.fixture
-def bot(make_settings: Callable[..., Any], tmp_path: Path) -> Iterator[FeishuBot]:
-    with running_feishu_bot(make_settings, tmp_path) as running:
-        yield running
 
 
 @pytest.fixture
@@ -36,14 +30,6 @@ def plain_bot(make_settings: Callable[..., Any], tmp_path: Path) -> Iterator[Fei
     """No Encrypt Key: events arrive in clear and carry the verification token."""
     with running_feishu_bot(make_settings, tmp_path, FEISHU_ENCRYPT_KEY="") as running:
         yield running
-
-
-def _no_reply_within(bot: FeishuBot, message_id: str, seconds: float = 0.6) -> None:
-    """A processed event is answered in well under 0.2 s here; 0.6 s of silence means none."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert not bot.fake.replies_to(message_id)
-        time.sleep(0.05)
 
 
 # -- url_verification ---------------------------------------------------------------------------
@@ -89,7 +75,7 @@ def test_group_message_without_mention_is_not_answered(bot: FeishuBot) -> None:
     event = bot.message("gmv", mentions=[("@_user_1", OTHER_OPEN_ID, "Tom Lee")])
     response = bot.poster.post(event)
     assert response.status_code == 200
-    _no_reply_within(bot, event["event"]["message"]["message_id"])
+    no_reply_within(bot, event["event"]["message"]["message_id"])
 
 
 def test_group_message_with_mention_is_answered_and_tokens_passed_to_core(bot: FeishuBot) -> None:
@@ -127,7 +113,7 @@ def test_bad_signature_is_refused_and_nothing_is_processed(bot: FeishuBot) -> No
     message_id = event["event"]["message"]["message_id"]
     response = bot.poster.post(event, signing_key="not-the-encrypt-key")
     assert response.status_code == 401
-    _no_reply_within(bot, message_id)
+    no_reply_within(bot, message_id)
     # the event was not even claimed: the genuine delivery is still answered
     assert bot.poster.post(event).status_code == 200
     bot.fake.wait_for_reply(message_id)
@@ -137,7 +123,7 @@ def test_unsigned_encrypted_event_is_refused(bot: FeishuBot) -> None:
     event = bot.message("/kpi help", chat_type="p2p", chat_id=P2P_CHAT)
     response = bot.poster.post(event, signed=False)
     assert response.status_code == 401
-    _no_reply_within(bot, event["event"]["message"]["message_id"])
+    no_reply_within(bot, event["event"]["message"]["message_id"])
 
 
 def test_event_encrypted_with_another_key_is_refused(bot: FeishuBot) -> None:
@@ -148,7 +134,7 @@ def test_event_encrypted_with_another_key_is_refused(bot: FeishuBot) -> None:
     finally:
         forger.close()
     assert response.status_code == 401
-    _no_reply_within(bot, event["event"]["message"]["message_id"])
+    no_reply_within(bot, event["event"]["message"]["message_id"])
 
 
 def test_wrong_verification_token_is_refused_in_plain_mode(plain_bot: FeishuBot) -> None:
@@ -156,7 +142,7 @@ def test_wrong_verification_token_is_refused_in_plain_mode(plain_bot: FeishuBot)
     message_id = event["event"]["message"]["message_id"]
     response = plain_bot.poster.post(event, encrypted=False, signed=False)
     assert response.status_code == 401
-    _no_reply_within(plain_bot, message_id)
+    no_reply_within(plain_bot, message_id)
     event["header"]["token"] = VERIFICATION_TOKEN
     assert plain_bot.poster.post(event, encrypted=False, signed=False).status_code == 200
     plain_bot.fake.wait_for_reply(message_id)

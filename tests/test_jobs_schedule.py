@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -15,21 +15,7 @@ from jobs.scheduler import crontab_trigger, crontab_weekdays, digest_trigger, fi
 from storage.db import Database
 from storage.repositories import ledger
 from storage.repositories import subscriptions as subscription_repo
-from tests.fixtures_jobs import RecordingOutbox, make_engine, utc
-
-
-def subscribe(db: Database, *, timezone: str, created_at: datetime, cadence: str = "weekly", day: str = "mon",
-              time: str = "09:00", channel: str = "C1") -> int:
-    with db.session() as session:
-        sub = subscription_repo.add_subscription(
-            session, platform="slack", channel=channel, cadence=cadence, day=day, time=time, timezone=timezone,
-            lang="en", created_by="admin",
-        )
-        sub.created_at = created_at
-        session.add(sub)
-        session.flush()
-        assert sub.id is not None
-        return sub.id
+from tests.fixtures_jobs import RecordingOutbox, make_engine, subscribe, utc
 
 
 def runner_for(db: Database, outbox: RecordingOutbox) -> DigestRunner:

@@ -17,7 +17,7 @@ from storage.repositories import alerts as alert_repo
 from storage.repositories import ledger
 from storage.repositories import subscriptions as subscription_repo
 from storage.repositories.facts import FactRecord, upsert_facts
-from tests.fixtures_jobs import RecordingOutbox, make_engine, seed_review_fixture, utc
+from tests.fixtures_jobs import RecordingOutbox, make_engine, seed_review_fixture, subscribe, utc
 
 
 def make_service(db: Database, make_settings: Any, outbox: RecordingOutbox, **options: Any) -> JobService:
@@ -25,20 +25,6 @@ def make_service(db: Database, make_settings: Any, outbox: RecordingOutbox, **op
     engine = make_engine(db, tz=settings.timezone)
     return JobService(db=db, registry=engine.registry, settings=settings, engine=engine, outboxes={"slack": outbox},
                       digest_charts=False, **options)
-
-
-def subscribe(db: Database, *, timezone: str = "Asia/Shanghai", channel: str = "C1", lang: str = "en",
-              created_at: Any = None) -> int:
-    with db.session() as session:
-        sub = subscription_repo.add_subscription(session, platform="slack", channel=channel, cadence="weekly",
-                                                 day="mon", time="09:00", timezone=timezone, lang=lang,
-                                                 created_by="admin")
-        if created_at is not None:
-            sub.created_at = created_at
-        session.add(sub)
-        session.flush()
-        assert sub.id is not None
-        return sub.id
 
 
 def test_restart_after_a_missed_run_sends_it_once_on_start(db: Database, make_settings: Any) -> None:

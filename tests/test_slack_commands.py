@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,30 +19,11 @@ from tests.fakes.slack_api import (
     CHANNEL_ID,
     MEMBER_EMAIL,
     MEMBER_ID,
-    FakeSlack,
     SlackBot,
-    isolate_environment,
-    running_slack_bot,
-    slack_settings,
 )
 
 ACK_DEADLINE = 3.0
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
-
-
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def slack_bot(
-    fake_slack: FakeSlack, make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[SlackBot]:
-    isolate_environment(monkeypatch, tmp_path)
-    with running_slack_bot(make_settings(**slack_settings(fake_slack)), fake_slack, tmp_path) as bot:
-        yield bot
 
 
 def record_requests(bot: SlackBot, monkeypatch: pytest.MonkeyPatch) -> list[CommandRequest]:

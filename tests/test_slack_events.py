@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -18,45 +16,11 @@ from tests.fakes.slack_api import (
     CHANNEL_ID,
     MEMBER_EMAIL,
     MEMBER_ID,
-    FakeSlack,
     SlackBot,
-    isolate_environment,
     message_event,
-    running_slack_bot,
-    slack_settings,
 )
 
 GRACE = 0.3  # how long a wrongly answered event would take to reach the fake, at most
-
-
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def slack_bot(
-    fake_slack: FakeSlack, make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[SlackBot]:
-    isolate_environment(monkeypatch, tmp_path)
-    with running_slack_bot(make_settings(**slack_settings(fake_slack)), fake_slack, tmp_path) as bot:
-        yield bot
-
-
-@pytest.fixture
-def answers(slack_bot: SlackBot, monkeypatch: pytest.MonkeyPatch) -> list[tuple[CommandRequest, Reply]]:
-    """Each request the core got and the (real) reply it gave."""
-    seen: list[tuple[CommandRequest, Reply]] = []
-    real_handle = slack_bot.runtime.core.handle
-
-    def handle(request: CommandRequest) -> Reply:
-        reply = real_handle(request)
-        seen.append((request, reply))
-        return reply
-
-    monkeypatch.setattr(slack_bot.runtime.core, "handle", handle)
-    return seen
 
 
 def test_mention_is_answered_in_its_thread(slack_bot: SlackBot, answers: list[tuple[CommandRequest, Reply]]) -> None:

@@ -4,11 +4,8 @@ admin rights, App Home, buttons."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlmodel import select
 
 from bot.core.contracts import ACTION_ALERT_ACK, ACTION_ME, ACTION_OPEN_TARGET_FORM
@@ -19,28 +16,9 @@ from tests.fakes.slack_api import (
     CHANNEL_ID,
     MEMBER_ID,
     TEAM_ID,
-    FakeSlack,
     SlackBot,
-    isolate_environment,
     poll,
-    running_slack_bot,
-    slack_settings,
 )
-
-
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def slack_bot(
-    fake_slack: FakeSlack, make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[SlackBot]:
-    isolate_environment(monkeypatch, tmp_path)
-    with running_slack_bot(make_settings(**slack_settings(fake_slack)), fake_slack, tmp_path) as bot:
-        yield bot
 
 
 def add_team_gmv(bot: SlackBot, value: float) -> None:

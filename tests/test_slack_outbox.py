@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from jobs.outbox import Outbox
 from jobs.present.reply import Chart, Figure, Mark, Reply, ReplyKind, Table
-from tests.fakes.slack_api import FakeSlack, SlackBot, isolate_environment, running_slack_bot, slack_settings
+from tests.fakes.slack_api import SlackBot
 
 PNG_A = b"\x89PNG\r\n\x1a\n" + b"chart-a" * 300
 PNG_B = b"\x89PNG\r\n\x1a\n" + b"chart-b" * 500
-
-
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def slack_bot(
-    fake_slack: FakeSlack, make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[SlackBot]:
-    isolate_environment(monkeypatch, tmp_path)
-    with running_slack_bot(make_settings(**slack_settings(fake_slack)), fake_slack, tmp_path) as bot:
-        yield bot
 
 
 @pytest.fixture

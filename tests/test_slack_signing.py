@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -14,14 +12,10 @@ from sqlalchemy import func, select
 from storage.models import ProcessedEvent
 from tests.fakes.slack_api import (
     SIGNING_SECRET,
-    FakeSlack,
     SlackBot,
     event_envelope,
-    isolate_environment,
     message_event,
-    running_slack_bot,
     signed_headers,
-    slack_settings,
     slack_signature,
 )
 
@@ -31,21 +25,6 @@ SLACK_DOCS_BODY = (
     "&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN"
     "&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
 )
-
-
-@pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def slack_bot(
-    fake_slack: FakeSlack, make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[SlackBot]:
-    isolate_environment(monkeypatch, tmp_path)
-    with running_slack_bot(make_settings(**slack_settings(fake_slack)), fake_slack, tmp_path) as bot:
-        yield bot
 
 
 def test_signer_matches_slack_documentation_example() -> None:

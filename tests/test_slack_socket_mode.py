@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,43 +17,21 @@ from tests.fakes.slack_api import (
     FakeSlack,
     SlackBot,
     event_envelope,
-    isolate_environment,
     message_event,
-    running_slack_bot,
-    slack_settings,
 )
 
 
 @pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
+def slack_overrides() -> dict[str, str]:
+    return {"SLACK_APP_TOKEN": APP_TOKEN}
 
 
 @pytest.fixture
-def slack_bot(
-    fake_slack: FakeSlack, make_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[SlackBot]:
-    isolate_environment(monkeypatch, tmp_path)
-    settings = make_settings(**slack_settings(fake_slack, SLACK_APP_TOKEN=APP_TOKEN))
-    with running_slack_bot(settings, fake_slack, tmp_path) as bot:
-        assert fake_slack.socket_connected.wait(5), "the bot never connected to the Socket Mode server"
-        assert bot.adapter.socket_mode.wait_connected(5)
-        yield bot
-
-
-@pytest.fixture
-def answers(slack_bot: SlackBot, monkeypatch: pytest.MonkeyPatch) -> list[tuple[CommandRequest, Reply]]:
-    seen: list[tuple[CommandRequest, Reply]] = []
-    real_handle = slack_bot.runtime.core.handle
-
-    def handle(request: CommandRequest) -> Reply:
-        reply = real_handle(request)
-        seen.append((request, reply))
-        return reply
-
-    monkeypatch.setattr(slack_bot.runtime.core, "handle", handle)
-    return seen
+def slack_bot(slack_bot: SlackBot, fake_slack: FakeSlack) -> SlackBot:
+    """The shared `slack_bot` in Socket Mode, once both ends of the websocket are up."""
+    assert fake_slack.socket_connected.wait(5), "the bot never connected to the Socket Mode server"
+    assert slack_bot.adapter.socket_mode.wait_connected(5)
+    return slack_bot
 
 
 def slash_envelope(envelope_id: str, text: str, fake: FakeSlack) -> dict[str, Any]:

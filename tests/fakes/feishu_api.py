@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -39,6 +39,8 @@ import httpx
 from Crypto.Cipher import AES
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
+
+from tests.fakes.http_server import LocalHttpServer, send_reply
 
 APP_SECRET = "fake-app-secret-0123456789abcdef"
 ENCRYPT_KEY = "fake-encrypt-key-kpibot-9f8e7d"
@@ -99,7 +101,7 @@ class Message:
         return json.dumps(self.content, ensure_ascii=False)
 
 
-class FakeFeishu:
+class FakeFeishu(LocalHttpServer):
     def __init__(self, *, app_id: str, app_secret: str = APP_SECRET, users: dict[str, dict[str, Any]] | None = None):
         self.app_id = app_id
         self.app_secret = app_secret
@@ -118,32 +120,17 @@ class FakeFeishu:
         self._ids = itertools.count(1)
         self._changed = threading.Condition()
         self.long_connection = FakeLongConnection()
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._http.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._http.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-feishu", daemon=True
-        )
+        super().__init__(_handler_for(self), name="fake-feishu", poll_interval=0.05)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._http.server_address[1]}"
-
-    def start(self) -> FakeFeishu:
-        self._thread.start()
-        return self
+        return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
+        super().stop()
         self.long_connection.stop()
-
-    def __enter__(self) -> FakeFeishu:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- switches -------------------------------------------------------------------------------
 
@@ -353,13 +340,7 @@ def _handler_for(fake: FakeFeishu) -> type[BaseHTTPRequestHandler]:
             )
             status, payload, headers = fake.handle(call)
             data = json.dumps(payload, ensure_ascii=False).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
+            send_reply(self, status, data, "application/json; charset=utf-8", headers)
 
         do_GET = do_POST = do_PATCH = _serve
 
@@ -749,6 +730,14 @@ class FeishuBot:
 
     def card_action(self, **kwargs: Any) -> dict[str, Any]:
         return card_action_event(app_id=self.app_id, **kwargs)
+
+
+def no_reply_within(bot: FeishuBot, message_id: str, seconds: float = 0.6) -> None:
+    """A processed event is answered in well under 0.2 s here; 0.6 s of silence means none."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert not bot.fake.replies_to(message_id)
+        time.sleep(0.05)
 
 
 @contextmanager

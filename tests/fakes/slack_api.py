@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -33,6 +33,8 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
+
+from tests.fakes.http_server import LocalHttpServer, send_reply
 
 BOT_TOKEN = "xoxb-test-0000-bottoken-secretvalue"
 SIGNING_SECRET = "test-signing-secret-8f742231b10e"
@@ -65,7 +67,7 @@ class ApiCall:
         return json.loads(value) if isinstance(value, str) else value
 
 
-class FakeSlack:
+class FakeSlack(LocalHttpServer):
     def __init__(self) -> None:
         self.calls: list[ApiCall] = []
         self.users: dict[str, dict[str, Any]] = {}
@@ -78,37 +80,21 @@ class FakeSlack:
         self._changed = threading.Condition()
         self._ids = itertools.count(1)
         self._outgoing: queue.Queue[dict[str, Any]] = queue.Queue()
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._http.daemon_threads = True
+        super().__init__(_handler_for(self), name="fake-slack-http")
         self._ws = serve(self._socket_session, "127.0.0.1", 0, compression=None, ping_interval=None)
-        self._threads = [
-            threading.Thread(target=self._http.serve_forever, name="fake-slack-http", daemon=True),
-            threading.Thread(target=self._ws.serve_forever, name="fake-slack-ws", daemon=True),
-        ]
+        self._threads.append(threading.Thread(target=self._ws.serve_forever, name="fake-slack-ws", daemon=True))
         self.add_user(ADMIN_ID, email=ADMIN_EMAIL, name="ada")
         self.add_user(MEMBER_ID, email=MEMBER_EMAIL, name="mo")
 
     # ---- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> FakeSlack:
-        for thread in self._threads:
-            thread.start()
-        return self
-
     def stop(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
+        super().stop()
         self._ws.shutdown()
-
-    def __enter__(self) -> FakeSlack:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._http.server_address[1]}/"
+        return f"http://127.0.0.1:{self.port}/"
 
     @property
     def api_url(self) -> str:
@@ -297,13 +283,7 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
         def _reply(self, status: int, payload: dict[str, Any] | str, headers: dict[str, str] | None = None) -> None:
             is_json = not isinstance(payload, str)
             data = (json.dumps(payload) if is_json else payload).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8" if is_json else "text/plain")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
+            send_reply(self, status, data, "application/json; charset=utf-8" if is_json else "text/plain", headers)
 
     return Handler
 
