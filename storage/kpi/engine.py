@@ -18,7 +18,7 @@ from storage.kpi.scope import Scope
 from storage.kpi.target_book import TargetBook
 from storage.repositories import facts as fact_repo
 from storage.repositories import members as member_repo
-from storage.repositories.targets import targets_overlapping
+from storage.repositories.targets import TargetRow, target_rows
 
 
 @dataclass(frozen=True)
@@ -62,17 +62,15 @@ class KpiEngine:
         with self.db.session() as session:
             current = fact_repo.period_sums(session, metrics, scope, period.start, period.end)
             previous = self._previous_sums(session, metrics, scope, period, current.through, today)
-            book = self._target_book(session, kpis, period)
+            book = self._target_book(session, kpis, period, scope)
+            targets = [book.resolve(kpi, scope, period) for kpi in kpis]  # may load member targets
         out = []
-        for kpi in kpis:
+        for kpi, target in zip(kpis, targets, strict=True):
             through = current.through_for(kpi.metrics)
             prev_actual = None
             if previous is not None and previous.through_for(kpi.metrics):
                 prev_actual = kpi.formula.evaluate(_only(previous.sums, kpi))
-            out.append(evaluate(
-                kpi, scope, period, _only(current.sums, kpi), through, today,
-                book.resolve(kpi, scope, period), prev_actual,
-            ))
+            out.append(evaluate(kpi, scope, period, _only(current.sums, kpi), through, today, target, prev_actual))
         return out
 
     def board(self, kpi: KpiDef, role: str | None, period: Period) -> list[BoardRow]:
@@ -93,20 +91,22 @@ class KpiEngine:
     ) -> list[MemberScore]:
         """Every member of a role (or every member with data) × KPIs, plus the composite score.
 
-        Queries: members of the role, one GROUP BY member/metric, targets, role map."""
+        Queries: the role's members with their names, one GROUP BY member/metric, the member targets."""
         today = self.today()
         metrics = _metrics_of(kpis)
         with self.db.session() as session:
             if role is not None:
-                members = [m.key for m in member_repo.members_of_role(session, role)]
+                names = member_repo.role_member_names(session, role)
                 sums = fact_repo.member_period_sums(session, metrics, None, role, period.start, period.end)
             else:
                 sums = fact_repo.member_period_sums(session, metrics, None, None, period.start, period.end)
-                members = sorted(sums)
-            names = member_repo.display_names(session, members)
-            book = self._target_book(session, kpis, period)
+                known = member_repo.display_names(session, sorted(sums))
+                names = {key: known.get(key, key) for key in sorted(sums)}
+            window = self._target_window(period)
+            book = TargetBook(self.calendar, target_rows(session, [k.id for k in kpis], *window, scope_kind="member"),
+                              role_members={})
         out = []
-        for member in members:
+        for member, name in names.items():
             scope = Scope.member(member)
             statuses = []
             for kpi in kpis:
@@ -116,7 +116,7 @@ class KpiEngine:
                     today, book.resolve(kpi, scope, period),
                 ))
             composite = composite_score(statuses, weights or {k.id: 1.0 for k in kpis})
-            out.append(MemberScore(member, names.get(member, member), statuses, composite))
+            out.append(MemberScore(member, name, statuses, composite))
         return out
 
     def daily(self, kpi: KpiDef, scope: Scope, period: Period) -> dict[date, dict[str, float]]:
@@ -138,16 +138,25 @@ class KpiEngine:
             end = min(previous.end, previous.start + (min(through, today) - period.start))
         return fact_repo.period_sums(session, metrics, scope, previous.start, end)
 
-    def _target_book(self, session: Session, kpis: list[KpiDef], period: Period) -> TargetBook:
-        start = self.calendar.quarter(period.start).start
-        end = self.calendar.quarter(period.end).end
-        targets = targets_overlapping(session, [k.id for k in kpis], start, end)
-        role_members: dict[str, list[str]] = {}
-        if any(t.scope_kind == "member" for t in targets):
+    def _target_window(self, period: Period) -> tuple[date, date]:
+        """Targets that can matter: the quarters the period touches (month ← quarter derivations)."""
+        return self.calendar.quarter(period.start).start, self.calendar.quarter(period.end).end
+
+    def _target_book(self, session: Session, kpis: list[KpiDef], period: Period, scope: Scope) -> TargetBook:
+        """The scope's own targets; members' targets and the role map only if a sum needs them."""
+        kpi_ids, window = [k.id for k in kpis], self._target_window(period)
+        own = target_rows(session, kpi_ids, *window, scope_kind=scope.kind, scope_key=scope.key)
+        if scope.kind == "member":
+            return TargetBook(self.calendar, own, role_members={})
+
+        def load_members() -> tuple[list[TargetRow], dict[str, list[str]]]:
+            role_members: dict[str, list[str]] = {}
             for member, roles in member_repo.role_map(session).items():
                 for role in roles:
                     role_members.setdefault(role, []).append(member)
-        return TargetBook(self.calendar, targets, role_members)
+            return target_rows(session, kpi_ids, *window, scope_kind="member"), role_members
+
+        return TargetBook(self.calendar, own, load_members=load_members)
 
 
 def _metrics_of(kpis: list[KpiDef]) -> list[str]:

@@ -7,13 +7,26 @@ KPIs); else, for additive KPIs at team or role scope, the sum of the members' ta
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol
 
 from storage.kpi.periods import Calendar, Period
 from storage.kpi.registry import KpiDef
 from storage.kpi.scope import Scope
-from storage.models import Target
+
+
+class TargetLike(Protocol):
+    kpi: str
+    scope_kind: str
+    scope_key: str
+    period_key: str
+    value: float
+
+
+# Loads every member's targets and the members of each role, for the sum-of-members derivation.
+MemberLoader = Callable[[], tuple[Sequence[TargetLike], dict[str, list[str]]]]
 
 
 @dataclass(frozen=True)
@@ -29,14 +42,29 @@ class ResolvedTarget:
 
 @dataclass
 class TargetBook:
+    """Targets loaded for one question. Member targets and role membership, needed only when a team
+    or role target must be summed from its members, come from `load_members` on first need."""
+
     calendar: Calendar
-    targets: list[Target]
-    role_members: dict[str, list[str]] = field(default_factory=dict)  # role → member keys
+    targets: Sequence[TargetLike]
+    role_members: dict[str, list[str]] | None = None  # role → member keys; None = not loaded yet
+    load_members: MemberLoader | None = None
     _index: dict[tuple[str, str, str, str], float] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        for t in self.targets:
+        self._add(self.targets)
+
+    def _add(self, targets: Sequence[TargetLike]) -> None:
+        for t in targets:
             self._index[(t.kpi, t.scope_kind, t.scope_key, t.period_key)] = t.value
+
+    def _members_of(self, scope: Scope) -> list[str]:
+        if self.role_members is None:
+            targets, self.role_members = self.load_members() if self.load_members else ([], {})
+            self._add(targets)
+        if scope.kind == "role":
+            return self.role_members.get(scope.key, [])
+        return sorted({m for keys in self.role_members.values() for m in keys})
 
     def resolve(self, kpi: KpiDef, scope: Scope, period: Period) -> ResolvedTarget | None:
         explicit = self._index.get((kpi.id, scope.kind, scope.key, period.key))
@@ -84,10 +112,7 @@ class TargetBook:
     def _sum_of_members(self, kpi: KpiDef, scope: Scope, period: Period) -> ResolvedTarget | None:
         """Only when every member of the role (team: every member holding a role) has a target:
         a sum over some members would be compared with everyone's actual."""
-        if scope.kind == "role":
-            members = self.role_members.get(scope.key, [])
-        else:
-            members = sorted({m for keys in self.role_members.values() for m in keys})
+        members = self._members_of(scope)
         total = 0.0
         for member in members:
             found = self.resolve_at_scope(kpi, Scope.member(member), period)

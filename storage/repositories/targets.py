@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import NamedTuple
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, select
 
 from storage.kpi.periods import Period
 from storage.kpi.scope import Scope
@@ -45,13 +47,29 @@ def clear_target(session: Session, kpi: str, scope: Scope, period: Period) -> fl
     return existing.value
 
 
-def targets_overlapping(session: Session, kpis: Iterable[str], start: date, end: date) -> list[Target]:
-    """Every target of these KPIs whose period overlaps [start, end] (one query)."""
-    return list(session.exec(
-        select(Target).where(
-            col(Target.kpi).in_(list(kpis)), Target.period_start <= end, Target.period_end >= start,
-        )
-    ))
+class TargetRow(NamedTuple):
+    kpi: str
+    scope_kind: str
+    scope_key: str
+    period_key: str
+    value: float
+
+
+def target_rows(
+    session: Session, kpis: Iterable[str], start: date, end: date, *, scope_kind: str | None = None,
+    scope_key: str | None = None,
+) -> list[TargetRow]:
+    """Targets of these KPIs whose period overlaps [start, end], optionally of one scope kind or one
+    scope: plain rows (no ORM objects), one query."""
+    table = Target.__table__  # type: ignore[attr-defined]
+    stmt = sa_select(table.c.kpi, table.c.scope_kind, table.c.scope_key, table.c.period_key, table.c.value).where(
+        table.c.kpi.in_(list(kpis)), table.c.period_start <= end, table.c.period_end >= start,
+    )
+    if scope_kind is not None:
+        stmt = stmt.where(table.c.scope_kind == scope_kind)
+    if scope_key is not None:
+        stmt = stmt.where(table.c.scope_key == scope_key)
+    return [TargetRow(*row) for row in session.execute(stmt)]
 
 
 def list_targets(session: Session, scope: Scope | None, start: date, end: date) -> list[Target]:
