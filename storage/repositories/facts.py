@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, text
 from sqlmodel import Session
 
 from storage.kpi.scope import Scope
 from storage.models import Fact, Member, RoleAssignment, utcnow
-from storage.repositories.upsert import insert_for
 
 FACT = Fact.__table__  # type: ignore[attr-defined]
-# SQLite allows 32,766 bound parameters per statement; 6 columns a row.
-ROWS_PER_STATEMENT = 5000
+ROWS_PER_STATEMENT = 10_000  # a push API batch at most; bigger imports go in several statements
 
 
 @dataclass(frozen=True)
@@ -30,27 +29,47 @@ class FactRecord:
 
 
 def upsert_facts(session: Session, records: Sequence[FactRecord]) -> int:
-    """Insert or replace facts on (metric, date, member, source): a repeat changes nothing,
-    a corrected value replaces the old one. One statement per chunk of rows."""
+    """Insert or replace facts on (metric, date, member, source): a repeat changes nothing, a
+    corrected value replaces the old one. Set-based: one INSERT … SELECT … ON CONFLICT statement per
+    chunk, the rows travelling as one parameter (a JSON array on SQLite, arrays on PostgreSQL)."""
     now = utcnow()
     written = 0
     for start in range(0, len(records), ROWS_PER_STATEMENT):
-        chunk = records[start : start + ROWS_PER_STATEMENT]
         # The last of several records with the same key wins (a statement may not touch a row twice).
-        unique = {(r.metric, r.date, r.member, r.source): r for r in chunk}
-        rows = [
-            {"metric": r.metric, "date": r.date, "member": r.member, "source": r.source,
-             "value": float(r.value), "updated_at": now}
-            for r in unique.values()
-        ]
-        stmt = insert_for(session, FACT).values(rows)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["metric", "date", "member", "source"],
-            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
-        )
-        session.execute(stmt)
-        written += len(rows)
+        unique = list({(r.metric, r.date, r.member, r.source): r for r in records[start : start + ROWS_PER_STATEMENT]}
+                      .values())
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(PG_UPSERT, {
+                "metrics": [r.metric for r in unique], "dates": [r.date for r in unique],
+                "members": [r.member for r in unique], "sources": [r.source for r in unique],
+                "values": [float(r.value) for r in unique], "now": now,
+            })
+        else:
+            rows = json.dumps([[r.metric, r.date.isoformat(), r.member, r.source, float(r.value)] for r in unique])
+            session.execute(SQLITE_UPSERT, {"rows": rows, "now": _sqlite_timestamp(session, now)})
+        written += len(unique)
     return written
+
+
+_COLUMNS = "INSERT INTO fact (metric, date, member, source, value, updated_at) "
+_ON_CONFLICT = (" ON CONFLICT (metric, date, member, source) "
+                "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
+SQLITE_UPSERT = text(
+    _COLUMNS + "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+    "json_extract(value, '$[3]'), json_extract(value, '$[4]'), :now FROM json_each(:rows) WHERE true" + _ON_CONFLICT
+)
+PG_UPSERT = text(
+    _COLUMNS + "SELECT m, d, mb, s, v, :now FROM unnest(CAST(:metrics AS varchar[]), CAST(:dates AS date[]), "
+    "CAST(:members AS varchar[]), CAST(:sources AS varchar[]), CAST(:values AS float8[])) AS t(m, d, mb, s, v)"
+    + _ON_CONFLICT
+)
+
+
+def _sqlite_timestamp(session: Session, moment: datetime) -> Any:
+    """The stored form of a timestamp, as the column type would write it (the JSON path skips types)."""
+    dialect = session.get_bind().dialect
+    process = FACT.c.updated_at.type.bind_processor(dialect)
+    return process(moment) if process else moment
 
 
 def validate_value(value: Any) -> float | None:
