@@ -111,6 +111,7 @@ class Fact(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("metric", "date", "member", "source", name="uq_fact"),
         Index("ix_fact_member_metric_date", "member", "metric", "date"),
+        Index("ix_fact_source_date", "source", "date"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

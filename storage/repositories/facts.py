@@ -169,9 +169,21 @@ def daily_sums(
     return out
 
 
+# A loose index scan over ix_fact_source_date: one index probe per source instead of reading every
+# fact (a plain GROUP BY source took seconds at 10 M facts, on every status reply).
+NEWEST_BY_SOURCE = text(
+    "WITH RECURSIVE sources(source) AS ("
+    " SELECT MIN(source) FROM fact"
+    " UNION ALL"
+    " SELECT (SELECT MIN(f.source) FROM fact f WHERE f.source > sources.source) FROM sources"
+    " WHERE sources.source IS NOT NULL)"
+    " SELECT source, (SELECT MAX(f.date) FROM fact f WHERE f.source = sources.source) FROM sources"
+    " WHERE source IS NOT NULL"
+)
+
+
 def newest_date_by_source(session: Session) -> dict[str, date]:
-    stmt = select(FACT.c.source, func.max(FACT.c.date)).group_by(FACT.c.source)
-    return {source: _as_date(newest) for source, newest in session.execute(stmt)}  # type: ignore[misc]
+    return {source: _as_date(newest) for source, newest in session.execute(NEWEST_BY_SOURCE)}  # type: ignore[misc]
 
 
 def sources_for_metrics(session: Session, metrics: Iterable[str], start: date, end: date) -> list[str]:
