@@ -29,7 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from jobs.alerts import AlertRunner
 from jobs.delivery import Deliverer, RetryPolicy, notice
-from jobs.digest import build_weekly_digest
+from jobs.digest import send_weekly_digest
 from jobs.digest.schedule import DigestRunner
 from jobs.leader import LeaderElection, LeaderLock, lock_for
 from jobs.outbox import Outbox
@@ -115,9 +115,8 @@ class JobService:
         outbox = self.outboxes.get(platform)
         if outbox is None:
             raise LookupError(f"no outbox for platform {platform!r} in this process")
-        reply = build_weekly_digest(self.engine, self.registry, lang=lang, currency=self.settings.currency,
-                                    with_charts=self.digest_charts)
-        return outbox.send(channel, reply)
+        return send_weekly_digest(self.engine, self.registry, outbox, channel, lang=lang,
+                                  currency=self.settings.currency, with_charts=self.digest_charts)
 
     def catch_up(self, now: datetime | None = None) -> None:
         """Send what is due and unsent (less than 12 h late), and evaluate alerts once."""

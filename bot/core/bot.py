@@ -20,7 +20,7 @@ from bot.handlers import people, reading, records, scheduling, targets
 from bot.handlers.context import Context
 from bot.language import commands as c
 from bot.language.parser import Parser
-from jobs.digest import build_weekly_digest
+from jobs.digest import send_weekly_digest
 from jobs.outbox import Outbox
 from jobs.present.i18n import pick_language
 from jobs.present.reply import Reply, ReplyKind
@@ -139,9 +139,8 @@ class KpiBot:
         outbox = self.outboxes.get(platform) or self.outboxes.get("file")
         if outbox is None:
             return None
-        reply = build_weekly_digest(self.engine, self.registry, lang=lang, currency=self.settings.currency,
-                                    today=self.engine.today(), stale_sources=self.stale_sources(["gmv"]))
-        return outbox.send(channel, reply)
+        return send_weekly_digest(self.engine, self.registry, outbox, channel, lang=lang,
+                                  currency=self.settings.currency)
 
     # --- replies for bad input -----------------------------------------------------------
 

@@ -16,7 +16,7 @@ from jobs.digest.charts import digest_charts
 from jobs.digest.data import DigestData, collect, review_periods
 from jobs.digest.funnel import STAGES as FUNNEL_STAGES
 from jobs.digest.render import digest_reply
-from jobs.outbox import FileOutbox
+from jobs.outbox import FileOutbox, Outbox
 from jobs.present.reply import Reply
 from jobs.sources import stale_sources_for
 from jobs.timing import engine_as_of
@@ -72,6 +72,15 @@ def build_weekly_digest(
     engine's today), with month-to-date pacing."""
     return build_digest(engine, registry, lang=lang, currency=currency, cadence="weekly", today=today,
                         stale_sources=stale_sources, with_charts=with_charts)
+
+
+def send_weekly_digest(
+    engine: KpiEngine, registry: Registry, outbox: Outbox, channel: str, *, lang: str, currency: str,
+    with_charts: bool = True,
+) -> str:
+    """Post this week's review at once (`digest now`): not a scheduled send, so not ledgered."""
+    reply = build_weekly_digest(engine, registry, lang=lang, currency=currency, with_charts=with_charts)
+    return outbox.send(channel, reply)
 
 
 def write_demo_digest(engine: KpiEngine, registry: Registry, folder: Path, lang: str, currency: str) -> Path:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -70,14 +69,6 @@ def _sqlite_timestamp(session: Session, moment: datetime) -> Any:
     dialect = session.get_bind().dialect
     process = FACT.c.updated_at.type.bind_processor(dialect)
     return process(moment) if process else moment
-
-
-def validate_value(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def role_members_select(role_id: str):  # type: ignore[no-untyped-def]

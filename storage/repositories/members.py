@@ -86,13 +86,6 @@ def unassign_role(session: Session, member: Member, role: str) -> bool:
     return bool(result.rowcount)
 
 
-def members_of_role(session: Session, role: str) -> list[Member]:
-    return list(session.exec(
-        select(Member).join(RoleAssignment, RoleAssignment.member_id == Member.id)  # type: ignore[arg-type]
-        .where(RoleAssignment.role == role).order_by(Member.key)
-    ))
-
-
 def role_member_names(session: Session, role: str) -> dict[str, str]:
     """member key → display name (or the key) for every holder of `role`, in key order; one query."""
     rows = session.exec(
