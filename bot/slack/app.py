@@ -19,6 +19,7 @@ from slack_sdk.http_retry import RateLimitErrorRetryHandler
 
 from bot.core.bot import KpiBot
 from bot.core.request import CommandRequest, UserRef
+from bot.slack.ack_watch import AckWatch
 from bot.slack.identity import SlackDirectory
 from bot.slack.outbox import SlackOutbox
 from bot.slack.translate import command_request
@@ -36,18 +37,15 @@ class SlackSetupError(RuntimeError):
 
 @dataclass
 class SlackServices:
-    """What the listeners share: the core, user lookup, posting, and a pool for slow answers."""
+    """What the listeners share: the core, user lookup, posting, their threads and the ack watch."""
 
     core: KpiBot
     directory: SlackDirectory
     outbox: SlackOutbox
-    work: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="kpibot-slack-work")
-    )
     listeners: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=16, thread_name_prefix="kpibot-slack-listener")
     )
-    ack_budget: float = ACK_BUDGET_SECONDS
+    ack_watch: AckWatch = field(default_factory=lambda: AckWatch(ACK_BUDGET_SECONDS))
 
     def user(self, user_id: str, name_hint: str | None = None) -> UserRef:
         return self.directory.user(user_id, name_hint)
@@ -65,7 +63,7 @@ class SlackServices:
             return False
 
     def close(self) -> None:
-        self.work.shutdown(wait=False, cancel_futures=True)
+        self.ack_watch.stop()
         self.listeners.shutdown(wait=False, cancel_futures=True)
 
 

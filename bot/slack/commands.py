@@ -1,8 +1,8 @@
 """`/kpi <words>`: acknowledged within 3 s, always.
 
-The core answers in a worker thread; if the answer is ready within the ack budget (~2 s) it *is*
-the ack (ephemeral, or in_channel for public replies). Otherwise the ack says "working on it…"
-(正在计算… for Chinese) and the answer follows through `response_url`. When the core asks for the
+If the answer is ready within the ack budget (~2 s) it *is* the ack (ephemeral, or in_channel for
+public replies). Otherwise the ack watch says "working on it…" (正在计算… for Chinese) and the answer
+follows through `response_url`. When the core asks for the
 target form (`/kpi target` from an admin) the modal opens instead. Charts are uploaded to the
 channel after the answer.
 """
@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,15 +54,13 @@ def answer_slash_command(
     client: WebClient,
     bot_user_id: str | None = None,
 ) -> None:
-    """Everything slow (users.info, the core) runs in a worker; the ack never waits past the budget."""
-    started = time.monotonic()
+    """The answer is worked out here, on the listener thread; if the ack budget runs out first, the
+    ack watch sends "working on it…" and the answer goes through response_url."""
     raw_text = body.get("text") or ""
-    pending: Future[SlashAnswer] = services.work.submit(prepare_answer, services, body, bot_user_id)
-    try:
-        answer = pending.result(timeout=max(0.1, services.ack_budget - (time.monotonic() - started)))
-    except FutureTimeout:
-        ack(text=working_text(raw_text), response_type="ephemeral")
-        pending.add_done_callback(lambda done: deliver_late(services, done.result(), body, respond, client))
+    finish = services.ack_watch.watch(lambda: ack(text=working_text(raw_text), response_type="ephemeral"))
+    answer = prepare_answer(services, body, bot_user_id)
+    if not finish():
+        deliver_late(services, answer, body, respond, client)
         return
     if answer.reply.form == "target":
         ack()
