@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ import time_machine
 from apscheduler.triggers.cron import CronTrigger
 
 from jobs.delivery import Deliverer, Outcome
+from jobs.digest.recent import RecentDigests
 from jobs.digest.schedule import DigestRunner
 from jobs.scheduler import crontab_trigger, crontab_weekdays, digest_trigger, fire_times, latest_fire_time
 from storage.db import Database
@@ -180,3 +182,71 @@ def test_subscription_schedule_is_validated(db: Database) -> None:
     with db.session() as session:
         assert [s.platform for s in subscription_repo.list_subscriptions(session, platform="feishu")] == ["feishu"]
         assert subscription_repo.list_subscriptions(session, platform="slack") == []
+
+
+# --- one build per distinct digest ----------------------------------------------------------------------
+
+
+def test_channels_due_together_share_one_build_per_language(db: Database) -> None:
+    outbox = RecordingOutbox()
+    runner = runner_for(db, outbox)
+    for channel, lang in [("C1", "en"), ("C2", "zh"), ("C3", "en"), ("C4", "en")]:
+        subscribe(db, timezone="UTC", created_at=utc(2026, 11, 1), channel=channel, lang=lang)
+    with time_machine.travel(utc(2026, 11, 23, 9), tick=False):
+        results = runner.run_due()
+    assert [r.outcome for r in results] == [Outcome.SENT] * 4
+    by_channel = {s.channel: s.reply for s in outbox.sent}
+    assert sorted(by_channel) == ["C1", "C2", "C3", "C4"]
+    # The three English channels got the very same reply object (built once); Chinese was built on its own.
+    assert by_channel["C1"] is by_channel["C3"] is by_channel["C4"]
+    assert by_channel["C2"] is not by_channel["C1"]
+    assert by_channel["C2"].title.startswith("周复盘") and by_channel["C1"].title.startswith("Weekly review")
+    with db.session() as session:
+        assert sorted(row.status for row in ledger.entries(session)) == ["sent"] * 4  # one ledger row each
+
+
+def test_cron_jobs_firing_at_once_wait_for_one_build(db: Database) -> None:
+    outbox = RecordingOutbox()
+    runner = runner_for(db, outbox)
+    subs = [subscribe(db, timezone="UTC", created_at=utc(2026, 11, 1), channel=f"C{n}") for n in range(6)]
+    now = utc(2026, 11, 23, 9)
+    with time_machine.travel(now, tick=False):
+        threads = [threading.Thread(target=runner.run, args=(sub, now)) for sub in subs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(outbox.sent) == 6
+    assert len({id(s.reply) for s in outbox.sent}) == 1
+
+
+def test_a_later_send_builds_afresh(db: Database) -> None:
+    outbox = RecordingOutbox()
+    runner = runner_for(db, outbox)
+    early = subscribe(db, timezone="UTC", created_at=utc(2026, 11, 1), channel="C1", time="09:00")
+    late = subscribe(db, timezone="UTC", created_at=utc(2026, 11, 1), channel="C2", time="09:10")
+    with time_machine.travel(utc(2026, 11, 23, 9), tick=False):
+        runner.run(early, utc(2026, 11, 23, 9))
+    with time_machine.travel(utc(2026, 11, 23, 9, 10), tick=False):  # 10 min later: past the 5 min reuse
+        runner.run(late, utc(2026, 11, 23, 9, 10))
+    first, second = outbox.sent
+    assert first.reply is not second.reply
+    assert first.reply.title == second.reply.title  # the same review week, built twice
+
+
+def test_recent_digests_keep_no_failed_build() -> None:
+    from jobs.present.reply import Reply
+
+    recent = RecentDigests(ttl=timedelta(minutes=5))
+    now = utc(2026, 11, 23, 9)
+
+    def broken() -> Reply:
+        raise RuntimeError("database away")
+
+    with pytest.raises(RuntimeError):
+        recent.get("en", now, broken)
+    built = Reply(title="Weekly review")
+    assert recent.get("en", now, lambda: built) is built
+    assert recent.get("en", now + timedelta(minutes=4), broken) is built  # reused: broken() not called
+    with pytest.raises(RuntimeError):
+        recent.get("en", now + timedelta(minutes=5), broken)  # expired: builds again

@@ -8,6 +8,9 @@ replaces, and a cron double-fire across a DST change maps to the same ledger row
 periodic sweep: both look at the latest fire time at or before `now`. Less than CATCH_UP (12 h) late →
 send (once: the ledger decides); later → recorded as missed and logged once; fire times before the
 subscription existed are ignored.
+
+Subscriptions due together that want the same digest (language, cadence, review day) share one build
+(`RecentDigests`); each still claims, sends and records its own ledger row.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 from jobs.delivery import Deliverer, DeliveryResult
 from jobs.digest import build_digest
 from jobs.digest.data import review_periods
+from jobs.digest.recent import RecentDigests
 from jobs.scheduler import JobSpec, digest_trigger, latest_fire_time
 from jobs.timing import Clock, utc_now
 from storage.db import Database
@@ -62,6 +66,7 @@ class DigestRunner:
         self.charts = charts
         self.catch_up = catch_up
         self.clock = clock or utc_now
+        self.recent = RecentDigests()
 
     def trigger(self, subscription: DigestSubscription) -> CronTrigger:
         return digest_trigger(subscription.cadence, subscription.day, subscription.time,
@@ -132,12 +137,13 @@ class DigestRunner:
         if late >= self.catch_up:
             self._record_missed(subscription, due, late, now)
             return None
+        today = due.fire_time.astimezone(self.engine.tz).date()
         build = partial(
             build_digest, self.engine, self.registry, lang=subscription.lang, currency=self.currency,
-            cadence=subscription.cadence, today=due.fire_time.astimezone(self.engine.tz).date(),
-            with_charts=self.charts,
+            cadence=subscription.cadence, today=today, with_charts=self.charts,
         )
-        return self.deliverer.deliver(due.key, build, lang=subscription.lang)
+        shared = (subscription.lang, subscription.cadence, today)
+        return self.deliverer.deliver(due.key, partial(self.recent.get, shared, now, build), lang=subscription.lang)
 
     def _record_missed(self, subscription: DigestSubscription, due: DueSend, late: timedelta, now: datetime) -> None:
         zone = ZoneInfo(subscription.timezone or self.default_timezone)
