@@ -77,6 +77,14 @@ def test_stale_sources_for_names_only_stale_feeders(db: Database, registry: Regi
     assert stale_sources_for(db, registry, ["orders"], TODAY) == []
 
 
+def test_stale_sources_for_lists_configured_sources_first_with_their_own_lag(db: Database, registry: Registry) -> None:
+    add(db, "late-shop", "gmv", TODAY - timedelta(days=5))  # stale under the default 2-day lag
+    add(db, "warehouse", "gmv", TODAY - timedelta(days=2))  # configured with expected_lag_days: 1 → stale
+    add(db, "api", "gmv", TODAY - timedelta(days=2))  # default lag 2 → fresh
+    # As `sources` lists them: the KPI file's sources in file order, then the others by name.
+    assert stale_sources_for(db, registry, ["gmv"], TODAY) == ["warehouse", "late-shop"]
+
+
 def test_failing_twice_in_a_row_warns_once_per_spell(
     db: Database, registry: Registry, make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -61,9 +61,16 @@ def source_states(db: Database, registry: Registry, today: date) -> list[SourceS
 
 
 def stale_sources_for(db: Database, registry: Registry, metrics: list[str], today: date) -> list[str]:
-    """Names of stale sources that fed any of `metrics` in the last FEEDING_LOOKBACK_DAYS days."""
+    """Names of stale sources that fed any of `metrics` in the last FEEDING_LOOKBACK_DAYS days, in the
+    order `source_states` lists them. Asked on every answer, so it reads only what staleness needs: each
+    source's newest date (an index probe per source), then — only if one is stale — whether it fed these."""
+    configs = {config.name: config.expected_lag_days for config in configured_sources(registry)}
     with db.session() as session:
-        feeding = set(sources_for_metrics(session, metrics, today - timedelta(days=FEEDING_LOOKBACK_DAYS), today))
-    if not feeding:
-        return []
-    return [state.name for state in source_states(db, registry, today) if state.stale and state.name in feeding]
+        newest = newest_date_by_source(session)
+        stale = [name for name, day in newest.items()
+                 if is_stale(day, today, configs.get(name, DEFAULT_EXPECTED_LAG_DAYS))]
+        if not stale:
+            return []
+        since = today - timedelta(days=FEEDING_LOOKBACK_DAYS)
+        feeding = set(sources_for_metrics(session, metrics, since, today, among=stale))
+    return [name for name in configs if name in feeding] + sorted(feeding - set(configs))
