@@ -234,6 +234,53 @@ def test_previous_period_is_compared_like_for_like(db: Database) -> None:
     assert result.change == pytest.approx((600 - 500) / 500)  # +20 %
 
 
+def test_like_for_like_per_scope_and_capped_at_today(db: Database) -> None:
+    # h1: October every day 10; November 1–7 at 20 plus a row dated Nov 25 (after "today", Nov 8).
+    # h2 (also a host): October every day 1, nothing in November.
+    rows = [("gmv", date(2026, 10, 1) + timedelta(days=i), 10, "h1@shop.com") for i in range(31)]
+    rows += [("gmv", date(2026, 10, 1) + timedelta(days=i), 1, "h2@shop.com") for i in range(31)]
+    rows += [("gmv", date(2026, 11, 1) + timedelta(days=i), 20, "h1@shop.com") for i in range(7)]
+    rows += [("gmv", date(2026, 11, 25), 500, "h1@shop.com")]
+    add_members(db)
+    add_facts(db, rows)
+    engine = engine_for(db, date(2026, 11, 8))
+    november = Calendar(0).month(ONE_DAY)
+    member = engine.status(KPI["gmv"], Scope.member("h1@shop.com"), november)
+    # Newest row Nov 25 but today Nov 8: the cut is min(Nov 25, Nov 8) − Nov 1 = 7 days → October 1–8.
+    assert member.previous_actual == 80  # 8 days × 10
+    role = engine.status(KPI["gmv"], Scope.role("host"), november)
+    assert role.previous_actual == 88  # h1 8 × 10 + h2 8 × 1
+    assert engine.status(KPI["gmv"], Scope.member("h2@shop.com"), november).previous_actual is None  # no data yet
+
+
+def test_a_finished_period_is_compared_with_the_whole_previous_one(db: Database) -> None:
+    # March 2027 (31 days) has data through Mar 30; February 2027 has 28 days of 5.
+    rows = [("gmv", date(2027, 2, 1) + timedelta(days=i), 5, "") for i in range(28)]
+    rows += [("gmv", date(2027, 3, 1) + timedelta(days=i), 7, "") for i in range(30)]
+    add_facts(db, rows)
+    march = Calendar(0).month(date(2027, 3, 1))
+    finished = engine_for(db, date(2027, 4, 2)).status(KPI["gmv"], Scope.team(), march)
+    assert finished.previous_actual == 140  # all of February: 28 × 5
+    # Still running on Mar 31 (data through Mar 30): Feb 1 + 29 days is past Feb 28, so capped there.
+    running = engine_for(db, date(2027, 3, 31)).status(KPI["gmv"], Scope.team(), march)
+    assert running.previous_actual == 140
+
+
+def test_board_lists_holders_without_rows_last_in_key_order(db: Database) -> None:
+    add_members(db)
+    with db.session() as session:
+        from storage.repositories import members as member_repo
+
+        for key in ("h4@shop.com", "h3@shop.com"):
+            member_repo.assign_role(session, member_repo.ensure_member(session, key, email=key), "host")
+    add_facts(db, [("gmv", ONE_DAY, 70, "h2@shop.com"), ("gmv", ONE_DAY, 30, "h1@shop.com")])
+    rows = engine_for(db, date(2026, 11, 10)).board(KPI["gmv"], "host", DAY)
+    assert [(r.member, r.display_name, r.status.actual) for r in rows] == [
+        ("h2@shop.com", "Hugo", 70.0), ("h1@shop.com", "Hana", 30.0),
+        ("h3@shop.com", "h3@shop.com", None), ("h4@shop.com", "h4@shop.com", None),  # no name: the key
+    ]
+
+
 def test_board_ranks_members_and_respects_direction(db: Database) -> None:
     add_members(db)
     add_facts(db, [("ad_spend", ONE_DAY, 100, "h1@shop.com"), ("impressions", ONE_DAY, 10000, "h1@shop.com"),

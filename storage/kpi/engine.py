@@ -56,12 +56,14 @@ class KpiEngine:
         return self.statuses([kpi], scope, period)[0]
 
     def statuses(self, kpis: list[KpiDef], scope: Scope, period: Period) -> list[KpiStatus]:
-        """Several KPIs for one scope and period: 4 queries whatever the number of KPIs."""
+        """Several KPIs for one scope and period: 2 queries whatever the number of KPIs (4 when a team or
+        role target is derived from the members')."""
         today = self.today()
         metrics = _metrics_of(kpis)
         with self.db.session() as session:
-            current = fact_repo.period_sums(session, metrics, scope, period.start, period.end)
-            previous = self._previous_sums(session, metrics, scope, period, current.through, today)
+            current, previous = fact_repo.sums_with_previous(
+                session, metrics, scope, period, self.calendar.previous(period), today
+            )
             book = self._target_book(session, kpis, period, scope)
             targets = [book.resolve(kpi, scope, period) for kpi in kpis]  # may load member targets
         out = []
@@ -91,32 +93,32 @@ class KpiEngine:
     ) -> list[MemberScore]:
         """Every member of a role (or every member with data) × KPIs, plus the composite score.
 
-        Queries: the role's members with their names, one GROUP BY member/metric, the member targets."""
+        Queries: the role's members with their names and sums (one GROUP BY), the member targets."""
         today = self.today()
         metrics = _metrics_of(kpis)
         with self.db.session() as session:
             if role is not None:
-                names = member_repo.role_member_names(session, role)
-                sums = fact_repo.member_period_sums(session, metrics, None, role, period.start, period.end)
+                names, sums = fact_repo.role_member_sums(session, metrics, role, period.start, period.end)
             else:
-                sums = fact_repo.member_period_sums(session, metrics, None, None, period.start, period.end)
+                sums = fact_repo.member_period_sums(session, metrics, period.start, period.end)
                 known = member_repo.display_names(session, sorted(sums))
                 names = {key: known.get(key, key) for key in sorted(sums)}
             window = self._target_window(period)
             book = TargetBook(self.calendar, target_rows(session, [k.id for k in kpis], *window, scope_kind="member"),
                               role_members={})
+        no_rows = fact_repo.MetricSums({}, {})
+        kpi_metrics = [(kpi, kpi.metrics) for kpi in kpis]
+        weights = weights or {k.id: 1.0 for k in kpis}
         out = []
         for member, name in names.items():
             scope = Scope.member(member)
-            statuses = []
-            for kpi in kpis:
-                member_sums = sums.get(member) or fact_repo.MetricSums({}, {})
-                statuses.append(evaluate(
-                    kpi, scope, period, _only(member_sums.sums, kpi), member_sums.through_for(kpi.metrics),
-                    today, book.resolve(kpi, scope, period),
-                ))
-            composite = composite_score(statuses, weights or {k.id: 1.0 for k in kpis})
-            out.append(MemberScore(member, name, statuses, composite))
+            found = sums.get(member, no_rows)
+            statuses = [
+                evaluate(kpi, scope, period, {m: found.sums[m] for m in metrics if m in found.sums},
+                         found.through_for(metrics), today, book.resolve(kpi, scope, period))
+                for kpi, metrics in kpi_metrics
+            ]
+            out.append(MemberScore(member, name, statuses, composite_score(statuses, weights)))
         return out
 
     def daily(self, kpi: KpiDef, scope: Scope, period: Period) -> dict[date, dict[str, float]]:
@@ -124,19 +126,6 @@ class KpiEngine:
             return fact_repo.daily_sums(session, kpi.metrics, scope, period.start, period.end)
 
     # --- helpers ---------------------------------------------------------------------------
-
-    def _previous_sums(
-        self, session: Session, metrics: list[str], scope: Scope, period: Period,
-        through: date | None, today: date,
-    ) -> fact_repo.MetricSums | None:
-        """The previous period, like for like: as many days as the current one has data for."""
-        previous = self.calendar.previous(period)
-        end = previous.end
-        if period.end >= today:
-            if through is None:
-                return None
-            end = min(previous.end, previous.start + (min(through, today) - period.start))
-        return fact_repo.period_sums(session, metrics, scope, previous.start, end)
 
     def _target_window(self, period: Period) -> tuple[date, date]:
         """Targets that can matter: the quarters the period touches (month ← quarter derivations)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 _TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(.))")
 
@@ -50,9 +51,13 @@ class Formula:
 
     @property
     def metrics(self) -> list[str]:
+        return list(self._metric_names)
+
+    @cached_property
+    def _metric_names(self) -> tuple[str, ...]:  # asked for per member and KPI on every board
         seen: dict[str, None] = {}
         _collect(self.root, seen)
-        return list(seen)
+        return tuple(seen)
 
     @property
     def additive(self) -> bool:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import Boolean, Date, TextClause, and_, bindparam, func, select, text
 from sqlmodel import Session
 
+from storage.kpi.periods import Period
 from storage.kpi.scope import Scope
 from storage.models import Fact, Member, RoleAssignment, utcnow
 
@@ -100,46 +101,121 @@ class MetricSums:
         return max((self.newest[m] for m in metrics if m in self.newest), default=None)
 
 
+# The engine's reads, one per chat question, are built once: constructing a statement costs more than
+# running these indexed aggregates (measured in bench/attainment.py), so they are fixed SQL texts.
+def _reading(sql: str) -> TextClause:
+    return text(sql).bindparams(
+        bindparam("metrics", expanding=True), bindparam("start", type_=Date()), bindparam("end", type_=Date()),
+    )
+
+
+_ROLE_HOLDERS = "SELECT m.key FROM member m JOIN role_assignment r ON r.member_id = m.id WHERE r.role = :key"
+_SCOPE_FILTERS = {"team": "", "member": " AND member = :key", "role": f" AND member IN ({_ROLE_HOLDERS})"}
+_SCOPED_SUMS = ("SELECT metric, SUM(value), MAX(date) FROM fact WHERE metric IN :metrics"
+                " AND date BETWEEN :start AND :end{scope} GROUP BY metric")
+PERIOD_SUMS = {kind: _reading(_SCOPED_SUMS.format(scope=scope)) for kind, scope in _SCOPE_FILTERS.items()}
+EVERY_MEMBER_SUMS = _reading(
+    "SELECT member, metric, SUM(value), MAX(date) FROM fact WHERE metric IN :metrics"
+    " AND date BETWEEN :start AND :end AND member <> '' GROUP BY member, metric"
+)
+# Every holder once per metric they have rows for, or once with a NULL metric (the board lists them too).
+# Aggregating first and joining the holders after lets the database use the sums' own plan.
+ROLE_MEMBER_SUMS = _reading(
+    "SELECT m.key, m.display_name, s.metric, s.total, s.newest FROM role_assignment r"
+    " JOIN member m ON m.id = r.member_id"
+    " LEFT JOIN (SELECT member, metric, SUM(value) AS total, MAX(date) AS newest FROM fact"
+    f"  WHERE metric IN :metrics AND date BETWEEN :start AND :end AND member IN ({_ROLE_HOLDERS})"
+    "  GROUP BY member, metric) s ON s.member = m.key"
+    " WHERE r.role = :key"
+)
+
+
+# A period and the one before it, like for like, in one statement: while the period runs, the previous
+# one is cut to as many days as the current one has data for (its newest date, capped at today). The cut
+# is a scalar bound on the date range, so the index still narrows the scan.
+_THROUGH = "(SELECT MAX(date) FROM fact WHERE metric IN :metrics AND date BETWEEN :start AND :end{scope})"
+_CUT = {
+    "sqlite": ("MIN(:previous_end, CASE WHEN :fixed THEN :previous_end ELSE date(:previous_start, '+' || "
+               "CAST(julianday(MIN({through}, :today)) - julianday(:start) AS INTEGER) || ' days') END)"),
+    "postgresql": ("LEAST(:previous_end, CASE WHEN :fixed THEN :previous_end "
+                   "ELSE :previous_start + (LEAST({through}, :today) - :start) END)"),
+}
+_WITH_PREVIOUS = ("SELECT 'current', metric, SUM(value), MAX(date) FROM fact WHERE metric IN :metrics"
+                  " AND date BETWEEN :start AND :end{scope} GROUP BY metric"
+                  " UNION ALL"
+                  " SELECT 'previous', metric, SUM(value), MAX(date) FROM fact WHERE metric IN :metrics"
+                  " AND date BETWEEN :previous_start AND {cut}{scope} GROUP BY metric")
+
+
+def _with_previous(dialect: str, scope: str) -> TextClause:
+    cut = _CUT[dialect].format(through=_THROUGH.format(scope=scope))
+    return _reading(_WITH_PREVIOUS.format(scope=scope, cut=cut)).bindparams(
+        bindparam("previous_start", type_=Date()), bindparam("previous_end", type_=Date()),
+        bindparam("today", type_=Date()), bindparam("fixed", type_=Boolean()),
+    )
+
+
+WITH_PREVIOUS_SUMS = {
+    (dialect, kind): _with_previous(dialect, scope) for dialect in _CUT for kind, scope in _SCOPE_FILTERS.items()
+}
+
+
+def sums_with_previous(
+    session: Session, metrics: Iterable[str], scope: Scope, current: Period, previous: Period, today: date
+) -> tuple[MetricSums, MetricSums | None]:
+    """`current`'s sums and `previous`'s, like for like: a period still running (ending today or
+    later) is compared with as many days of the previous one as it has data for; a finished one with
+    the whole previous period. No data yet → no previous."""
+    fixed = current.end < today
+    statement = WITH_PREVIOUS_SUMS[(session.get_bind().dialect.name, scope.kind)]
+    params = {"metrics": list(metrics), "start": current.start, "end": current.end, "key": scope.key,
+              "previous_start": previous.start, "previous_end": previous.end, "today": today, "fixed": fixed}
+    found = {"current": MetricSums({}, {}), "previous": MetricSums({}, {})}
+    for which, metric, total, newest in session.connection().execute(statement, params):
+        _add(found[which], metric, total, newest)
+    if not fixed and found["current"].through is None:
+        return found["current"], None
+    return found["current"], found["previous"]
+
+
 def period_sums(
     session: Session, metrics: Iterable[str], scope: Scope, start: date, end: date
 ) -> MetricSums:
     """Sums of each metric over [start, end] in a scope, and the newest date with data."""
-    conditions = [FACT.c.metric.in_(list(metrics)), FACT.c.date.between(start, end)]
-    if (cond := scope_condition(scope)) is not None:
-        conditions.append(cond)
-    stmt = (
-        select(FACT.c.metric, func.sum(FACT.c.value), func.max(FACT.c.date))
-        .where(and_(*conditions))
-        .group_by(FACT.c.metric)
-    )
+    params = {"metrics": list(metrics), "start": start, "end": end, "key": scope.key}
     out = MetricSums({}, {})
-    for metric, total, newest in session.execute(stmt):
-        out.sums[metric] = float(total or 0.0)
-        out.newest[metric] = _as_date(newest)  # type: ignore[assignment]
+    for metric, total, newest in session.connection().execute(PERIOD_SUMS[scope.kind], params):
+        _add(out, metric, total, newest)
     return out
 
 
-def member_period_sums(
-    session: Session, metrics: Iterable[str], members: Iterable[str] | None, role: str | None,
-    start: date, end: date,
-) -> dict[str, MetricSums]:
-    """Per-member sums over [start, end] in one GROUP BY: for `members`, a role's members, or all."""
-    conditions = [FACT.c.metric.in_(list(metrics)), FACT.c.date.between(start, end), FACT.c.member != ""]
-    if members is not None:
-        conditions.append(FACT.c.member.in_(list(members)))
-    if role is not None:
-        conditions.append(FACT.c.member.in_(role_members_select(role)))
-    stmt = (
-        select(FACT.c.member, FACT.c.metric, func.sum(FACT.c.value), func.max(FACT.c.date))
-        .where(and_(*conditions))
-        .group_by(FACT.c.member, FACT.c.metric)
-    )
+def member_period_sums(session: Session, metrics: Iterable[str], start: date, end: date) -> dict[str, MetricSums]:
+    """Per-member sums over [start, end] for every member with rows, in one GROUP BY."""
     out: dict[str, MetricSums] = {}
-    for member, metric, total, newest in session.execute(stmt):
-        entry = out.setdefault(member, MetricSums({}, {}))
-        entry.sums[metric] = float(total or 0.0)
-        entry.newest[metric] = _as_date(newest)  # type: ignore[assignment]
+    params = {"metrics": list(metrics), "start": start, "end": end}
+    for member, metric, total, newest in session.connection().execute(EVERY_MEMBER_SUMS, params).all():
+        _add(out.setdefault(member, MetricSums({}, {})), metric, total, newest)
     return out
+
+
+def role_member_sums(
+    session: Session, metrics: Iterable[str], role: str, start: date, end: date
+) -> tuple[dict[str, str], dict[str, MetricSums]]:
+    """Every holder of `role` (key → display name, or the key; in key order) and their sums over
+    [start, end]: one statement."""
+    names: dict[str, str] = {}
+    out: dict[str, MetricSums] = {}
+    params = {"metrics": list(metrics), "start": start, "end": end, "key": role}
+    for member, name, metric, total, newest in session.connection().execute(ROLE_MEMBER_SUMS, params).all():
+        names[member] = name or member
+        if metric is not None:
+            _add(out.setdefault(member, MetricSums({}, {})), metric, total, newest)
+    return {key: names[key] for key in sorted(names)}, out
+
+
+def _add(into: MetricSums, metric: str, total: float | None, newest: Any) -> None:
+    into.sums[metric] = float(total or 0.0)
+    into.newest[metric] = _as_date(newest)  # type: ignore[assignment]
 
 
 def daily_sums(
@@ -177,12 +253,17 @@ def newest_date_by_source(session: Session) -> dict[str, date]:
     return {source: _as_date(newest) for source, newest in session.execute(NEWEST_BY_SOURCE)}  # type: ignore[misc]
 
 
-def sources_for_metrics(session: Session, metrics: Iterable[str], start: date, end: date) -> list[str]:
+def sources_for_metrics(
+    session: Session, metrics: Iterable[str], start: date, end: date, *, among: Iterable[str] | None = None
+) -> list[str]:
+    """Sources with rows for `metrics` in [start, end] (only those `among`, when given)."""
     stmt = (
         select(FACT.c.source)
         .where(FACT.c.metric.in_(list(metrics)), FACT.c.date.between(start, end))
         .group_by(FACT.c.source)
     )
+    if among is not None:
+        stmt = stmt.where(FACT.c.source.in_(list(among)))
     return [row[0] for row in session.execute(stmt)]
 
 

@@ -86,15 +86,6 @@ def unassign_role(session: Session, member: Member, role: str) -> bool:
     return bool(result.rowcount)
 
 
-def role_member_names(session: Session, role: str) -> dict[str, str]:
-    """member key → display name (or the key) for every holder of `role`, in key order; one query."""
-    rows = session.exec(
-        select(Member.key, Member.display_name).join(RoleAssignment, RoleAssignment.member_id == Member.id)  # type: ignore[arg-type]
-        .where(RoleAssignment.role == role).order_by(Member.key)
-    )
-    return {key: name or key for key, name in rows}
-
-
 def role_map(session: Session) -> dict[str, list[str]]:
     """member key → roles, for every member holding a role."""
     out: dict[str, list[str]] = {}

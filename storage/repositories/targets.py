@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import select as sa_select
+from sqlalchemy import Date, TextClause, bindparam, text
 from sqlmodel import Session, select
 
 from storage.kpi.periods import Period
@@ -55,21 +55,34 @@ class TargetRow(NamedTuple):
     value: float
 
 
+_TARGET_ROWS = ("SELECT kpi, scope_kind, scope_key, period_key, value FROM target"
+                " WHERE kpi IN :kpis AND period_start <= :end AND period_end >= :start")
+
+
+def _target_reading(extra: str) -> TextClause:
+    return text(_TARGET_ROWS + extra).bindparams(
+        bindparam("kpis", expanding=True), bindparam("start", type_=Date()), bindparam("end", type_=Date())
+    )
+
+
+# Built once (like the fact sums): every chat question reads targets.
+TARGET_ROWS = {
+    (False, False): _target_reading(""),
+    (True, False): _target_reading(" AND scope_kind = :kind"),
+    (True, True): _target_reading(" AND scope_kind = :kind AND scope_key = :key"),
+    (False, True): _target_reading(" AND scope_key = :key"),
+}
+
+
 def target_rows(
     session: Session, kpis: Iterable[str], start: date, end: date, *, scope_kind: str | None = None,
     scope_key: str | None = None,
 ) -> list[TargetRow]:
     """Targets of these KPIs whose period overlaps [start, end], optionally of one scope kind or one
     scope: plain rows (no ORM objects), one query."""
-    table = Target.__table__  # type: ignore[attr-defined]
-    stmt = sa_select(table.c.kpi, table.c.scope_kind, table.c.scope_key, table.c.period_key, table.c.value).where(
-        table.c.kpi.in_(list(kpis)), table.c.period_start <= end, table.c.period_end >= start,
-    )
-    if scope_kind is not None:
-        stmt = stmt.where(table.c.scope_kind == scope_kind)
-    if scope_key is not None:
-        stmt = stmt.where(table.c.scope_key == scope_key)
-    return [TargetRow(*row) for row in session.execute(stmt)]
+    statement = TARGET_ROWS[(scope_kind is not None, scope_key is not None)]
+    params = {"kpis": list(kpis), "start": start, "end": end, "kind": scope_kind, "key": scope_key}
+    return [TargetRow(*row) for row in session.connection().execute(statement, params)]
 
 
 def list_targets(session: Session, scope: Scope | None, start: date, end: date) -> list[Target]:
