@@ -13,8 +13,6 @@ import hmac
 import json
 import logging
 import math
-from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +38,7 @@ MAX_RECORDS = 10_000
 MAX_BODY_BYTES = 5 * 1024 * 1024
 DEFAULT_SOURCE = "api"
 RECORD_FIELDS = ("metric", "date", "value", "member", "source")
+_KNOWN_FIELDS = frozenset(RECORD_FIELDS)
 
 
 class AcceptedAnswer(BaseModel):
@@ -197,7 +196,7 @@ def validate_record(item: Any, metrics: dict[str, Any]) -> tuple[FactRecord | No
     """The record, or every reason it is invalid."""
     if not isinstance(item, dict):
         return None, ['expected an object {"metric", "date", "value", "member"?, "source"?}']
-    problems = [f"unknown field {key!r}" for key in item if key not in RECORD_FIELDS]
+    problems = [] if _KNOWN_FIELDS.issuperset(item) else _unknown_fields(item)
     metric = item.get("metric")
     if metric is None:
         problems.append("metric is missing")
@@ -214,7 +213,9 @@ def validate_record(item: Any, metrics: dict[str, Any]) -> tuple[FactRecord | No
         except ValueProblem as exc:
             problems.append(str(exc))
     value = item.get("value")
-    if "value" not in item:
+    if type(value) is float and math.isfinite(value):
+        pass  # the common case, decided without the checks below
+    elif "value" not in item:
         problems.append("value is missing")
     elif isinstance(value, _NonFinite) or (isinstance(value, int | float) and not _finite(value)):
         problems.append("value must be a finite number (not NaN or Infinity)")
@@ -234,7 +235,11 @@ def validate_record(item: Any, metrics: dict[str, Any]) -> tuple[FactRecord | No
         problems.append(reason)
     if problems:
         return None, problems
-    return FactRecord(metric=metric, date=day, value=float(value), member=member, source=source), []  # type: ignore[arg-type]
+    return FactRecord(metric=metric, date=day, value=float(value), member=member, source=source), problems  # type: ignore[arg-type]
+
+
+def _unknown_fields(item: dict[str, Any]) -> list[str]:
+    return [f"unknown field {key!r}" for key in item if key not in RECORD_FIELDS]
 
 
 def _json_kind(value: Any) -> str:
@@ -254,23 +259,22 @@ def _finite(value: int | float) -> bool:
         return False
 
 
-@dataclass
-class _BatchOfSource:
-    read: int = 0
-    keys: set[tuple[str, date, str]] = field(default_factory=set)
-    newest: date | None = None
-
-
 def _store(db: Database, records: list[FactRecord]) -> None:
     started = utcnow()
-    per_source: dict[str, _BatchOfSource] = defaultdict(_BatchOfSource)
-    for record in records:
-        batch = per_source[record.source]
-        batch.read += 1
-        batch.keys.add((record.metric, record.date, record.member))
-        batch.newest = max(batch.newest, record.date) if batch.newest else record.date
     with db.session() as session:
         upsert_facts(session, records)
-        for source, batch in per_source.items():
-            record_run(session, source=source, kind="api", started_at=started, ok=True, rows_read=batch.read,
-                       rows_written=len(batch.keys), newest_date=batch.newest)
+        for source, batch in _by_source(records).items():
+            record_run(session, source=source, kind="api", started_at=started, ok=True, rows_read=len(batch),
+                       rows_written=len({(r.metric, r.date, r.member) for r in batch}),
+                       newest_date=max(r.date for r in batch))
+
+
+def _by_source(records: list[FactRecord]) -> dict[str, list[FactRecord]]:
+    """The records of each source, in order of first appearance (a batch usually has just one)."""
+    first = records[0].source
+    if all(record.source == first for record in records):
+        return {first: records}
+    groups: dict[str, list[FactRecord]] = {}
+    for record in records:
+        groups.setdefault(record.source, []).append(record)
+    return groups

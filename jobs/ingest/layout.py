@@ -11,8 +11,7 @@ silently dropped data.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +30,7 @@ from jobs.ingest.names import (
 from jobs.ingest.values import EMPTY, ValueProblem, is_empty, parse_date, parse_member, parse_number, shown
 
 StagedFact = tuple[str, date, str, float]  # metric, date, member ('' = team), value
+_Problems = list[tuple[str, str | None]]  # a row's (reason, column) pairs
 HEADER_SEARCH_ROWS = 20  # exports often start with a title or a date-range line
 
 
@@ -70,79 +70,92 @@ class Layout:
     mapping: Mapping | None = None
     tz: ZoneInfo | None = None
     label: str = "line"
+    _width: int = field(init=False, repr=False, default=0)  # cells a row needs: the last used index + 1
+
+    def __post_init__(self) -> None:
+        used = (self.date_index, self.member_index, self.metric_index, self.value_index,
+                *(column.index for column in self.metric_columns))
+        self._width = max(index for index in used if index is not None) + 1
 
     def read(self, line: int, cells: list[Any]) -> tuple[list[StagedFact], list[RowProblem]]:
         """The facts of one data row, or every problem it has."""
-        if all(is_empty(cell) for cell in cells):
+        first = _first_filled(cells)
+        if first is None or _is_summary_label(first):  # a blank or a totals row
             return [], []
-        if _is_summary_row(cells):
-            return [], []
-        problems: list[RowProblem] = []
-        where = f"{self.label} {line}"
-
-        def problem(reason: str, column: str | None) -> None:
-            problems.append(RowProblem(where, line, reason, column))
-
-        day = None
-        raw_date = _cell(cells, self.date_index)
-        try:
-            parsed = parse_date(raw_date, self.mapping.date_format if self.mapping else None, self.tz)
-            if parsed is EMPTY:
-                problem("no date", self.date_header)
-            else:
-                day = parsed
-        except ValueProblem as exc:
-            problem(str(exc), self.date_header)
-        member = ""
-        if self.member_index is not None:
-            try:
-                member = parse_member(_cell(cells, self.member_index))
-                if self.mapping and self.mapping.members:
-                    member = self.mapping.members.get(normal(member), member)
-            except ValueProblem as exc:
-                problem(str(exc), self.member_header)
-        values = self._long_values(cells, problem) if self.kind == "long" else self._wide_values(cells, problem)
+        if len(cells) < self._width:  # a short row: the missing cells are empty
+            cells = [*cells, *[None] * (self._width - len(cells))]
+        problems: list[tuple[str, str | None]] = []  # (reason, column), turned into RowProblems if any
+        day = self._date(cells, problems)
+        member = self._member(cells, problems) if self.member_index is not None else ""
+        values = self._long_values(cells, problems) if self.kind == "long" else self._wide_values(cells, problems)
         if problems or day is None:
-            return [], problems
+            where = f"{self.label} {line}"
+            return [], [RowProblem(where, line, reason, column) for reason, column in problems]
         return [(metric, day, member, value) for metric, value in values], []
 
-    def _long_values(self, cells: list[Any], problem: Callable[[str, str | None], None]) -> list[tuple[str, float]]:
-        assert self.metric_index is not None and self.value_index is not None and self.names is not None
-        raw_metric = _cell(cells, self.metric_index)
-        metric = None if is_empty(raw_metric) else self.names.resolve(raw_metric)
-        if is_empty(raw_metric):
-            problem("no metric", self.metric_header)
-        elif metric is None:
-            problem(f"unknown metric {shown(raw_metric)!r}", self.metric_header)
+    def _date(self, cells: list[Any], problems: _Problems) -> date | None:
         try:
-            value = parse_number(_cell(cells, self.value_index))
+            parsed = parse_date(cells[self.date_index], self.mapping.date_format if self.mapping else None,
+                                self.tz)
         except ValueProblem as exc:
-            problem(str(exc), self.value_header)
+            problems.append((str(exc), self.date_header))
+            return None
+        if parsed is EMPTY:
+            problems.append(("no date", self.date_header))
+            return None
+        return parsed  # type: ignore[return-value]
+
+    def _member(self, cells: list[Any], problems: _Problems) -> str:
+        assert self.member_index is not None
+        try:
+            member = parse_member(cells[self.member_index])
+        except ValueProblem as exc:
+            problems.append((str(exc), self.member_header))
+            return ""
+        if self.mapping and self.mapping.members:
+            member = self.mapping.members.get(normal(member), member)
+        return member
+
+    def _long_values(self, cells: list[Any], problems: _Problems) -> list[tuple[str, float]]:
+        assert self.metric_index is not None and self.value_index is not None and self.names is not None
+        raw_metric = cells[self.metric_index]
+        metric = None
+        if is_empty(raw_metric):
+            problems.append(("no metric", self.metric_header))
+        elif (metric := self.names.resolve(raw_metric)) is None:
+            problems.append((f"unknown metric {shown(raw_metric)!r}", self.metric_header))
+        try:
+            value = parse_number(cells[self.value_index])
+        except ValueProblem as exc:
+            problems.append((str(exc), self.value_header))
             return []
         if value is EMPTY:
-            problem("no value", self.value_header)
+            problems.append(("no value", self.value_header))
             return []
         return [(metric, value)] if metric else []  # type: ignore[list-item]
 
-    def _wide_values(self, cells: list[Any], problem: Callable[[str, str | None], None]) -> list[tuple[str, float]]:
+    def _wide_values(self, cells: list[Any], problems: _Problems) -> list[tuple[str, float]]:
         out = []
         for column in self.metric_columns:
             try:
-                value = parse_number(_cell(cells, column.index))
+                value = parse_number(cells[column.index])
             except ValueProblem as exc:
-                problem(str(exc), column.header)
+                problems.append((str(exc), column.header))
                 continue
             if value is not EMPTY:
                 out.append((column.metric, value * column.multiply))  # type: ignore[operator]
         return out
 
 
-def _cell(cells: list[Any], index: int) -> Any:
-    return cells[index] if index < len(cells) else None
+def _first_filled(cells: list[Any]) -> Any:
+    for cell in cells:
+        if not is_empty(cell):
+            return cell
+    return None
 
 
-def _is_summary_row(cells: list[Any]) -> bool:
-    first = next((cell for cell in cells if not is_empty(cell)), None)
+def _is_summary_label(first: Any) -> bool:
+    """The first filled cell of a totals row reads "Total", "合计" …"""
     return isinstance(first, str) and normal(first) in SUMMARY_LABELS
 
 

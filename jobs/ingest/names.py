@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from storage.kpi.formula import Metric
 from storage.kpi.registry import Registry
@@ -17,12 +18,19 @@ VALUE_HEADERS = ("value", "数值", "值", "数据")
 SUMMARY_LABELS = frozenset({"total", "totals", "sum", "合计", "总计", "汇总", "总和"})
 
 _PARENTHESISED = re.compile(r"[(（][^)）]*[)）]")
+_SEPARATORS = re.compile(r"[\s\-]+")
+MEMO_SIZE = 4096  # distinct names remembered: a file repeats a few metric names and dates per row
 
 
 def normal(header: object) -> str:
     """Case, width, spaces, hyphens and a BOM do not matter in a header."""
-    text = unicodedata.normalize("NFKC", str(header if header is not None else "")).replace("\ufeff", "")
-    return re.sub(r"[\s\-]+", "_", text.strip().casefold())
+    return _normal_text(str(header if header is not None else ""))
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _normal_text(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).replace("\ufeff", "")
+    return _SEPARATORS.sub("_", text.strip().casefold())
 
 
 def without_unit(header: str) -> str:
@@ -54,8 +62,21 @@ class MetricNames:
         self._names = {name: next(iter(metrics)) for name, metrics in claims.items() if len(metrics) == 1}
         for metric in self.known:  # an id always means itself
             self._names[normal(metric)] = metric
+        self._resolved: dict[str, str | None] = {}  # text cell → metric, at most MEMO_SIZE of them
 
     def resolve(self, name: object) -> str | None:
+        if type(name) is not str:
+            return self._lookup(name)
+        try:
+            return self._resolved[name]
+        except KeyError:
+            pass
+        if len(self._resolved) >= MEMO_SIZE:
+            self._resolved.clear()
+        metric = self._resolved[name] = self._lookup(name)
+        return metric
+
+    def _lookup(self, name: object) -> str | None:
         key = normal(name)
         return self._names.get(key) or self._names.get(without_unit(str(name or "")))
 

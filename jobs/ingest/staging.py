@@ -14,6 +14,7 @@ from types import TracebackType
 
 from sqlalchemy import (
     Column,
+    Connection,
     Date,
     Float,
     Integer,
@@ -31,6 +32,8 @@ from sqlalchemy import (
     text,
     true,
 )
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
 from jobs.ingest.layout import RowProblem, StagedFact
@@ -85,11 +88,16 @@ class Summary:
     members: int = 0
 
 
+StagedRow = tuple[int, str, date, str, float]  # line, metric, date, member, value
+_COLUMNS = "line, metric, date, member, value"
+
+
 class Staging:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._buffer: list[dict[str, object]] = []
+        self._buffer: list[StagedRow] = []
         self.rows = 0
+        self._keys_unique = False  # no two staged rows share (metric, date, member); known once checked
         self._drop()
         STAGING.create(session.connection())
 
@@ -111,15 +119,16 @@ class Staging:
 
     def add(self, line: int, facts: list[StagedFact]) -> None:
         for metric, day, member, value in facts:
-            self._buffer.append({"line": line, "metric": metric, "date": day, "member": member, "value": value})
+            self._buffer.append((line, metric, day, member, value))
         if len(self._buffer) >= CHUNK_ROWS:
             self.flush()
 
     def flush(self) -> None:
         if self._buffer:
-            self.session.execute(STAGING.insert(), self._buffer)
+            write_staged(self.session.connection(), self._buffer)
             self.rows += len(self._buffer)
             self._buffer = []
+            self._keys_unique = False
 
     # -- questions, all answered in SQL ------------------------------------------------------
 
@@ -138,6 +147,9 @@ class Staging:
             groups.c.first, groups.c.again
         )
         total = self.session.execute(select(func.count()).select_from(pairs.subquery())).scalar_one()
+        self._keys_unique = total == 0
+        if self._keys_unique:
+            return [], 0
         rows = self.session.execute(pairs.order_by(groups.c.again, groups.c.first).limit(limit)).all()
         problems = [
             RowProblem(f"{label} {again}", again,
@@ -148,6 +160,11 @@ class Staging:
         return problems, int(total)
 
     def _aggregated(self):  # type: ignore[no-untyped-def]
+        """The staged facts with duplicates added up; the staging table itself once its keys are
+        known to be unique (no GROUP BY, and rows reach `fact` in file order, which PostgreSQL's
+        indexes take far better than a hash aggregate's order)."""
+        if self._keys_unique:
+            return select(STAGING.c.metric, STAGING.c.date, STAGING.c.member, STAGING.c.value).subquery("incoming")
         return (
             select(STAGING.c.metric, STAGING.c.date, STAGING.c.member, func.sum(STAGING.c.value).label("value"))
             .group_by(STAGING.c.metric, STAGING.c.date, STAGING.c.member)
@@ -210,6 +227,8 @@ class Staging:
         stmt = insert_for(self.session, FACT).from_select(
             ["metric", "date", "member", "source", "value", "updated_at"], rows
         )
+        if diff.changed == diff.unchanged == 0 and self._insert_only(stmt):
+            return diff
         stmt = stmt.on_conflict_do_update(
             index_elements=["metric", "date", "member", "source"],
             set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
@@ -217,6 +236,38 @@ class Staging:
         )
         self.session.execute(stmt)
         return diff
+
+    def _insert_only(self, insert: Insert) -> bool:
+        """None of the facts is stored yet: on PostgreSQL a plain INSERT, which runs markedly faster
+        than INSERT … ON CONFLICT. In a savepoint: should a concurrent writer have stored one of them
+        since `diff`, it fails (False) and the caller's upsert settles it as always."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return False
+        try:
+            with self.session.begin_nested():
+                self.session.execute(insert)
+        except IntegrityError:
+            return False
+        return True
+
+
+def write_staged(connection: Connection, rows: list[StagedRow]) -> None:
+    """Rows into the staging table by the driver's fastest path (COPY on PostgreSQL, a plain
+    executemany of tuples on SQLite): a million-row file spends no time in per-row SQLAlchemy work."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor, cursor.copy(f"COPY pg_temp.{STAGING_NAME} ({_COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    elif dialect == "sqlite":  # dates as the Date column stores them on SQLite: ISO text
+        connection.exec_driver_sql(
+            f"INSERT INTO temp.{STAGING_NAME} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+            [(line, metric, day.isoformat(), member, value) for line, metric, day, member, value in rows],
+        )
+    else:
+        keys = _COLUMNS.split(", ")
+        connection.execute(STAGING.insert(), [dict(zip(keys, row, strict=True)) for row in rows])
 
 
 def _as_date(value: object) -> date | None:

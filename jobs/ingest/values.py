@@ -11,6 +11,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -44,6 +45,9 @@ _GROUPED_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d*)?")
 _CHINESE_UNITS = {"万": 1e4, "亿": 1e8}
 _SIMPLE_NUMBER = re.compile(r"-?\d{1,15}(?:\.\d{1,15})?")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A file repeats the same few hundred dates and members a million times: their parses are
+# remembered per distinct text (bounded, so memory stays flat whatever the file holds).
+MEMO_SIZE = 4096
 
 
 def is_empty(raw: Any) -> bool:
@@ -59,6 +63,8 @@ def shown(raw: Any, limit: int = 60) -> str:
 
 def parse_number(raw: Any) -> float | _Empty:
     """12345.6, "12,345.60", "$1,234", "¥99", "15%" (→ 0.15), "1.2万", "(120)" (→ −120)."""
+    if isinstance(raw, str) and _SIMPLE_NUMBER.fullmatch(raw):  # the common case, kept fast for big files
+        return float(raw)
     if is_empty(raw):
         return EMPTY
     if isinstance(raw, bool):
@@ -67,8 +73,6 @@ def parse_number(raw: Any) -> float | _Empty:
         return _finite(float(raw), raw)
     if not isinstance(raw, str):
         raise ValueProblem(f"{shown(raw)!r} is not a number")
-    if _SIMPLE_NUMBER.fullmatch(raw):  # the common case, kept fast for million-row files
-        return float(raw)
     text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "").replace("\u00a0", "")
     negative = False
     if text.startswith("(") and text.endswith(")"):
@@ -101,7 +105,9 @@ def _finite(number: float, raw: Any) -> float:
 def parse_date(raw: Any, fmt: str | None = None, tz: ZoneInfo | None = None) -> date | _Empty:
     """2026-10-01, 2026/10/01, 2026/1/5, 2026年10月1日, 20261001, "2026-10-01 08:00:00", an Excel
     date cell or serial number, or whatever `fmt` (strptime) describes."""
-    if is_empty(raw):
+    if isinstance(raw, str):
+        return _date_text(raw, fmt)
+    if raw is None:
         return EMPTY
     if isinstance(raw, datetime):
         if raw.tzinfo is not None and tz is not None:
@@ -113,8 +119,14 @@ def parse_date(raw: Any, fmt: str | None = None, tz: ZoneInfo | None = None) -> 
         raise ValueProblem(f"{raw} is not a date")
     if isinstance(raw, int | float | Decimal):
         return _date_from_number(raw)
-    if not isinstance(raw, str):
-        raise ValueProblem(f"{shown(raw)!r} is not a date")
+    raise ValueProblem(f"{shown(raw)!r} is not a date")
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _date_text(raw: str, fmt: str | None) -> date | _Empty:
+    """parse_date of a text cell (the time zone only matters for datetime cells)."""
+    if is_empty(raw):
+        return EMPTY
     if not fmt and _ISO_DAY.fullmatch(raw):  # the common case, kept fast
         try:
             return date.fromisoformat(raw)
@@ -149,7 +161,14 @@ def _date_from_number(raw: int | float | Decimal) -> date:
 
 def iso_date(raw: Any) -> date:
     """Strict YYYY-MM-DD, for the push API."""
-    if not isinstance(raw, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+    if not isinstance(raw, str):
+        raise ValueProblem(f"date must be a string YYYY-MM-DD, got {shown(raw)!r}")
+    return _iso_date_text(raw)
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _iso_date_text(raw: str) -> date:
+    if not _ISO_DAY.fullmatch(raw):
         raise ValueProblem(f"date must be a string YYYY-MM-DD, got {shown(raw)!r}")
     try:
         return date.fromisoformat(raw)
@@ -161,7 +180,8 @@ def member_key_problem(key: str) -> str | None:
     """Why `key` cannot name a member, or None. '' is fine: a team-level row."""
     if len(key) > MEMBER_KEY_MAX:
         return f"member is longer than {MEMBER_KEY_MAX} characters"
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in key):
+    # Cc, Cf, Zl and Zp are all unprintable: a printable key (the usual case) needs no per-character look.
+    if not key.isprintable() and any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in key):
         return "member contains control characters"
     if key != key.strip():
         return "member has leading or trailing spaces"
@@ -170,11 +190,22 @@ def member_key_problem(key: str) -> str | None:
 
 def parse_member(raw: Any) -> str:
     """A cell naming a member (trimmed); empty → '' (team-level)."""
-    if is_empty(raw):
+    if isinstance(raw, str):
+        return _member_text(raw)
+    if raw is None:
         return ""
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)  # an id typed into a spreadsheet comes back as 1234.0
-    key = unicodedata.normalize("NFC", str(raw)).strip()
+    return _member_key(str(raw), raw)
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _member_text(raw: str) -> str:
+    return "" if is_empty(raw) else _member_key(raw, raw)
+
+
+def _member_key(text: str, raw: Any) -> str:
+    key = unicodedata.normalize("NFC", text).strip()
     problem = member_key_problem(key)
     if problem:
         raise ValueProblem(f"{shown(raw)!r}: {problem}")

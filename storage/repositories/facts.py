@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, Date, TextClause, and_, bindparam, func, select, text
+from sqlalchemy import Boolean, Connection, Date, TextClause, and_, bindparam, func, select, text
 from sqlmodel import Session
 
 from storage.kpi.periods import Period
@@ -30,46 +29,52 @@ class FactRecord:
 
 def upsert_facts(session: Session, records: Sequence[FactRecord]) -> int:
     """Insert or replace facts on (metric, date, member, source): a repeat changes nothing, a
-    corrected value replaces the old one. Set-based: one INSERT … SELECT … ON CONFLICT statement per
-    chunk, the rows travelling as one parameter (a JSON array on SQLite, arrays on PostgreSQL)."""
-    now = utcnow()
+    corrected value replaces the old one. Set-based: per chunk, the rows go into a temporary table by
+    the driver's bulk path (COPY on PostgreSQL, executemany on SQLite), then one INSERT … SELECT …
+    ON CONFLICT statement writes them all."""
+    connection = session.connection()
+    now = {"now": utcnow()}
     written = 0
     for start in range(0, len(records), ROWS_PER_STATEMENT):
         # The last of several records with the same key wins (a statement may not touch a row twice).
-        unique = list({(r.metric, r.date, r.member, r.source): r for r in records[start : start + ROWS_PER_STATEMENT]}
-                      .values())
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(PG_UPSERT, {
-                "metrics": [r.metric for r in unique], "dates": [r.date for r in unique],
-                "members": [r.member for r in unique], "sources": [r.source for r in unique],
-                "values": [float(r.value) for r in unique], "now": now,
-            })
-        else:
-            rows = json.dumps([[r.metric, r.date.isoformat(), r.member, r.source, float(r.value)] for r in unique])
-            session.execute(SQLITE_UPSERT, {"rows": rows, "now": _sqlite_timestamp(session, now)})
+        unique = {(r.metric, r.date, r.member, r.source): r.value for r in records[start : start + ROWS_PER_STATEMENT]}
+        connection.exec_driver_sql(_CREATE_INCOMING)
+        _load_incoming(connection, unique)
+        connection.execute(UPSERT_INCOMING, now)
+        connection.exec_driver_sql(f"DELETE FROM {_incoming_table(connection)}")
         written += len(unique)
     return written
 
 
-_COLUMNS = "INSERT INTO fact (metric, date, member, source, value, updated_at) "
-_ON_CONFLICT = (" ON CONFLICT (metric, date, member, source) "
-                "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at")
-SQLITE_UPSERT = text(
-    _COLUMNS + "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
-    "json_extract(value, '$[3]'), json_extract(value, '$[4]'), :now FROM json_each(:rows) WHERE true" + _ON_CONFLICT
-)
-PG_UPSERT = text(
-    _COLUMNS + "SELECT m, d, mb, s, v, :now FROM unnest(CAST(:metrics AS varchar[]), CAST(:dates AS date[]), "
-    "CAST(:members AS varchar[]), CAST(:sources AS varchar[]), CAST(:values AS float8[])) AS t(m, d, mb, s, v)"
-    + _ON_CONFLICT
-)
+INCOMING = "kpibot_upsert"  # per connection (TEMPORARY), empty between statements
+_CREATE_INCOMING = (f"CREATE TEMPORARY TABLE IF NOT EXISTS {INCOMING} (metric VARCHAR(64) NOT NULL, "
+                    "date DATE NOT NULL, member VARCHAR(200) NOT NULL, source VARCHAR(64) NOT NULL, "
+                    "value FLOAT NOT NULL)")
+UPSERT_INCOMING = text(
+    "INSERT INTO fact (metric, date, member, source, value, updated_at) "
+    f"SELECT metric, date, member, source, value, :now FROM {INCOMING} WHERE true "  # SQLite needs the WHERE
+    "ON CONFLICT (metric, date, member, source) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+).bindparams(bindparam("now", type_=FACT.c.updated_at.type))
 
 
-def _sqlite_timestamp(session: Session, moment: datetime) -> Any:
-    """The stored form of a timestamp, as the column type would write it (the JSON path skips types)."""
-    dialect = session.get_bind().dialect
-    process = FACT.c.updated_at.type.bind_processor(dialect)
-    return process(moment) if process else moment
+def _incoming_table(connection: Connection) -> str:
+    schema = "pg_temp" if connection.dialect.name == "postgresql" else "temp"
+    return f"{schema}.{INCOMING}"
+
+
+def _load_incoming(connection: Connection, rows: dict[tuple[str, date, str, str], float]) -> None:
+    table = _incoming_table(connection)
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor, cursor.copy(f"COPY {table} (metric, date, member, source, value) FROM STDIN") as copy:
+            for (metric, day, member, source), value in rows.items():
+                copy.write_row((metric, day, member, source, float(value)))
+    else:  # SQLite: dates as the Date column stores them, ISO text
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} (metric, date, member, source, value) VALUES (?, ?, ?, ?, ?)",
+            [(metric, day.isoformat(), member, source, float(value))
+             for (metric, day, member, source), value in rows.items()],
+        )
 
 
 def role_members_select(role_id: str):  # type: ignore[no-untyped-def]
