@@ -23,7 +23,7 @@ from bot.core.contracts import (
 )
 from bot.core.messages import T
 from bot.core.request import ActionRequest, UserRef
-from bot.handlers import reading, targets
+from bot.handlers import reading
 from bot.handlers.context import Context
 from bot.language import commands as c
 from bot.language.parser import check_value_unit
@@ -42,23 +42,22 @@ FORM_PERIODS = [("week", "period_week"), ("next-week", "period_next_week"), ("mo
 
 def handle(bot: KpiBot, request: ActionRequest) -> ActionResult:
     lang = request.lang or bot.settings.locale
-    ctx = Context(bot, request.user, lang, request.channel)
+    ctx = bot.context(request.user, lang, request.channel)
     if request.action_id == ACTION_ME:
         this_month = bot.engine.calendar.month(bot.engine.today())
         return ActionResult(reply=bot.handle_command_object(ctx, c.Me(period=this_month)))
     if request.action_id == ACTION_OPEN_TARGET_FORM:
-        reply = bot._target_form_reply(ctx)
-        return ActionResult(reply=reply)
+        return ActionResult(reply=bot.handle_command_object(ctx, c.TargetForm()))
     if request.action_id == ACTION_SUBMIT_TARGET:
-        return submit_target(ctx, request)
+        return submit_target(bot, ctx, request)
     if request.action_id in (ACTION_ALERT_ACK, ACTION_ALERT_SNOOZE):
         return alert_action(ctx, request)
     return ActionResult(toast=T("hint_title", lang))
 
 
-def submit_target(ctx: Context, request: ActionRequest) -> ActionResult:
+def submit_target(bot: KpiBot, ctx: Context, request: ActionRequest) -> ActionResult:
     """Validate every field; on any error nothing is saved and each bad field says why."""
-    bot, fields = ctx.bot, request.fields
+    fields = request.fields
     errors: dict[str, str] = {}
     kpi = bot.registry.kpi(fields.get(FIELD_KPI, "").strip())
     if kpi is None:
@@ -81,7 +80,7 @@ def submit_target(ctx: Context, request: ActionRequest) -> ActionResult:
         return ActionResult(field_errors=errors, toast=_toast(ctx, errors))
     assert kpi and scope and period and value
     try:
-        reply = targets.target_set(ctx, c.TargetSet(kpi=kpi.id, value=value, scope=scope, period=period))
+        reply = bot.handle_command_object(ctx, c.TargetSet(kpi=kpi.id, value=value, scope=scope, period=period))
     except c.ParseError as error:  # a picked person not linked to a member
         errors[FIELD_USER] = T(error.key, ctx.lang, **error.values)
         return ActionResult(field_errors=errors, toast=_toast(ctx, errors))
@@ -104,7 +103,7 @@ def _scope_from_fields(ctx: Context, fields: dict[str, str], errors: dict[str, s
             errors[FIELD_USER] = T("field_pick_user", ctx.lang)
             return None
         return c.ScopeRef("user", user=UserRef(ctx.user.platform, user_id))
-    if scope_text.startswith("role:") and (role := ctx.bot.registry.role(scope_text[5:])) is not None:
+    if scope_text.startswith("role:") and (role := ctx.services.registry.role(scope_text[5:])) is not None:
         return c.ScopeRef("role", role.id)
     if scope_text.startswith("member:") and scope_text[7:].strip():
         return c.ScopeRef("member", scope_text[7:].strip())
@@ -120,8 +119,8 @@ def alert_action(ctx: Context, request: ActionRequest) -> ActionResult:
     except ValueError:
         return ActionResult(toast=T("missing_id", ctx.lang))
     who = str(ctx.actor)
-    done = acknowledge(ctx.bot.db, rule_id, who) if request.action_id == ACTION_ALERT_ACK else snooze(
-        ctx.bot.db, rule_id, who, hours=24)
+    done = acknowledge(ctx.services.db, rule_id, who) if request.action_id == ACTION_ALERT_ACK else snooze(
+        ctx.services.db, rule_id, who, hours=24)
     if not done:
         return ActionResult(toast=T("alert_unknown", ctx.lang, id=rule_id))
     key = "alert_ack" if request.action_id == ACTION_ALERT_ACK else "alert_snoozed"
@@ -143,7 +142,7 @@ def target_form_spec(bot: KpiBot, lang: str) -> TargetFormSpec:
 
 def home(bot: KpiBot, user: UserRef, lang: str) -> Reply:
     """The App Home: my KPIs this week and this month, my roles, and buttons."""
-    ctx = Context(bot, user, lang)
+    ctx = bot.context(user, lang)
     with bot.db.session() as session:
         member = identity.find_member(session, user)
         roles = member_repo.roles_of(session, member.id) if member and member.id else []

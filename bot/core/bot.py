@@ -9,22 +9,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 from bot.core import actions, identity
 from bot.core.contracts import ActionResult, TargetFormSpec
 from bot.core.messages import T
 from bot.core.request import ActionRequest, CommandRequest, UserRef
-from bot.handlers import help as help_handlers
-from bot.handlers import people, reading, records, scheduling, targets
-from bot.handlers.context import Context
+from bot.handlers import command_registry
+from bot.handlers.context import Context, Services
 from bot.language import commands as c
 from bot.language.parser import Parser
-from jobs.digest import send_weekly_digest
 from jobs.outbox import Outbox
 from jobs.present.i18n import pick_language
 from jobs.present.reply import Reply, ReplyKind
-from jobs.sources import SourceState, source_states, stale_sources_for
 from storage.db import Database
 from storage.kpi.engine import KpiEngine
 from storage.kpi.registry import Registry
@@ -32,29 +28,6 @@ from storage.repositories.events import claim_event
 from storage.settings import Settings
 
 log = logging.getLogger(__name__)
-
-HANDLERS: dict[type[c.Command], Callable[[Context, Any], Reply]] = {
-    c.Help: help_handlers.help_reply,
-    c.Status: reading.status,
-    c.Me: reading.me,
-    c.Board: reading.board,
-    c.TargetSet: targets.target_set,
-    c.TargetList: targets.target_list,
-    c.TargetClear: targets.target_clear,
-    c.RoleAssign: people.role_assign,
-    c.RoleList: people.role_list,
-    c.AdminChange: people.admin_change,
-    c.AdminList: people.admin_list,
-    c.AlertAdd: scheduling.alert_add,
-    c.AlertList: scheduling.alert_list,
-    c.AlertRemove: scheduling.alert_remove,
-    c.DigestSubscribe: scheduling.digest_subscribe,
-    c.DigestList: scheduling.digest_list,
-    c.DigestUnsubscribe: scheduling.digest_unsubscribe,
-    c.DigestNow: scheduling.digest_now,
-    c.Sources: records.sources,
-    c.Audit: records.audit,
-}
 
 HINT_COMMANDS = ["gmv month", "board gmv role:host week", "me", "target list", "help"]
 HINT_COMMANDS_ZH = ["GMV达成率多少", "本周主播排名", "我的KPI", "target list", "帮助"]
@@ -68,16 +41,32 @@ class KpiBot:
         self.db = db
         self.registry = registry
         self.engine = KpiEngine(db, registry, tz=settings.tz, week_start=settings.week_start_index, today=today)
-        self.parser = Parser(registry, self.engine.calendar, self.engine.today)
-        self.outboxes: dict[str, Outbox] = {}
-        self.on_schedule_change: list[Callable[[], None]] = []
+        self.commands = command_registry()
+        self.parser = Parser(registry, self.engine.calendar, self.engine.today, self.commands)
+        self.services = Services(settings=settings, db=db, registry=registry, engine=self.engine,
+                                 commands=self.commands)
+
+    @property
+    def outboxes(self) -> dict[str, Outbox]:
+        return self.services.outboxes
+
+    @outboxes.setter
+    def outboxes(self, outboxes: dict[str, Outbox]) -> None:
+        self.services.outboxes = outboxes
+
+    @property
+    def on_schedule_change(self) -> list[Callable[[], None]]:
+        return self.services.on_schedule_change
+
+    def context(self, user: UserRef, lang: str, channel: str | None = None) -> Context:
+        return Context(self.services, user, lang, channel)
 
     # --- entry points --------------------------------------------------------------------
 
     def handle(self, request: CommandRequest) -> Reply:
         """Answer one message or slash command."""
         lang = request.lang or self.language_of(request.text)
-        ctx = Context(self, request.user, lang, request.channel)
+        ctx = self.context(request.user, lang, request.channel)
         try:
             return self.handle_command_object(ctx, self.parser.parse(request))
         except c.ParseError as error:
@@ -89,10 +78,15 @@ class KpiBot:
             return Reply(title=T("oops_title", lang), lang=lang, kind=ReplyKind.ERROR, text=T("oops", lang))
 
     def handle_command_object(self, ctx: Context, command: c.Command) -> Reply:
-        """Run a parsed command (raises ParseError for input that only the database can reject)."""
-        if isinstance(command, c.TargetForm):
-            return self._target_form_reply(ctx)
-        reply = HANDLERS[type(command)](ctx, command)
+        """Run a parsed command in one unit of work: its declaration's permission check, then its
+        handler (raises ParseError for input that only the database can reject)."""
+        group, spec = self.commands.spec_for(type(command))
+        with ctx.session() as session:
+            if spec.admin:
+                subject = spec.subject(ctx, session, command) if spec.subject else spec.audit
+                if refusal := ctx.refuse_unless_admin(session, spec.what or group.name, spec.audit, subject):
+                    return refusal
+            reply = spec.handle(ctx, command)
         reply.public = reply.public or command.public
         return reply
 
@@ -123,25 +117,6 @@ class KpiBot:
     def language_of(self, text: str) -> str:
         return pick_language(text, self.settings.locale)
 
-    # --- services handlers use -----------------------------------------------------------
-
-    def schedule_changed(self) -> None:
-        for callback in self.on_schedule_change:
-            callback()
-
-    def stale_sources(self, metrics: list[str]) -> list[str]:
-        return stale_sources_for(self.db, self.registry, metrics, self.engine.today())
-
-    def source_states(self) -> list[SourceState]:
-        return source_states(self.db, self.registry, self.engine.today())
-
-    def send_digest_now(self, platform: str, channel: str, lang: str) -> str | None:
-        outbox = self.outboxes.get(platform) or self.outboxes.get("file")
-        if outbox is None:
-            return None
-        return send_weekly_digest(self.engine, self.registry, outbox, channel, lang=lang,
-                                  currency=self.settings.currency)
-
     # --- replies for bad input -----------------------------------------------------------
 
     def _error_reply(self, ctx: Context, error: c.ParseError) -> Reply:
@@ -150,7 +125,7 @@ class KpiBot:
             suggestion = str(values["suggestion"])
             values["suggestion"] = T("did_you_mean", ctx.lang, word=suggestion) if suggestion else ""
         lines = [T(error.key, ctx.lang, **values)]
-        if usage := help_handlers.usage_of(error.topic):
+        if usage := self.commands.usage(error.topic, ctx.lang):
             lines.append(T("usage", ctx.lang, usage=usage))
         return Reply(title=T("error_title", ctx.lang), lang=ctx.lang, kind=ReplyKind.ERROR, text="\n".join(lines))
 
@@ -158,10 +133,3 @@ class KpiBot:
         examples = HINT_COMMANDS_ZH if ctx.lang == "zh" else HINT_COMMANDS
         text = T("hint", ctx.lang, commands=", ".join(f"`{e}`" for e in examples))
         return Reply(title=T("hint_title", ctx.lang), lang=ctx.lang, kind=ReplyKind.HINT, text=text)
-
-    def _target_form_reply(self, ctx: Context) -> Reply:
-        with self.db.session() as session:
-            refusal = ctx.refuse_unless_admin(session, "target", "target.form", "target form")
-        if refusal:
-            return refusal
-        return Reply(title=T("form_title", ctx.lang), lang=ctx.lang, form="target")

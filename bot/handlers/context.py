@@ -1,11 +1,12 @@
-"""What a handler needs: the bot's services, the request, the language, and small helpers."""
+"""What a handler needs: the services (built once at start-up), who asks, in which language, and
+small helpers. Handlers get everything through the context and never import the dispatcher."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from datetime import date
 
 from sqlmodel import Session
 
@@ -13,45 +14,94 @@ from bot.core import identity
 from bot.core.messages import T
 from bot.core.request import UserRef
 from bot.language.commands import ParseError, ScopeRef
+from bot.language.registry import CommandRegistry
+from jobs.digest import send_weekly_digest
+from jobs.outbox import Outbox
 from jobs.present.formatting import kpi_value
 from jobs.present.reply import Reply, ReplyKind
+from jobs.sources import SourceState, source_states, stale_sources_for
+from storage.db import Database
+from storage.kpi.engine import KpiEngine
+from storage.kpi.registry import Registry
 from storage.kpi.scope import Scope
 from storage.repositories import audit as audit_repo
 from storage.repositories import members as member_repo
+from storage.settings import Settings
 
-if TYPE_CHECKING:
-    from bot.core.bot import KpiBot
+
+@dataclass
+class Services:
+    """Everything handlers use, built once at start-up by the core."""
+
+    settings: Settings
+    db: Database
+    registry: Registry
+    engine: KpiEngine
+    commands: CommandRegistry
+    outboxes: dict[str, Outbox] = field(default_factory=dict)  # platform → outbox (+ "file")
+    on_schedule_change: list[Callable[[], None]] = field(default_factory=list)
+
+    def today(self) -> date:
+        """The engine's clock: today in the team's zone."""
+        return self.engine.today()
+
+    def schedule_changed(self) -> None:
+        for callback in self.on_schedule_change:
+            callback()
+
+    def stale_sources(self, metrics: list[str]) -> list[str]:
+        return stale_sources_for(self.db, self.registry, metrics, self.engine.today())
+
+    def source_states(self) -> list[SourceState]:
+        return source_states(self.db, self.registry, self.engine.today())
+
+    def send_digest_now(self, platform: str, channel: str, lang: str) -> str | None:
+        outbox = self.outboxes.get(platform) or self.outboxes.get("file")
+        if outbox is None:
+            return None
+        return send_weekly_digest(self.engine, self.registry, outbox, channel, lang=lang,
+                                  currency=self.settings.currency)
 
 
 @dataclass
 class Context:
-    bot: KpiBot
+    services: Services
     user: UserRef
     lang: str
     channel: str | None = None
+    _session: Session | None = field(default=None, repr=False)
 
     def t(self, message: str, /, **values: object) -> str:
         return T(message, self.lang, **values)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self.bot.db.session() as session:
-            yield session
+        """The question's one unit of work: opened by the first caller, shared by the nested ones,
+        committed when the outermost one ends."""
+        if self._session is not None:
+            yield self._session
+            return
+        with self.services.db.session() as session:
+            self._session = session
+            try:
+                yield session
+            finally:
+                self._session = None
 
     @property
     def actor(self) -> audit_repo.Actor:
         return identity.actor_of(self.user)
 
     def value(self, kpi_id: str, value: float | None) -> str:
-        kpi = self.bot.registry.kpis[kpi_id]
-        return kpi_value(value, kpi.unit, self.bot.settings.currency, self.lang)
+        kpi = self.services.registry.kpis[kpi_id]
+        return kpi_value(value, kpi.unit, self.services.settings.currency, self.lang)
 
     def kpi_label(self, kpi_id: str) -> str:
-        kpi = self.bot.registry.kpis.get(kpi_id)
+        kpi = self.services.registry.kpis.get(kpi_id)
         return kpi.label(self.lang) if kpi else kpi_id
 
     def role_label(self, role_id: str) -> str:
-        role = self.bot.registry.roles.get(role_id)
+        role = self.services.registry.roles.get(role_id)
         return role.label(self.lang) if role else role_id
 
     # --- scopes --------------------------------------------------------------------------
@@ -87,10 +137,10 @@ class Context:
 
     def refuse_unless_admin(self, session: Session, what: str, action: str, subject: str) -> Reply | None:
         """None for an admin; otherwise the refusal (audited as refused)."""
-        if identity.is_admin(session, self.bot.settings, self.user):
+        if identity.is_admin(session, self.services.settings, self.user):
             return None
         audit_repo.record(session, self.actor, action, subject, outcome="refused")
-        admins = self.bot.settings.admin_list + [m.email or m.key for m in member_repo.admins(session)]
+        admins = self.services.settings.admin_list + [m.email or m.key for m in member_repo.admins(session)]
         text = (self.t("refused", what=self.t(f"what_{what}"), admins=", ".join(admins)) if admins
                 else self.t("refused_nobody", what=self.t(f"what_{what}")))
         return Reply(title=self.t("refused_title"), lang=self.lang, kind=ReplyKind.REFUSAL, text=text)

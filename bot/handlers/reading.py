@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from bot.core import identity
+from bot.core.request import CommandRequest
 from bot.handlers.context import Context
 from bot.language import commands as c
+from bot.language.parser import Parser
+from bot.language.registry import Bilingual, CommandGroup, Subcommand
 from jobs.present.formatting import kpi_value, percent, period_label
 from jobs.present.reply import Figure, Mark, Reply, ReplyKind, Table
 from jobs.present.status import T as STATUS_T
@@ -16,13 +19,13 @@ from storage.repositories import members as member_repo
 
 
 def status(ctx: Context, cmd: c.Status) -> Reply:
-    kpi = ctx.bot.registry.kpis[cmd.kpi]
+    kpi = ctx.services.registry.kpis[cmd.kpi]
     with ctx.session() as session:
         scope = ctx.resolve_scope(session, cmd.scope)
         scope_label = ctx.scope_label(scope, session)
-    result = ctx.bot.engine.status(kpi, scope, cmd.period)
-    stale = ctx.bot.stale_sources(kpi.metrics)
-    return status_reply(result, scope_label=scope_label, lang=ctx.lang, currency=ctx.bot.settings.currency,
+    result = ctx.services.engine.status(kpi, scope, cmd.period)
+    stale = ctx.services.stale_sources(kpi.metrics)
+    return status_reply(result, scope_label=scope_label, lang=ctx.lang, currency=ctx.services.settings.currency,
                         stale_sources=stale)
 
 
@@ -42,17 +45,17 @@ def me(ctx: Context, cmd: c.Me) -> Reply:
 
 def member_kpis_reply(ctx: Context, member_key: str, roles: list[str], period: Period, title: str) -> Reply:
     """One table per role: the member's own figures, or the team's for a team-measured role."""
-    registry = ctx.bot.registry
+    registry = ctx.services.registry
     tables, notes, everything = [], [], []
     for role_id in roles:
         role = registry.roles[role_id]
         kpis = [registry.kpis[k] for k in role.kpis if k in registry.kpis]
         scope = Scope.team() if role.measured_on == "team" else Scope.member(member_key)
-        results = ctx.bot.engine.statuses(kpis, scope, period)
+        results = ctx.services.engine.statuses(kpis, scope, period)
         everything.extend(results)
         table_title = ctx.role_label(role_id) if len(roles) > 1 else None
         tables.append(statuses_table([(r.kpi.label(ctx.lang), r) for r in results], ctx.lang,
-                                     ctx.bot.settings.currency, first_column=ctx.t("col_kpi"), title=table_title))
+                                     ctx.services.settings.currency, first_column=ctx.t("col_kpi"), title=table_title))
         score = composite_score(results, role.kpis)
         if score is not None:
             notes.append(ctx.t("composite", role=ctx.role_label(role_id), score=percent(score)))
@@ -63,13 +66,13 @@ def member_kpis_reply(ctx: Context, member_key: str, roles: list[str], period: P
 
 
 def board(ctx: Context, cmd: c.Board) -> Reply:
-    kpi = ctx.bot.registry.kpis[cmd.kpi]
-    rows = ctx.bot.engine.board(kpi, cmd.role, cmd.period)
+    kpi = ctx.services.registry.kpis[cmd.kpi]
+    rows = ctx.services.engine.board(kpi, cmd.role, cmd.period)
     scope = ctx.role_label(cmd.role) if cmd.role else ctx.t("everyone")
     title = ctx.t("board_title", kpi=kpi.label(ctx.lang), scope=scope, period=period_label(cmd.period, ctx.lang))
     if not any(row.status.actual is not None for row in rows):
         return Reply(title=title, lang=ctx.lang, text=ctx.t("board_empty", kpi=kpi.label(ctx.lang)))
-    currency = ctx.bot.settings.currency
+    currency = ctx.services.settings.currency
     columns = ["#", ctx.t("col_member"), kpi.label(ctx.lang), ctx.t("col_target"),
                STATUS_T("attainment", ctx.lang), STATUS_T("status", ctx.lang)]
     body, marks = [], []
@@ -96,3 +99,56 @@ def _worst_mark(results: list[KpiStatus]) -> Mark | None:
         if any(r.status == status for r in results):
             return mark_of(status)
     return None
+
+
+# --- reading the words -------------------------------------------------------------------------
+
+def read_status(parser: Parser, words: list[str], request: CommandRequest) -> c.Status:
+    found = parser.scan(words, request)
+    parser.reject_unknown(found, "status")
+    return c.Status(kpi=parser.one_kpi(found, default=True, topic="status"),
+                    scope=parser.one_scope(found, "status"), period=parser.one_period(found, "status"))
+
+
+def read_me(parser: Parser, words: list[str], request: CommandRequest) -> c.Me:
+    found = parser.scan(words, request)
+    found.intents.discard("me")
+    parser.reject_unknown(found, "me")
+    return c.Me(period=parser.one_period(found, "me"))
+
+
+def read_board(parser: Parser, words: list[str], request: CommandRequest) -> c.Board:
+    found = parser.scan(words, request)
+    found.intents.discard("board")
+    role = parser.board_role(found)
+    kpi = parser.one_kpi(found, default=False, topic="board") if found.kpis or found.unknown else (
+        parser.headline_kpi(role))
+    parser.reject_unknown(found, "board")
+    return c.Board(kpi=kpi, role=role, period=parser.one_period(found, "board"))
+
+
+COMMANDS = [
+    CommandGroup(
+        name="status", words=("状态",), order=10,
+        summary=Bilingual("Attainment of one KPI (default: team GMV, this month).",
+                          "查看某个 KPI 的达成情况（默认：团队 GMV，本月）。"),
+        subcommands=(Subcommand(c.Status, read_status, status,
+                                usage=Bilingual("[status] [KPI] [SCOPE] [PERIOD]", "[状态] [指标] [范围] [时间]")),),
+        examples=Bilingual("gmv month · roas role:ad_buyer last-week · status gmv role:host week",
+                           "GMV达成率多少 · 上月GMV达成率多少 · 状态 gmv 本周"),
+    ),
+    CommandGroup(
+        name="me", words=("my", "mine", "我的"), order=20,
+        summary=Bilingual("Your own KPIs.", "查看自己的 KPI。"),
+        subcommands=(Subcommand(c.Me, read_me, me, usage=Bilingual("me [PERIOD]", "我的 [时间]")),),
+        examples=Bilingual("me · me last-month", "我的KPI · 我的 上月"),
+    ),
+    CommandGroup(
+        name="board", words=("leaderboard", "rank", "ranking", "rankings", "top", "排名", "排行", "排行榜", "榜单"),
+        order=30,
+        summary=Bilingual("Leaderboard of a KPI.", "某个 KPI 的排名。"),
+        subcommands=(Subcommand(c.Board, read_board, board,
+                                usage=Bilingual("board KPI [role:ROLE] [PERIOD]", "排名 指标 [role:角色] [时间]")),),
+        examples=Bilingual("board gmv role:host week", "本周主播排名 · 排名 gmv 本月"),
+    ),
+]

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
+from sqlmodel import Session
+
+from bot.core.request import CommandRequest
 from bot.handlers.context import Context
 from bot.language import commands as c
+from bot.language.parser import Parser, check_value_unit, is_channel, one_id
+from bot.language.registry import Bilingual, CommandGroup, Subcommand
+from bot.language.vocabulary import CADENCE_WORDS, OPERATORS, PACE_WORDS, WEEKDAY_WORDS
 from jobs.present.formatting import percent
 from jobs.present.reply import Reply, ReplyKind, Table
 from storage.kpi.scope import Scope
@@ -25,13 +33,16 @@ def rule_text(ctx: Context, rule: AlertRule, scope_label: str) -> str:
                  value=ctx.value(rule.kpi, rule.threshold), days=rule.days)
 
 
+def alert_subject(ctx: Context, session: Session, cmd: c.AlertAdd) -> str:
+    scope = ctx.resolve_scope(session, cmd.scope)
+    return f"alert {cmd.kpi} {scope} {cmd.mode} {cmd.op} {cmd.value.value}"
+
+
 def alert_add(ctx: Context, cmd: c.AlertAdd) -> Reply:
     channel = cmd.channel or ctx.channel
     with ctx.session() as session:
         scope = ctx.resolve_scope(session, cmd.scope)
-        what = f"alert {cmd.kpi} {scope} {cmd.mode} {cmd.op} {cmd.value.value}"
-        if refusal := ctx.refuse_unless_admin(session, "alert", "alert.add", what):
-            return refusal
+        what = alert_subject(ctx, session, cmd)
         if channel is None:
             return Reply(title=ctx.t("error_title"), lang=ctx.lang, kind=ReplyKind.ERROR, text=ctx.t("no_channel"))
         try:
@@ -45,7 +56,7 @@ def alert_add(ctx: Context, cmd: c.AlertAdd) -> Reply:
         audit_repo.record(session, ctx.actor, "alert.add", f"alert #{rule.id}", new=what)
         text = ctx.t("alert_added", id=rule.id, rule=rule_text(ctx, rule, ctx.scope_label(scope, session)),
                      channel=channel)
-    ctx.bot.schedule_changed()
+    ctx.services.schedule_changed()
     return ctx.confirmation("alert_added_title", text)
 
 
@@ -64,14 +75,12 @@ def alert_list(ctx: Context, cmd: c.AlertList) -> Reply:
 
 def alert_remove(ctx: Context, cmd: c.AlertRemove) -> Reply:
     with ctx.session() as session:
-        if refusal := ctx.refuse_unless_admin(session, "alert", "alert.rm", f"alert #{cmd.rule_id}"):
-            return refusal
         rule = alert_repo.deactivate_rule(session, cmd.rule_id)
         if rule is None:
             return Reply(title=ctx.t("error_title"), lang=ctx.lang, kind=ReplyKind.ERROR,
                          text=ctx.t("alert_unknown", id=cmd.rule_id))
         audit_repo.record(session, ctx.actor, "alert.rm", f"alert #{rule.id}", old="active", new="removed")
-    ctx.bot.schedule_changed()
+    ctx.services.schedule_changed()
     return ctx.confirmation("alert_removed_title", ctx.t("alert_removed", id=cmd.rule_id))
 
 
@@ -85,25 +94,27 @@ def schedule_text(ctx: Context, sub: DigestSubscription) -> str:
     return ctx.t("weekly_at", day=day, time=sub.time)
 
 
+def digest_subject(ctx: Context, session: Session, cmd: c.DigestSubscribe) -> str:
+    return f"digest {cmd.channel or ctx.channel} {cmd.cadence} {cmd.day} {cmd.time}"
+
+
 def digest_subscribe(ctx: Context, cmd: c.DigestSubscribe) -> Reply:
     channel = cmd.channel or ctx.channel
     with ctx.session() as session:
-        what = f"digest {channel} {cmd.cadence} {cmd.day} {cmd.time}"
-        if refusal := ctx.refuse_unless_admin(session, "digest", "digest.subscribe", what):
-            return refusal
+        what = digest_subject(ctx, session, cmd)
         if channel is None:
             return Reply(title=ctx.t("error_title"), lang=ctx.lang, kind=ReplyKind.ERROR, text=ctx.t("no_channel"))
         try:
             sub = subscription_repo.add_subscription(
                 session, platform=ctx.user.platform, channel=channel, cadence=cmd.cadence, day=cmd.day,
-                time=cmd.time, timezone=ctx.bot.settings.timezone, lang=ctx.lang, created_by=str(ctx.actor),
+                time=cmd.time, timezone=ctx.services.settings.timezone, lang=ctx.lang, created_by=str(ctx.actor),
             )
         except ValueError as error:
             return invalid(ctx, error)
         audit_repo.record(session, ctx.actor, "digest.subscribe", f"digest #{sub.id}", new=what)
         text = ctx.t("digest_subscribed", id=sub.id, schedule=schedule_text(ctx, sub), tz=sub.timezone,
                      channel=channel)
-    ctx.bot.schedule_changed()
+    ctx.services.schedule_changed()
     return ctx.confirmation("digest_subscribed_title", text)
 
 
@@ -120,14 +131,12 @@ def digest_list(ctx: Context, cmd: c.DigestList) -> Reply:
 def digest_unsubscribe(ctx: Context, cmd: c.DigestUnsubscribe) -> Reply:
     with ctx.session() as session:
         what = f"digest #{cmd.subscription_id}"
-        if refusal := ctx.refuse_unless_admin(session, "digest", "digest.unsubscribe", what):
-            return refusal
         sub = subscription_repo.deactivate_subscription(session, cmd.subscription_id)
         if sub is None:
             return Reply(title=ctx.t("error_title"), lang=ctx.lang, kind=ReplyKind.ERROR,
                          text=ctx.t("digest_unknown", id=cmd.subscription_id))
         audit_repo.record(session, ctx.actor, "digest.unsubscribe", what, old="active", new="removed")
-    ctx.bot.schedule_changed()
+    ctx.services.schedule_changed()
     return ctx.confirmation("digest_removed_title", ctx.t("digest_removed", id=cmd.subscription_id))
 
 
@@ -135,7 +144,151 @@ def digest_now(ctx: Context, cmd: c.DigestNow) -> Reply:
     channel = cmd.channel or ctx.channel
     if channel is None:
         return Reply(title=ctx.t("error_title"), lang=ctx.lang, kind=ReplyKind.ERROR, text=ctx.t("no_channel"))
-    sent = ctx.bot.send_digest_now(ctx.user.platform, channel, ctx.lang)
+    sent = ctx.services.send_digest_now(ctx.user.platform, channel, ctx.lang)
     if sent is None:
         return Reply(title=ctx.t("error_title"), lang=ctx.lang, kind=ReplyKind.ERROR, text=ctx.t("digest_unavailable"))
     return ctx.confirmation("digest_sent_title", ctx.t("digest_sent", channel=channel))
+
+
+# --- reading the words -------------------------------------------------------------------------
+
+def read_alert_add(parser: Parser, words: list[str], request: CommandRequest) -> c.AlertAdd:
+    rest, days = list(words), 1
+    lowered = [w.lower() for w in rest]
+    for index, word in enumerate(lowered):
+        if word == "for" and index + 1 < len(rest):
+            count = rest[index + 1]
+            unit = lowered[index + 2] if index + 2 < len(rest) else ""
+            if count.isdigit() and unit in ("day", "days", "天"):
+                days = int(count)
+                rest = rest[:index] + rest[index + 3:]
+                break
+    else:
+        for index, word in enumerate(rest):  # 连续3天 / 3天: the tokenizer splits digits from Chinese
+            if word.isdigit() and index + 1 < len(rest) and rest[index + 1] == "天":
+                start = index - 1 if index > 0 and rest[index - 1] == "连续" else index
+                days = int(word)
+                rest = rest[:start] + rest[index + 2:]
+                break
+    mode = "pace" if any(w.lower() in PACE_WORDS for w in rest) else "value"
+    rest = [w for w in rest if w.lower() not in PACE_WORDS]
+    ops = [OPERATORS[w] for w in rest if w in OPERATORS]
+    rest = [w for w in rest if w not in OPERATORS]
+    found = parser.scan(rest, request)
+    kpi_id = parser.one_kpi(found, default=False, topic="alert")
+    parser.reject_unknown(found, "alert")
+    if len(ops) != 1:
+        raise c.ParseError("missing_operator", {}, "alert")
+    if not found.values:
+        raise c.ParseError("missing_value", {"example": "alert add roas < 2 for 3 days"}, "alert")
+    value = found.values[0]
+    if mode == "pace":
+        if ops[0] not in ("<", "<="):
+            raise c.ParseError("pace_operator", {}, "alert")
+        if not value.is_percent:
+            raise c.ParseError("pace_percent", {"word": value.text}, "alert")
+    else:
+        check_value_unit(parser.registry, kpi_id, value, allow_zero=True)
+    if days < 1 or days > 90:
+        raise c.ParseError("bad_days", {}, "alert")
+    return c.AlertAdd(kpi=kpi_id, mode=mode, op=ops[0], value=value, scope=parser.one_scope(found, "alert"),
+                      days=days, channel=found.channels[0] if found.channels else None)
+
+
+def read_alert_list(parser: Parser, words: list[str], request: CommandRequest) -> c.AlertList:
+    return c.AlertList()
+
+
+def read_alert_remove(parser: Parser, words: list[str], request: CommandRequest) -> c.AlertRemove:
+    return c.AlertRemove(rule_id=one_id(words, "alert"))
+
+
+def _channels(parser: Parser, words: list[str], request: CommandRequest) -> tuple[list[str], list[str]]:
+    """(channels named, the other words)."""
+    return [parser.channel(w, request) for w in words if is_channel(w)], [w for w in words if not is_channel(w)]
+
+
+def read_digest_subscribe(parser: Parser, words: list[str], request: CommandRequest) -> c.DigestSubscribe:
+    channels, rest = _channels(parser, words, request)
+    cadence, day, time = "weekly", "mon", "09:00"
+    for word in rest:
+        low = word.lower()
+        if low in CADENCE_WORDS:
+            cadence = CADENCE_WORDS[low]
+        elif low in WEEKDAY_WORDS:
+            day = WEEKDAY_WORDS[low]
+        elif re.fullmatch(r"\d{1,2}:\d{2}", word):
+            hours, minutes = (int(p) for p in word.split(":"))
+            if hours > 23 or minutes > 59:
+                raise c.ParseError("bad_time", {"word": word}, "digest")
+            time = f"{hours:02d}:{minutes:02d}"
+        elif word.isdigit() or re.fullmatch(r"(\d{1,2})[号日]", word):
+            day = str(int(re.sub(r"\D", "", word)))
+        else:
+            raise c.ParseError("unknown_word", {"word": word, "suggestion": parser.suggest(word)}, "digest")
+    if cadence == "monthly":
+        if not day.isdigit() or not 1 <= int(day) <= 28:
+            raise c.ParseError("bad_month_day", {"word": day}, "digest")
+    elif day not in WEEKDAY_WORDS.values():
+        raise c.ParseError("bad_weekday", {"word": day}, "digest")
+    return c.DigestSubscribe(channel=channels[0] if channels else None, cadence=cadence, day=day, time=time)
+
+
+def read_digest_list(parser: Parser, words: list[str], request: CommandRequest) -> c.DigestList:
+    return c.DigestList()
+
+
+def read_digest_unsubscribe(parser: Parser, words: list[str], request: CommandRequest) -> c.DigestUnsubscribe:
+    return c.DigestUnsubscribe(subscription_id=one_id(words, "digest"))
+
+
+def read_digest_now(parser: Parser, words: list[str], request: CommandRequest) -> c.DigestNow:
+    channels, rest = _channels(parser, words, request)
+    if rest:
+        raise c.ParseError("unknown_word", {"word": rest[0], "suggestion": ""}, "digest")
+    return c.DigestNow(channel=channels[0] if channels else None)
+
+
+COMMANDS = [
+    CommandGroup(
+        name="alert", words=("alerts", "告警", "预警"), order=60, default="list",
+        summary=Bilingual("Threshold and pace alerts posted to a channel (admins).",
+                          "阈值和进度告警，发送到频道（管理员）。"),
+        subcommands=(
+            Subcommand(c.AlertAdd, read_alert_add, alert_add, name="add", words=("添加", "新增"), admin=True,
+                       audit="alert.add", subject=alert_subject,
+                       usage=Bilingual("alert add KPI OP VALUE [SCOPE] [for N days] [in #channel] · "
+                                       "alert add KPI pace < PERCENT [SCOPE]",
+                                       "告警 添加 指标 比较符 数值 [范围] [连续N天] [in #频道] · "
+                                       "告警 添加 指标 进度 < 百分比 [范围]")),
+            Subcommand(c.AlertList, read_alert_list, alert_list, name="list", words=("列表", "查看"),
+                       usage=Bilingual("alert list", "告警 列表")),
+            Subcommand(c.AlertRemove, read_alert_remove, alert_remove, name="rm", words=("remove", "delete", "删除"),
+                       admin=True, audit="alert.rm", subject=lambda ctx, session, cmd: f"alert #{cmd.rule_id}",
+                       usage=Bilingual("alert rm ID", "告警 删除 编号")),
+        ),
+        examples=Bilingual("alert add roas < 2 for 3 days · alert add ad_spend > 5000 for 1 days · "
+                           "alert add gmv pace < 90% · alert list · alert rm 1",
+                           "告警 添加 roas < 2 连续3天 · 告警 列表"),
+    ),
+    CommandGroup(
+        name="digest", words=("digests", "周报"), order=70, default="list",
+        summary=Bilingual("Weekly review digests with charts (subscribing: admins).", "带图表的周报（订阅需管理员）。"),
+        subcommands=(
+            Subcommand(c.DigestSubscribe, read_digest_subscribe, digest_subscribe, name="subscribe", words=("订阅",),
+                       admin=True, audit="digest.subscribe", subject=digest_subject,
+                       usage=Bilingual("digest subscribe [#channel] [weekly DAY HH:MM | monthly DAY HH:MM]",
+                                       "周报 订阅 [#频道] [每周 星期 HH:MM | 每月 日期 HH:MM]")),
+            Subcommand(c.DigestList, read_digest_list, digest_list, name="list", words=("列表", "查看"),
+                       usage=Bilingual("digest list", "周报 列表")),
+            Subcommand(c.DigestUnsubscribe, read_digest_unsubscribe, digest_unsubscribe, name="unsubscribe",
+                       words=("取消订阅", "退订"), admin=True, audit="digest.unsubscribe",
+                       subject=lambda ctx, session, cmd: f"digest #{cmd.subscription_id}",
+                       usage=Bilingual("digest unsubscribe ID", "周报 退订 编号")),
+            Subcommand(c.DigestNow, read_digest_now, digest_now, name="now", words=("立即", "现在", "马上"),
+                       usage=Bilingual("digest now [#channel]", "周报 立即 [#频道]")),
+        ),
+        examples=Bilingual("digest subscribe weekly mon 09:00 · digest list · digest now · digest unsubscribe 1",
+                           "周报 订阅 每周 周一 09:00 · 周报 立即"),
+    ),
+]

@@ -85,6 +85,11 @@ class RoleAssign(Command):
 
 
 @dataclass(frozen=True)
+class RoleRemove(RoleAssign):
+    remove: bool = True
+
+
+@dataclass(frozen=True)
 class RoleList(Command):
     pass
 
@@ -147,6 +152,11 @@ class Audit(Command):
 class AdminChange(Command):
     user: UserRef
     add: bool
+
+
+@dataclass(frozen=True)
+class AdminRemove(AdminChange):
+    add: bool = False
 
 
 @dataclass(frozen=True)

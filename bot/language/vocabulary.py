@@ -1,37 +1,7 @@
-"""Words of the command language in English and Chinese (besides KPI, role and period names,
-which come from the registry and the calendar)."""
+"""Words of the command language in English and Chinese, besides the command and subcommand words
+(declared with each command, bot/handlers/*) and KPI, role and period names (registry, calendar)."""
 
 from __future__ import annotations
-
-VERBS: dict[str, str] = {
-    "help": "help", "?": "help", "帮助": "help", "用法": "help", "怎么用": "help",
-    "status": "status", "状态": "status",
-    "me": "me", "my": "me", "mine": "me", "我的": "me",
-    "board": "board", "leaderboard": "board", "rank": "board", "ranking": "board", "rankings": "board",
-    "top": "board", "排名": "board", "排行": "board", "排行榜": "board", "榜单": "board",
-    "target": "target", "targets": "target", "目标": "target",
-    "role": "role", "roles": "role", "角色": "role",
-    "alert": "alert", "alerts": "alert", "告警": "alert", "预警": "alert",
-    "digest": "digest", "digests": "digest", "周报": "digest",
-    "sources": "sources", "source": "sources", "数据源": "sources",
-    "audit": "audit", "审计": "audit", "操作记录": "audit",
-    "admin": "admin", "admins": "admin", "管理员": "admin",
-}
-
-SUBVERBS: dict[str, dict[str, str]] = {
-    "target": {"set": "set", "设置": "set", "设定": "set", "设": "set", "list": "list", "列表": "list",
-               "查看": "list", "show": "list", "clear": "clear", "清除": "clear", "删除": "clear",
-               "remove": "clear", "rm": "clear"},
-    "role": {"assign": "assign", "分配": "assign", "设置": "assign", "list": "list", "列表": "list",
-             "查看": "list", "remove": "remove", "unassign": "remove", "rm": "remove", "移除": "remove"},
-    "alert": {"add": "add", "添加": "add", "新增": "add", "list": "list", "列表": "list", "查看": "list",
-              "rm": "rm", "remove": "rm", "delete": "rm", "删除": "rm"},
-    "digest": {"subscribe": "subscribe", "订阅": "subscribe", "list": "list", "列表": "list", "查看": "list",
-               "unsubscribe": "unsubscribe", "取消订阅": "unsubscribe", "退订": "unsubscribe",
-               "now": "now", "立即": "now", "现在": "now", "马上": "now"},
-    "admin": {"add": "add", "添加": "add", "remove": "remove", "rm": "remove", "移除": "remove",
-              "删除": "remove", "list": "list", "列表": "list", "查看": "list"},
-}
 
 TEAM_WORDS = {"team", "团队", "全队", "全店", "整体", "全员", "店铺", "team-wide", "overall"}
 PUBLIC_WORDS = {"public", "公开", "--public"}
@@ -77,8 +47,5 @@ PACE_WORDS = {"pace", "进度"}
 
 
 def all_words() -> set[str]:
-    words = set(VERBS) | TEAM_WORDS | PUBLIC_WORDS | STOPWORDS | ME_WORDS | BOARD_WORDS | set(WEEKDAY_WORDS)
-    words |= set(CADENCE_WORDS) | PACE_WORDS
-    for table in SUBVERBS.values():
-        words |= set(table)
-    return words
+    words = TEAM_WORDS | PUBLIC_WORDS | STOPWORDS | ME_WORDS | BOARD_WORDS | set(WEEKDAY_WORDS)
+    return words | set(CADENCE_WORDS) | PACE_WORDS

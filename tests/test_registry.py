@@ -1,0 +1,127 @@
+"""Walks the command registry: every declared topic, example and admin command, so a new command
+is tested the moment it is declared (bot/language/registry.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+
+from bot.core.bot import KpiBot
+from bot.core.messages import T
+from bot.core.request import CommandRequest, UserRef, extract_typed_mentions
+from bot.demo import build_demo
+from bot.handlers import command_registry
+from bot.language.commands import ParseError
+from bot.language.registry import CommandRegistry
+from bot.testing import TestAdapter
+from jobs.outbox import FileOutbox
+from jobs.present.reply import Reply, ReplyKind
+
+TODAY = date(2026, 11, 20)
+OPERATOR = UserRef("console", "hana@demo.shop", email="hana@demo.shop", display_name="Hana")  # demo admin
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> KpiBot:
+    folder = tmp_path_factory.mktemp("demo")
+    core = build_demo(folder / "demo.db", today=TODAY)
+    core.outboxes["file"] = FileOutbox(folder / "out")
+    return core
+
+
+def console_ask(core: KpiBot, text: str, user: UserRef = OPERATOR) -> Reply:
+    line, mentions = extract_typed_mentions(text, lambda name: UserRef("console", name, display_name=name))
+    return core.handle(CommandRequest(text=line, user=user, channel="console", mentions=mentions))
+
+
+def is_apology(reply: Reply) -> bool:
+    return reply.title in (T("oops_title", "en"), T("oops_title", "zh"))
+
+
+def test_help_role_answers_in_both_languages(demo: KpiBot) -> None:
+    english, chinese = console_ask(demo, "help role"), console_ask(demo, "帮助 角色")
+    assert english.kind is ReplyKind.HELP and "role assign @user ROLE" in (english.text or "")
+    assert chinese.kind is ReplyKind.HELP and "角色 分配 @成员 角色" in (chinese.text or "")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_help_topic_renders_in_both_languages(demo: KpiBot, lang: str) -> None:
+    overview = demo.handle(CommandRequest(text="help", user=OPERATOR, lang=lang))
+    for group in demo.commands.groups:
+        assert f"*{group.name}*" in (overview.text or "")
+        for word in group.all_words():
+            reply = demo.handle(CommandRequest(text=f"help {word}", user=OPERATOR, lang=lang))
+            assert not is_apology(reply), word
+            assert reply.kind is ReplyKind.HELP and reply.title == f"kpibot — {group.name}", word
+            assert group.summary(lang) in (reply.text or "") and group.usage(lang) in (reply.text or "")
+
+
+def test_every_declared_example_parses_and_answers_on_the_demo(demo: KpiBot) -> None:
+    for lang in ("en", "zh"):
+        for group in demo.commands.groups:
+            for example in group.examples.items(lang):
+                reply = console_ask(demo, example)
+                assert not is_apology(reply), example
+                assert reply.kind not in (ReplyKind.ERROR, ReplyKind.HINT, ReplyKind.REFUSAL), (example, reply.text)
+
+
+def examples_by_command(core: KpiBot) -> dict[type, str]:
+    """The first English example of each command type, as the parser reads it."""
+    found: dict[type, str] = {}
+    for group in core.commands.groups:
+        for example in group.examples.items("en"):
+            line, mentions = extract_typed_mentions(example, lambda name: UserRef("test", name))
+            command = core.parser.parse(CommandRequest(text=line, user=OPERATOR, mentions=mentions))
+            found.setdefault(type(command), example)
+    return found
+
+
+def test_every_admin_command_has_an_example(demo: KpiBot) -> None:
+    examples = examples_by_command(demo)
+    missing = [sub.command.__name__ for _, sub in demo.commands.admin_commands() if sub.command not in examples]
+    assert missing == []
+
+
+def _test_adapter_as(platform: str) -> Callable[[KpiBot], Callable[[str], Reply]]:
+    def surface(core: KpiBot) -> Callable[[str], Reply]:
+        chat = TestAdapter(core)
+        chat.user("alice", "alice@shop.com")
+        chat.user("stranger", "stranger@shop.com", platform=platform, user_id="U0STRANGER")
+        return lambda text: chat.ask(text, as_user="stranger")
+    return surface
+
+
+# One entry per surface a non-admin can write from; each returns "ask as a non-admin".
+NON_ADMIN_SURFACES: dict[str, Callable[[KpiBot], Callable[[str], Reply]]] = {
+    "test adapter": _test_adapter_as("test"),
+    "test adapter as a Slack user": _test_adapter_as("slack"),
+    "test adapter as a Feishu user": _test_adapter_as("feishu"),
+}
+
+
+@pytest.mark.parametrize("surface", list(NON_ADMIN_SURFACES))
+def test_every_admin_command_is_refused_for_a_non_admin(demo: KpiBot, surface: str) -> None:
+    ask = NON_ADMIN_SURFACES[surface](demo)
+    examples = examples_by_command(demo)
+    for _, sub in demo.commands.admin_commands():
+        reply = ask(examples[sub.command])
+        assert reply.kind is ReplyKind.REFUSAL, (surface, examples[sub.command], reply.text)
+
+
+def test_declarations_reject_clashing_words() -> None:
+    groups = command_registry().groups
+    with pytest.raises(ValueError, match="already"):
+        CommandRegistry.of([*groups, groups[0]])
+
+
+def test_an_unknown_subcommand_lists_the_declared_ones(demo: KpiBot) -> None:
+    with pytest.raises(ParseError) as caught:
+        demo.parser.parse(CommandRequest(text="role frobnicate", user=OPERATOR))
+    assert caught.value.values["choices"] == "assign, list, remove"
+
+
+def test_chinese_alert_days_are_read(demo: KpiBot) -> None:
+    command = demo.parser.parse(CommandRequest(text="告警 添加 roas < 2 连续3天", user=OPERATOR))
+    assert (command.kpi, command.op, command.value.value, command.days) == ("roas", "<", 2, 3)  # type: ignore[attr-defined]
