@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from storage.kpi.builtins import BUILTIN_KPIS, BUILTIN_ROLES, RAW_METRICS, TEAM_KPIS
+from storage.kpi.drivers import check_drivers
 from storage.kpi.formula import Formula, FormulaError, parse_formula
 
 UNITS = ("currency", "count", "percent", "ratio", "seconds", "hours")
@@ -130,12 +131,23 @@ def load_registry(path: str | Path | None = None) -> Registry:
         problems += _check(data, str(path))
         if problems:
             raise KpiFileError(problems)
-    return _build(data)
+    registry = _build(data)
+    if path and (problems := _check_review_keys(registry, str(path))):
+        raise KpiFileError(problems)
+    return registry
 
 
 def check_kpi_file(path: str | Path) -> list[Problem]:
     data, problems = read_kpi_file(Path(path))
-    return problems + (_check(data, str(path)) if not problems else [])
+    problems += _check(data, str(path)) if not problems else []
+    return problems or _check_review_keys(_build(data), str(path))
+
+
+def _check_review_keys(registry: Registry, name: str) -> list[Problem]:
+    """Driver trees (their product must be the KPI) and min_volume, which need the built registry."""
+    from storage.kpi.unusual import check_min_volume
+
+    return check_drivers(registry, name) + check_min_volume(registry, name)
 
 
 def read_kpi_file(path: str | Path) -> tuple[dict[str, Any], list[Problem]]:
@@ -294,4 +306,7 @@ def _build(data: dict[str, Any]) -> Registry:
                                  measured_on=str(spec.get("measured_on", "member")))
     team_kpis = _as_list(data.get("team_kpis")) or list(TEAM_KPIS)
     sections = {k: data[k] for k in ("sources", "mappings", "funnel") if k in data}
+    for key in ("drivers", "min_volume"):  # read by storage/kpi/drivers.py and unusual.py
+        sections[key] = {str(k): spec[key] for k, spec in (data.get("kpis") or {}).items()
+                         if isinstance(spec, dict) and key in spec}
     return Registry(metrics=metrics, kpis=kpis, roles=roles, team_kpis=team_kpis, sections=sections)

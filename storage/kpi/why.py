@@ -1,0 +1,216 @@
+"""Why a KPI moved: its change against a reference, split exactly into its driver tree's factors (LMDI-I),
+the members whose own change accounts for most of it, and the notes of those days.
+
+Queries: the current window's sums (its newest day sets how many days are like for like), then the
+reference windows, the per-member sums and the notes: four statements whatever the data size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlmodel import Session
+
+from storage.kpi.drivers import DriverTree, Factor, tree_for
+from storage.kpi.engine import KpiEngine
+from storage.kpi.lmdi import lmdi
+from storage.kpi.periods import Period
+from storage.kpi.references import BASELINE, KINDS, PREVIOUS, Reference, elapsed_days, reference, scaled
+from storage.kpi.registry import KpiDef
+from storage.kpi.scope import Scope
+from storage.models_review import Note
+from storage.repositories import baselines as baseline_repo
+from storage.repositories import members as member_repo
+from storage.repositories import notes as note_repo
+from storage.repositories.series import member_window_sums, window_sums
+
+MOVER_COUNT = 3
+UNATTRIBUTED = ""  # fact rows not attributed to a person (shop-level)
+
+
+@dataclass(frozen=True)
+class Compared:
+    """A KPI's current window against each reference that was asked for."""
+
+    kpi: KpiDef
+    scope: Scope
+    period: Period
+    days: int  # like-for-like days of the current period
+    through: date | None
+    current: dict[str, float]
+    references: dict[str, tuple[Reference, dict[str, float] | None]]  # kind → (reference, its scaled sums)
+
+    @property
+    def value(self) -> float | None:
+        return _value(self.kpi, self.current) if self.through else None
+
+    def reference_value(self, kind: str) -> float | None:
+        found = self.references.get(kind)
+        return _value(self.kpi, found[1]) if found and found[1] is not None else None
+
+    def change(self, kind: str) -> float | None:
+        """Relative change against the reference, e.g. −0.04 = −4 %; None without both values."""
+        now, then = self.value, self.reference_value(kind)
+        if now is None or then is None or then == 0:
+            return None
+        return (now - then) / abs(then)
+
+
+def _value(kpi: KpiDef, sums: dict[str, float]) -> float | None:
+    if not any(m in sums for m in kpi.metrics):
+        return None
+    return kpi.formula.evaluate(sums)
+
+
+def compare(
+    engine: KpiEngine, kpi: KpiDef, scope: Scope, period: Period, kinds: tuple[str, ...] = KINDS,
+    *, extra_metrics: list[str] | None = None,
+) -> Compared:
+    with engine.db.session() as session:
+        return _compare(session, engine, kpi, scope, period, kinds, extra_metrics or [])
+
+
+def _compare(
+    session: Session, engine: KpiEngine, kpi: KpiDef, scope: Scope, period: Period, kinds: tuple[str, ...],
+    extra_metrics: list[str],
+) -> Compared:
+    metrics = list(dict.fromkeys([*kpi.metrics, *extra_metrics]))
+    current = window_sums(session, metrics, scope, [(period.start, period.end)])[0]
+    days = elapsed_days(period, current.newest, engine.today())
+    named = None
+    if BASELINE in kinds and (row := baseline_repo.get_baseline(session, kpi.id, scope)) is not None:
+        named = engine.calendar.from_key(row.period_key)
+    refs = [r for kind in kinds if (r := reference(kind, engine.calendar, period, days, named)) is not None]
+    flat = [window for r in refs for window in r.windows]
+    found = window_sums(session, metrics, scope, flat)
+    out: dict[str, tuple[Reference, dict[str, float] | None]] = {}
+    at = 0
+    for r in refs:
+        out[r.kind] = (r, scaled([w.sums for w in found[at: at + len(r.windows)]], r.scale))
+        at += len(r.windows)
+    return Compared(kpi, scope, period, days, current.newest, current.sums, out)
+
+
+@dataclass(frozen=True)
+class FactorMove:
+    factor: Factor
+    before: float | None
+    after: float | None
+    contribution: float | None  # None when the change cannot be split (see Why.blocked)
+
+
+@dataclass(frozen=True)
+class MemberMove:
+    member: str  # UNATTRIBUTED for shop-level rows
+    name: str
+    before: float | None
+    after: float | None
+    share: float | None  # of the total change (summed KPIs only)
+
+    @property
+    def change(self) -> float | None:
+        if self.before is None and self.after is None:
+            return None
+        return (self.after or 0.0) - (self.before or 0.0)
+
+
+@dataclass(frozen=True)
+class Why:
+    compared: Compared
+    against: str  # reference kind
+    tree: DriverTree | None
+    factors: list[FactorMove] = field(default_factory=list)
+    blocked: list[FactorMove] = field(default_factory=list)  # zero or missing factors that stop the split
+    movers: list[MemberMove] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+    @property
+    def before(self) -> float | None:
+        return self.compared.reference_value(self.against)
+
+    @property
+    def after(self) -> float | None:
+        return self.compared.value
+
+    @property
+    def change(self) -> float | None:
+        if self.before is None or self.after is None:
+            return None
+        return self.after - self.before
+
+    @property
+    def reference(self) -> Reference | None:
+        found = self.compared.references.get(self.against)
+        return found[0] if found else None
+
+
+def explain(engine: KpiEngine, kpi: KpiDef, scope: Scope, period: Period, against: str = PREVIOUS) -> Why:
+    registry = engine.registry
+    with engine.db.session() as session:
+        tree = tree_for(registry, kpi.id, _roles_of(session, scope))
+        compared = _compare(session, engine, kpi, scope, period, (against,), tree.metrics if tree else [])
+        found = compared.references.get(against)
+        why = Why(compared, against, tree)
+        if found is None:
+            return why
+        ref, before_sums = found
+        movers = _movers(session, kpi, scope, period, compared, ref)
+        notes = [n for n in note_repo.notes_between(session, min(w[0] for w in ref.windows), period.end)
+                 if note_repo.applies_to(n, scope, kpi.id)]
+    factors, blocked = _factor_moves(tree, before_sums, compared.current if compared.through else None)
+    return Why(compared, against, tree, factors, blocked, movers, notes)
+
+
+def _roles_of(session: Session, scope: Scope) -> list[str]:
+    if scope.kind == "role":
+        return [scope.key]
+    if scope.kind == "member":
+        return member_repo.role_map(session).get(scope.key, [])
+    return []
+
+
+def _factor_moves(
+    tree: DriverTree | None, before: dict[str, float] | None, after: dict[str, float] | None,
+) -> tuple[list[FactorMove], list[FactorMove]]:
+    if tree is None:
+        return [], []
+    x0 = tree.values(before) if before is not None else [None] * len(tree.factors)
+    x1 = tree.values(after) if after is not None else [None] * len(tree.factors)
+    split = lmdi(x0, x1)
+    moves = [FactorMove(f, a, b, split.contributions[i] if split.contributions else None)
+             for i, (f, a, b) in enumerate(zip(tree.factors, x0, x1, strict=True))]
+    return moves, [moves[i] for i in split.blocked_by]
+
+
+def _movers(
+    session: Session, kpi: KpiDef, scope: Scope, period: Period, compared: Compared, ref: Reference,
+) -> list[MemberMove]:
+    """Members (and the shop-level rows) whose own change explains most of the total. For a summed KPI each
+    one's change is a share of the team's; for a ratio, each one's own value moved (no shares)."""
+    if scope.kind == "member":
+        return []
+    current_window = (period.start, period.start + timedelta(days=compared.days - 1))
+    found = member_window_sums(session, kpi.metrics, scope, [current_window, *ref.windows])
+    now, past = found[0], found[1:]
+    members = sorted(set(now) | {m for window in past for m in window})
+    names = member_repo.display_names(session, [m for m in members if m])
+    moves = []
+    for member in members:
+        after = _value(kpi, now[member].sums) if member in now else None
+        before_sums = scaled([w[member].sums for w in past if member in w], ref.scale)
+        before = _value(kpi, before_sums) if before_sums else None
+        if kpi.additive:
+            before, after = before or 0.0, after or 0.0
+        moves.append(MemberMove(member, names.get(member, member), before, after, None))
+    total = None
+    if compared.value is not None and compared.reference_value(ref.kind) is not None:
+        total = compared.value - compared.reference_value(ref.kind)  # type: ignore[operator]
+    if kpi.additive and total:
+        moves = [MemberMove(m.member, m.name, m.before, m.after, (m.change or 0.0) / total) for m in moves]
+        moves.sort(key=lambda m: (-(m.share or 0.0), m.member))
+    else:
+        moves = [m for m in moves if m.before and m.after is not None]
+        moves.sort(key=lambda m: (-abs((m.after - m.before) / m.before), m.member))  # type: ignore[operator]
+    return moves[:MOVER_COUNT]
+
