@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     admins: str = Field("", validation_alias="KPIBOT_ADMINS")
     api_token: SecretStr = Field(SecretStr(""), validation_alias="KPIBOT_API_TOKEN")
     kpis_file: str = Field("", validation_alias="KPIBOT_KPIS_FILE")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", validation_alias="KPIBOT_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field("text", validation_alias="KPIBOT_LOG_FORMAT")
+    shutdown_grace: float = Field(20.0, validation_alias="KPIBOT_SHUTDOWN_GRACE", ge=0, le=3600)
 
     slack_bot_token: SecretStr = Field(SecretStr(""), validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr = Field(SecretStr(""), validation_alias="SLACK_SIGNING_SECRET")
@@ -59,6 +63,16 @@ class Settings(BaseSettings):
                 "postgresql+psycopg://user@host:5432/dbname"
             ) from None
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod
@@ -110,11 +124,21 @@ class Settings(BaseSettings):
     def api_enabled(self) -> bool:
         return bool(self.api_token.get_secret_value())
 
+    def secret_values(self) -> list[str]:
+        """Every secret set (tokens, keys, database password), for scrubbing from log lines."""
+        values = [value.get_secret_value() for value in self.__dict__.values() if isinstance(value, SecretStr)]
+        password = make_url(self.database_url).password
+        values.extend([str(password)] if password else [])
+        return [value for value in values if len(value) >= 4]
+
 
 _EXPECTED_FORMS = {
     "KPIBOT_LOCALE": "en or zh",
     "FEISHU_MODE": "http or ws",
     "KPIBOT_PORT": "a port number from 1 to 65535",
+    "KPIBOT_LOG_LEVEL": "DEBUG, INFO, WARNING, ERROR or CRITICAL",
+    "KPIBOT_LOG_FORMAT": "text or json",
+    "KPIBOT_SHUTDOWN_GRACE": "seconds from 0 to 3600, e.g. 20",
 }
 
 

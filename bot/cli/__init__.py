@@ -18,6 +18,22 @@ app.add_typer(db_app, name="db")
 app.add_typer(kpis_app, name="kpis")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from bot import __version__
+
+        typer.echo(f"kpibot {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    pass
+
+
 def settings_or_exit() -> Settings:
     try:
         return load_settings()

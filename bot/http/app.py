@@ -13,6 +13,7 @@ from collections.abc import Callable
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from bot import __version__
 from bot.adapters import HttpEndpoint, HttpResponse
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ def create_http_app(
     endpoints: list[HttpEndpoint],
     extra_routers: list | None = None,  # FastAPI APIRouters (push API …)
 ) -> FastAPI:
-    app = FastAPI(title="kpibot", version="0.1.0", docs_url=None, redoc_url=None)
+    app = FastAPI(title="kpibot", version=__version__, docs_url=None, redoc_url=None)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> Response:

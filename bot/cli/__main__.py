@@ -1,0 +1,5 @@
+"""`python -m bot.cli` = `kpibot`."""
+
+from bot.cli import main
+
+main()
