@@ -17,13 +17,20 @@ from bot.core.request import CommandRequest, UserRef, extract_typed_mentions
 
 
 def console_user(as_user: str | None) -> UserRef:
-    name = as_user or getpass.getuser()
+    """Bare: the local operator (an admin). `--as EMAIL`: that person, with their permissions only."""
+    if as_user is None:
+        name = getpass.getuser()
+        return UserRef("console", name, display_name=name, operator=True)
+    return named_user(as_user)
+
+
+def named_user(name: str) -> UserRef:
     return UserRef("console", name, email=name if "@" in name else None, display_name=name)
 
 
 def to_request(line: str, user: UserRef, lang: str | None) -> CommandRequest:
     """`@alice@shop.com` or `@alice` in a line becomes a mention of that console user."""
-    text, mentions = extract_typed_mentions(line, console_user)
+    text, mentions = extract_typed_mentions(line, named_user)
     return CommandRequest(text=text, user=user, channel="console", mentions=mentions,
                           lang=lang)
 

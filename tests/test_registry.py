@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from bot.console import console_user, to_request
 from bot.core.bot import KpiBot
 from bot.core.messages import T
 from bot.core.request import CommandRequest, UserRef, extract_typed_mentions
@@ -93,8 +94,16 @@ def _test_adapter_as(platform: str) -> Callable[[KpiBot], Callable[[str], Reply]
     return surface
 
 
+def _console_as(email: str) -> Callable[[KpiBot], Callable[[str], Reply]]:
+    def surface(core: KpiBot) -> Callable[[str], Reply]:
+        user = console_user(email)  # `kpibot console --as EMAIL`
+        return lambda text: core.handle(to_request(text, user, None))
+    return surface
+
+
 # One entry per surface a non-admin can write from; each returns "ask as a non-admin".
 NON_ADMIN_SURFACES: dict[str, Callable[[KpiBot], Callable[[str], Reply]]] = {
+    "console --as a demo host": _console_as("anna@demo.shop"),
     "test adapter": _test_adapter_as("test"),
     "test adapter as a Slack user": _test_adapter_as("slack"),
     "test adapter as a Feishu user": _test_adapter_as("feishu"),
@@ -125,3 +134,15 @@ def test_an_unknown_subcommand_lists_the_declared_ones(demo: KpiBot) -> None:
 def test_chinese_alert_days_are_read(demo: KpiBot) -> None:
     command = demo.parser.parse(CommandRequest(text="告警 添加 roas < 2 连续3天", user=OPERATOR))
     assert (command.kpi, command.op, command.value.value, command.days) == ("roas", "<", 2, 3)  # type: ignore[attr-defined]
+
+
+def test_bare_console_is_the_operator_and_console_as_is_that_person(demo: KpiBot) -> None:
+    operator = demo.handle(to_request("target set gmv 2m month", console_user(None), None))
+    assert operator.kind is ReplyKind.CONFIRMATION
+    anna = demo.handle(to_request("target set gmv 3m month", console_user("anna@demo.shop"), None))
+    assert anna.kind is ReplyKind.REFUSAL
+    audit = demo.handle(to_request("audit 2", console_user(None), None))
+    rows = audit.tables[0].rows
+    # newest first: Anna's refusal (by her email), then the operator's change
+    assert rows[0][1] == "anna@demo.shop" and rows[0][4] == "refused"
+    assert rows[1][4] == "done" and rows[1][2].startswith("target.set · target gmv team")

@@ -11,9 +11,6 @@ from storage.repositories import members as member_repo
 from storage.repositories.audit import Actor
 from storage.settings import Settings
 
-# The console is a local operator's tool (whoever runs it can reach the database anyway).
-ALWAYS_ADMIN_PLATFORMS = {"console"}
-
 
 def actor_of(user: UserRef) -> Actor:
     return Actor(platform=user.platform, user_id=user.user_id, email=user.email)
@@ -50,7 +47,7 @@ def ensure_member_for_user(session: Session, user: UserRef, key: str | None = No
 
 
 def is_admin(session: Session, settings: Settings, user: UserRef) -> bool:
-    if user.platform in ALWAYS_ADMIN_PLATFORMS:
+    if user.operator:  # the local operator of `kpibot console` (not `console --as someone`)
         return True
     configured = {entry.lower() for entry in settings.admin_list}
     if f"{user.platform}:{user.user_id}".lower() in configured:

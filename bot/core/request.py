@@ -15,6 +15,9 @@ class UserRef:
     user_id: str
     email: str | None = None
     display_name: str | None = None
+    # The local operator (bare `kpibot console`, `kpibot status`): whoever runs the process can reach
+    # the database anyway, so they are an admin. Never set for someone a surface speaks for.
+    operator: bool = False
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.user_id}"
