@@ -32,6 +32,7 @@ from jobs.charts import (
 )
 from jobs.charts.fonts import drop_unrenderable
 from jobs.charts.render import format_number, format_percent, funnel_bar_widths, truncate
+from jobs.present.formatting import kpi_value
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 GLYPH_PROBLEM_MARKERS = ("missing from", "Glyph", "findfont")
@@ -309,14 +310,17 @@ def test_format_percent_has_one_decimal() -> None:
         (2050, "zh", "2,050"),
         (12_345.6, "zh", "1.23万"),
         (1_248_000, "zh", "124.8万"),
-        (150_000_000, "zh", "1.50亿"),
+        (150_000_000, "zh", "1.5亿"),  # the same figure as chat text (was 1.50亿 on charts only)
         (12_345.6, "en", "12.3K"),
-        (1_500_000, "en", "1.50M"),
+        (1_500_000, "en", "1.5M"),  # as chat text (was 1.50M on charts only)
         (0.5, "en", "0.5"),
     ],
 )
 def test_format_number_is_compact_per_language(value: float, lang: str, expected: str) -> None:
     assert format_number(value, lang) == expected
+    # chat text and cards print the same figure: one formatter (jobs.present.formatting.number)
+    assert kpi_value(value, "count", "USD", lang) == expected
+    assert kpi_value(value, "currency", "USD", lang) == f"${expected}"
 
 
 def test_emoji_in_names_are_dropped_instead_of_drawn_as_boxes() -> None:

@@ -146,7 +146,7 @@ def test_slow_answer_to_chinese_words_says_so_in_chinese(slack_bot: SlackBot, mo
     elapsed, ack = timed_slash(slack_bot, "本月GMV达成率", response_url_key="slow-zh")
     slow.release.set()
     assert elapsed < ACK_DEADLINE
-    assert ack["text"] == "正在计算…"
+    assert ack["text"] == "处理中…"
     slack_bot.fake.wait_for("hook")
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.core.request import UserRef
-from bot.slack.translate import command_request, has_chinese, is_message_for_bot, parse_text
+from bot.slack.translate import command_request, is_message_for_bot, parse_text
+from jobs.present.i18n import has_chinese
 
 
 @pytest.mark.parametrize(

@@ -158,5 +158,14 @@ T = Catalog({
     "field_required": ("Required.", "必填。"),
     "field_pick_user": ("Pick the person this target is for.", "请选择该目标对应的成员。"),
     "home_title": ("Your KPIs", "我的 KPI"), "home_role": ("Role: {roles}", "角色：{roles}"),
-    "button_me": ("My KPIs", "我的 KPI"), "button_set_target": ("Set target", "设置目标"),
+    "button_me": ("My KPIs", "我的 KPI"), "button_set_target": ("Set a target", "设置目标"),
+    # --- what the platform adapters say themselves (one wording on every platform) -----------------
+    "working": ("Working on it…", "处理中…"),
+    "done": ("Done", "已完成"),
+    "text_only": ("I read text messages only. Try: help", "我只能读文字消息。试试发送：帮助"),
+    "help_word": ("help", "帮助"),  # what a platform's "help" button or menu sends to the core
+    "form_failed": ("Could not open the target form; use `/kpi target set KPI VALUE [SCOPE] [PERIOD]` instead.",
+                    "无法打开目标表单，请改用 `/kpi target set KPI 数值 [范围] [周期]`。"),
+    "more_rows": ("{n} more rows not shown", "另有 {n} 行未显示"),
+    "cut_to_fit": ("… cut to fit Slack (the full answer is in the message text)", "…内容过长，已截断（完整内容见消息文本）"),
 })

@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from bot.core.messages import T
 from jobs.present.reply import Action, Figure, Reply, ReplyKind, Table
 
 CARD_LIMIT_BYTES = 30 * 1024
@@ -30,7 +31,6 @@ KIND_COLOURS = {
 }
 BUTTON_TYPES = {"primary": "primary_filled", "danger": "danger"}
 BOLD = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
-MORE_ROWS = {"en": "{n} more rows not shown", "zh": "另有 {n} 行未显示"}
 
 
 def message_content(reply: Reply, image_keys: Sequence[str] = ()) -> tuple[str, str]:
@@ -143,7 +143,7 @@ def _build(reply: Reply, tables: list[Table], image_keys: Sequence[str], left_ou
         })
     notes = list(reply.footnotes)
     if left_out:
-        notes.append(MORE_ROWS.get(reply.lang, MORE_ROWS["en"]).format(n=left_out))
+        notes.append(T("more_rows", reply.lang, n=left_out))
     if notes:
         lines = "\n".join(f"<font color='grey'>{escape(note)}</font>" for note in notes)
         elements.append(markdown(lines, size="notation"))

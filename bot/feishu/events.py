@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.core.bot import KpiBot
 from bot.core.contracts import ACTION_SUBMIT_TARGET, ActionResult
+from bot.core.messages import T
 from bot.core.request import ActionRequest, CommandRequest, UserRef
 from bot.feishu.cards import card_json
 from bot.feishu.client import FeishuApi, FeishuApiError
@@ -27,18 +28,16 @@ from bot.feishu.forms import callback_answer, form_fields, target_form_card
 from bot.feishu.identity import Identities
 from bot.feishu.outbox import FeishuOutbox
 from bot.feishu.translate import CardAction, message_id_of, parse_card_action, parse_message
+from jobs.present.i18n import LANGS
 from jobs.present.reply import Reply, ReplyKind
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "feishu"
-TEXT_ONLY_HINT = {
-    "en": "I read text messages only. Try: help",
-    "zh": "我只能读文字消息。试试发送：帮助",
-}
-WORKING = {"en": "Working on it…", "zh": "处理中…"}
-SORRY = {"en": "Sorry, something went wrong.", "zh": "抱歉，出错了。"}
-HELP_WORD = {"en": "help", "zh": "帮助"}
+TEXT_ONLY_HINT = {lang: T("text_only", lang) for lang in LANGS}
+WORKING = {lang: T("working", lang) for lang in LANGS}
+SORRY = {lang: T("oops_title", lang) for lang in LANGS}
+HELP_WORD = {lang: T("help_word", lang) for lang in LANGS}
 
 
 class FeishuEvents:

@@ -22,13 +22,15 @@ from bot.core.contracts import (
     Option,
     TargetFormSpec,
 )
+from bot.core.messages import T
 from bot.feishu.cards import escape, header, markdown, reply_card
+from jobs.present.i18n import LANGS
 from jobs.present.reply import ReplyKind
 
 FORM_NAME = "target_form"
 FORM_FIELDS = (FIELD_KPI, FIELD_SCOPE, FIELD_USER, FIELD_PERIOD, FIELD_VALUE)
 DEFAULT_CHOICES = {FIELD_SCOPE: "team", FIELD_PERIOD: "month"}
-DONE = {"en": "Done", "zh": "已完成"}
+DONE = {lang: T("done", lang) for lang in LANGS}
 
 
 def target_form_card(spec: TargetFormSpec, lang: str | None = None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.core.messages import T
 from jobs.present.reply import Action, Figure, Reply, Table
 
 MESSAGE_BLOCK_LIMIT = 50
@@ -153,9 +154,7 @@ def routed_action_id(slack_action_id: str) -> str:
 
 
 def truncation_notice(lang: str) -> str:
-    if lang == "zh":
-        return "…内容过长，已截断（完整内容见消息文本）"
-    return "… cut to fit Slack (the full answer is in the message text)"
+    return T("cut_to_fit", lang)
 
 
 def escape(text: str) -> str:

@@ -1,7 +1,7 @@
 """`/kpi <words>`: acknowledged within 3 s, always.
 
 If the answer is ready within the ack budget (~2 s) it *is* the ack (ephemeral, or in_channel for
-public replies). Otherwise the ack watch says "working on it…" (正在计算… for Chinese) and the answer
+public replies). Otherwise the ack watch says "working on it…" (处理中… for Chinese) and the answer
 follows through `response_url`. When the core asks for the
 target form (`/kpi target` from an admin) the modal opens instead. Charts are uploaded to the
 channel after the answer.
@@ -18,12 +18,13 @@ from slack_bolt import Ack, Respond
 from slack_bolt.context import BoltContext
 from slack_sdk import WebClient
 
+from bot.core.messages import T
 from bot.core.request import UserRef
 from bot.slack.app import SlackServices
 from bot.slack.blocks import message_payload
 from bot.slack.errors import reason
 from bot.slack.modal import open_target_form
-from bot.slack.translate import has_chinese
+from jobs.present.i18n import has_chinese
 from jobs.present.reply import Reply, ReplyKind
 
 log = logging.getLogger(__name__)
@@ -128,17 +129,18 @@ def response_type(reply: Reply) -> str:
     return "in_channel" if reply.public else "ephemeral"
 
 
+def _lang(text: str) -> str:
+    return "zh" if has_chinese(text) else "en"
+
+
 def working_text(text: str) -> str:
-    return "正在计算…" if has_chinese(text) else "Working on it…"
+    return T("working", _lang(text))
 
 
 def form_failed_text(text: str) -> str:
-    if has_chinese(text):
-        return "无法打开目标表单，请改用 `/kpi target set KPI 数值 [范围] [周期]`。"
-    return "Could not open the target form; use `/kpi target set KPI VALUE [SCOPE] [PERIOD]` instead."
+    return T("form_failed", _lang(text))
 
 
 def apology(text: str) -> Reply:
-    if has_chinese(text):
-        return Reply(title="抱歉，出错了，请稍后再试", lang="zh", kind=ReplyKind.ERROR)
-    return Reply(title="Sorry, something went wrong — please try again", kind=ReplyKind.ERROR)
+    lang = _lang(text)
+    return Reply(title=T("oops_title", lang), lang=lang, kind=ReplyKind.ERROR, text=T("oops", lang))

@@ -18,6 +18,7 @@ from slack_bolt import BoltResponse
 from slack_bolt.context import BoltContext
 
 from bot.core.contracts import ACTION_OPEN_TARGET_FORM
+from bot.core.messages import T
 from bot.slack.app import SlackServices
 from bot.slack.errors import reason
 from bot.slack.translate import is_message_for_bot
@@ -77,6 +78,6 @@ def with_form_button(reply: Reply) -> Reply:
     """A message cannot open a modal (no trigger): offer the form as a button instead."""
     if reply.form != "target" or any(a.action_id == ACTION_OPEN_TARGET_FORM for a in reply.actions):
         return reply
-    label = "设置目标" if reply.lang == "zh" else "Set a target"
+    label = T("button_set_target", reply.lang)
     reply.actions = [*reply.actions, Action(ACTION_OPEN_TARGET_FORM, label, "target", style="primary")]
     return reply

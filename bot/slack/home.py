@@ -10,6 +10,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.core.contracts import ACTION_ME, ACTION_OPEN_TARGET_FORM
+from bot.core.messages import T
 from bot.slack.app import SlackServices
 from bot.slack.blocks import SURFACE_BLOCK_LIMIT, reply_blocks
 from bot.slack.errors import reason
@@ -17,10 +18,8 @@ from jobs.present.reply import Action, Reply
 
 log = logging.getLogger(__name__)
 
-LABELS = {
-    "en": {ACTION_ME: "My KPIs", ACTION_OPEN_TARGET_FORM: "Set a target"},
-    "zh": {ACTION_ME: "我的KPI", ACTION_OPEN_TARGET_FORM: "设置目标"},
-}
+LABELS = {lang: {ACTION_ME: T("button_me", lang), ACTION_OPEN_TARGET_FORM: T("button_set_target", lang)}
+          for lang in ("en", "zh")}
 
 
 def register(app: Any, services: SlackServices) -> None:

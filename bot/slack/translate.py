@@ -108,5 +108,3 @@ def is_message_for_bot(event: Mapping[str, Any], *, bot_user_id: str | None) -> 
     return bool(sender) and sender != bot_user_id
 
 
-def has_chinese(text: str) -> bool:
-    return any("\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf" for char in text)

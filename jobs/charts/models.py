@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from jobs.present.i18n import lang_code
+
 
 @dataclass(frozen=True)
 class ChartWords:
@@ -29,7 +31,7 @@ class ChartWords:
     @classmethod
     def for_lang(cls, lang: str) -> ChartWords:
         """Built-in defaults: Chinese for any `zh*` code, English otherwise."""
-        return _ZH_WORDS if is_chinese(lang) else _EN_WORDS
+        return _ZH_WORDS if lang_code(lang) == "zh" else _EN_WORDS
 
 
 _EN_WORDS = ChartWords(
@@ -55,9 +57,6 @@ _ZH_WORDS = ChartWords(
     no_data="暂无数据",
 )
 
-
-def is_chinese(lang: str) -> bool:
-    return lang.lower().startswith("zh")
 
 
 @dataclass

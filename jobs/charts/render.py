@@ -38,8 +38,8 @@ from jobs.charts.models import (
     FunnelChartData,
     PaceChartData,
     RadarChartData,
-    is_chinese,
 )
+from jobs.present.formatting import number as format_number
 
 CHART_WIDTH_PX = 1200
 CHART_HEIGHT_PX = 675
@@ -91,35 +91,6 @@ def format_percent(ratio: float | None) -> str:
     if ratio is None or not math.isfinite(ratio):
         return "—"
     return f"{ratio * 100:.1f}%"
-
-
-def format_number(value: float | None, lang: str) -> str:
-    """Compact figures: 12.3万 / 1.20亿 in Chinese, 12.3K / 1.20M / 1.20B otherwise."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    # (from, divide by, suffix)
-    units = (
-        ((1e8, 1e8, "亿"), (1e4, 1e4, "万"))
-        if is_chinese(lang)
-        else ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "K"))
-    )
-    magnitude = abs(value)
-    for threshold, divisor, suffix in units:
-        if magnitude >= threshold:
-            scaled = value / divisor
-            return f"{scaled:.2f}{suffix}" if abs(scaled) < 10 else f"{scaled:.1f}{suffix}"
-    if magnitude >= 100 or float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.1f}"
-
-
-def format_axis_number(value: float, lang: str) -> str:
-    """Like `format_number` but without trailing zeros: "160万", "1.5M"."""
-    text = format_number(value, lang)
-    number = text.rstrip("万亿KMB")
-    if "." in number:
-        text = number.rstrip("0").rstrip(".") + text[len(number):]
-    return text
 
 
 def text_units(text: str) -> int:
@@ -602,7 +573,7 @@ def _format_pace_axes(
     top = max([0.0, *values])
     lowest = min([0.0, *values])
     axes.set_ylim(lowest * 1.1, top * 1.12 if top > 0 else 1.0)
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: format_axis_number(y, data.lang)))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: format_number(y, data.lang)))
     axes.set_ylabel(_label(data.value_label, 40), color=MUTED, fontproperties=chart_font(LABEL_SIZE))
 
 

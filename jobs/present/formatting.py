@@ -1,12 +1,14 @@
 """Numbers, money, percentages, periods and dates for people, in English or Chinese.
 
-Choices (kept the same on every surface): money is the currency symbol then a compact number —
+Choices (kept the same on every surface, charts included: `number`): money is the currency symbol then a
+compact number —
 English `$1.23M`, `$45.6K`, `$980`; Chinese `$123.45万`, `$1.5亿`. Percentages have one decimal
 (`75.0%`). Dates are ISO (`2026-11-22`), unambiguous in both languages.
 """
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from datetime import date
 
@@ -18,6 +20,13 @@ CURRENCY_SYMBOLS = {"USD": "$", "CNY": "¥", "RMB": "¥", "EUR": "€", "GBP": "
 
 def _strip(text: str) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def number(value: float | None, lang: str) -> str:
+    """The one compact number of chat text, cards and charts: `12.35万`, `1.5亿`, `45.6K`, `1.2M`, `980`."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    return compact(value, lang)
 
 
 def compact(value: float, lang: str) -> str:
@@ -70,9 +79,7 @@ def kpi_value(value: float | None, unit: str, currency: str, lang: str, *, none:
         return f"{value:,.1f}秒" if lang == "zh" else f"{value:,.1f} s"
     if unit == "hours":
         return f"{value:,.1f}小时" if lang == "zh" else f"{value:,.1f} h"
-    if abs(value) >= 1e4:
-        return compact(value, lang)
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return number(value, lang)
 
 
 _ZH_QUARTERS = {1: "一", 2: "二", 3: "三", 4: "四"}
@@ -109,6 +116,3 @@ def display_width(text: str) -> int:
 def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 
-
-def is_chinese(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)

@@ -24,8 +24,18 @@ class Catalog:
         return key in self.messages
 
 
+def has_chinese(text: str) -> bool:
+    """The one test of whether text is Chinese: any CJK ideograph (basic block or extension A)."""
+    return any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in text)
+
+
+def lang_code(lang: str | None) -> str:
+    """A language tag as the catalogues know it: "zh" for any zh* tag (zh-CN, zh_TW), else "en"."""
+    return "zh" if (lang or "").lower().startswith("zh") else "en"
+
+
 def pick_language(text: str, default: str) -> str:
     """Chinese when the message contains Chinese characters, else the team's default."""
-    if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+    if has_chinese(text):
         return "zh"
     return default if default in LANGS else "en"
