@@ -1,17 +1,23 @@
-"""What a platform adapter offers the process: HTTP endpoints, background clients, an outbox.
+"""What a platform adapter offers the process (HTTP endpoints, background clients, an outbox), and
+how a platform folder describes itself to start-up (`Platform`, listed in `bot.platforms`).
 
 `kpibot serve` mounts every adapter's endpoints on its one HTTP server (each handler is a plain
 blocking function run in the server's thread pool, as Bolt's `App.dispatch` is), starts its
-background clients (Socket Mode, Feishu long connection) and registers its outbox for jobs.
+background clients (Socket Mode, Feishu long connection, DingTalk Stream) and registers its outbox
+for jobs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from jobs.outbox import Outbox
+from storage.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.core.bot import KpiBot
 
 
 @dataclass
@@ -31,7 +37,7 @@ class HttpEndpoint:
 
 
 class PlatformAdapter(Protocol):
-    name: str  # "slack" | "feishu"
+    name: str  # "slack" | "feishu" | "dingtalk"
 
     def endpoints(self) -> list[HttpEndpoint]: ...
 
@@ -42,3 +48,14 @@ class PlatformAdapter(Protocol):
     def stop(self) -> None: ...
 
     def outbox(self) -> Outbox: ...
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A platform folder's entry in the platform table. `create` imports the platform's SDK, so it is
+    called only when `enabled(settings)`; everything else here stays cheap to import."""
+
+    name: str
+    enabled: Callable[[Settings], bool]
+    describe: Callable[[Settings], str]  # how start-up names it: "Slack (Socket Mode)"
+    create: Callable[[Settings, KpiBot], PlatformAdapter]

@@ -1,7 +1,8 @@
 """Builds the process: settings → database → registry → core → platform adapters → HTTP app.
 
-Platform packages are imported only when that platform is configured (`import lark_oapi`
-alone costs seconds), so `kpibot --help` and the console stay fast.
+The platforms come from the platform table (`bot.platforms`); an adapter is created (and its SDK
+imported: `import lark_oapi` alone costs seconds) only when its platform is configured, so
+`kpibot --help` and the console stay fast. Adapters get the settings and the core, never the runtime.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from bot.adapters import PlatformAdapter
+from bot.adapters import Platform, PlatformAdapter
 from bot.core.bot import KpiBot
+from bot.platforms import enabled_platforms
 from jobs.outbox import FileOutbox, Outbox
 from storage.db import Database
 from storage.kpi.registry import Registry, load_registry
@@ -33,6 +35,7 @@ class Runtime:
     registry: Registry
     core: KpiBot
     adapters: dict[str, PlatformAdapter] = field(default_factory=dict)
+    platforms: dict[str, Platform] = field(default_factory=dict)  # the table's entries of `adapters`
     outboxes: dict[str, Outbox] = field(default_factory=dict)
     jobs: Any = None  # jobs.service.JobService when this process may run scheduled work
 
@@ -60,9 +63,11 @@ def build_runtime(
     core.outboxes = runtime.outboxes
     runtime.outboxes["file"] = FileOutbox(file_outbox_dir or Path("kpibot-out"))
     if with_platforms:
-        for adapter in _platform_adapters(runtime):
-            runtime.adapters[adapter.name] = adapter
-            runtime.outboxes[adapter.name] = adapter.outbox()
+        for platform in enabled_platforms(settings):
+            adapter = platform.create(settings, core)
+            runtime.platforms[platform.name] = platform
+            runtime.adapters[platform.name] = adapter
+            runtime.outboxes[platform.name] = adapter.outbox()
     if with_jobs:
         from jobs.service import JobService
 
@@ -70,19 +75,6 @@ def build_runtime(
                                   outboxes=runtime.outboxes, sync_source=_source_sync(settings))
         core.on_schedule_change.append(runtime.jobs.reschedule)
     return runtime
-
-
-def _platform_adapters(runtime: Runtime) -> list[PlatformAdapter]:
-    adapters: list[PlatformAdapter] = []
-    if runtime.settings.slack_enabled:
-        from bot.slack.adapter import create_adapter as create_slack_adapter
-
-        adapters.append(create_slack_adapter(runtime))
-    if runtime.settings.feishu_enabled:
-        from bot.feishu.adapter import create_adapter as create_feishu_adapter
-
-        adapters.append(create_feishu_adapter(runtime))
-    return adapters
 
 
 def _source_sync(settings: Settings) -> Callable[..., Any] | None:

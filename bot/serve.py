@@ -11,24 +11,16 @@ from storage.settings import Settings
 log = logging.getLogger("kpibot.serve")
 
 NO_PLATFORM = (
-    "No chat platform is configured: set SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET and/or FEISHU_APP_ID + "
-    "FEISHU_APP_SECRET (see .env.example). Serving /healthz and the push API only. "
-    "To try kpibot without a workspace, run `kpibot demo` or `kpibot console`."
+    "No chat platform is configured: set SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET, FEISHU_APP_ID + "
+    "FEISHU_APP_SECRET and/or DINGTALK_CLIENT_ID + DINGTALK_CLIENT_SECRET (see .env.example). Serving /healthz "
+    "and the push API only. To try kpibot without a workspace, run `kpibot demo` or `kpibot console`."
 )
 
 
 def describe_platforms(runtime: Runtime) -> str:
-    if not runtime.adapters:
+    if not runtime.platforms:
         return NO_PLATFORM
-    parts = []
-    settings = runtime.settings
-    if "slack" in runtime.adapters:
-        mode = "Socket Mode" if settings.slack_app_token.get_secret_value() else "HTTP at POST /slack/events"
-        parts.append(f"Slack ({mode})")
-    if "feishu" in runtime.adapters:
-        mode = "long connection" if settings.feishu_mode == "ws" else "webhook at POST /feishu/events"
-        parts.append(f"Feishu/Lark {settings.feishu_domain} ({mode})")
-    return "Platforms: " + ", ".join(parts)
+    return "Platforms: " + ", ".join(platform.describe(runtime.settings) for platform in runtime.platforms.values())
 
 
 def start_background(runtime: Runtime) -> None:

@@ -4,7 +4,7 @@ Only the process whose INSERT created the ledger row sends, so a restart, a seco
 that runs twice never posts twice. A failing send is retried with backoff (1 s, 4 s, 16 s by default)
 and then marked failed; the failure is logged at ERROR and told once to the channel itself (a short
 text note — useful when only the rich message or its charts were refused) and to the admins who can
-be messaged directly (Slack admins: a DM to their user id).
+be messaged directly (a DM through their platform's own outbox).
 
 A row left `claimed` by a process that died mid-send is not sent again: a possible miss is preferred
 to a possible double post (Slack has no idempotency key to make a resend safe).
@@ -169,22 +169,28 @@ class Deliverer:
                              notice(title, text, lang))
 
     def admin_channels(self) -> list[str]:
-        """Admins reachable by a direct message through an outbox, as `platform:channel`: Slack user ids
-        (chat.postMessage to a user id posts in the app's DM with them), from KPIBOT_ADMINS and admin
-        members. Feishu admins are open_ids, which the chat_id-based outbox cannot address."""
-        found: dict[str, None] = {}
+        """Admins reachable directly, as `platform:channel`: each platform's outbox turns the admin's user id
+        there (from KPIBOT_ADMINS `platform:ID` entries and the chat identities of admin members) into its
+        own direct channel. Platforms not configured here, and admins known by email only, are skipped."""
+        users: dict[tuple[str, str], None] = {}
         for entry in self.admin_ids:
             platform, _, user_id = entry.partition(":")
-            if platform == "slack" and user_id:
-                found[f"slack:{user_id}"] = None
+            if user_id and "@" not in platform:
+                users[(platform, user_id)] = None
         try:
             with self.db.session() as session:
-                for member in member_repo.admins(session):
-                    if member.slack_user_id:
-                        found[f"slack:{member.slack_user_id}"] = None
+                admin_ids = [member.id for member in member_repo.admins(session) if member.id is not None]
+                for identity in member_repo.identities_of(session, admin_ids):
+                    users[(identity.platform, identity.user_id)] = None
         except Exception:
             log.exception("could not read the admin list")
-        return [channel for channel in found if ChannelRef.parse(channel).platform in self.outboxes]
+        found: dict[str, None] = {}
+        for platform, user_id in users:
+            outbox = self.outboxes.get(platform)
+            direct = outbox.direct_channel(user_id) if outbox is not None else None
+            if direct:
+                found[f"{platform}:{direct}"] = None
+        return list(found)
 
     def post_notice(self, key: DeliveryKey, reply: Reply) -> bool:
         """A short operational notice: claimed like any scheduled send, one attempt, no further notices."""

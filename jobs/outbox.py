@@ -35,6 +35,10 @@ class Outbox(Protocol):
         """Post `reply` to `channel`; return the platform's message id. Raise on failure."""
         ...
 
+    def direct_channel(self, user_id: str) -> str | None:
+        """The channel (in this outbox's addressing) that reaches this platform user alone, or None."""
+        ...
+
 
 class FileOutbox:
     """Writes each post as markdown plus its charts as PNG into a folder (demo, console, tests)."""
@@ -55,3 +59,6 @@ class FileOutbox:
         path = target / f"{stem}.md"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return str(path)
+
+    def direct_channel(self, user_id: str) -> str | None:
+        return None

@@ -48,9 +48,20 @@ class Member(SQLModel, table=True):
     key: str = Field(max_length=200, unique=True, index=True)
     email: str | None = Field(default=None, max_length=320, index=True)
     display_name: str | None = Field(default=None, max_length=200)
-    slack_user_id: str | None = Field(default=None, max_length=64, unique=True)
-    feishu_open_id: str | None = Field(default=None, max_length=128, unique=True)
     is_admin: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Identity(SQLModel, table=True):
+    """A chat user (platform, user id: Slack user id, Feishu open_id, DingTalk staffId …) → the member."""
+
+    __tablename__ = "identity"
+    __table_args__ = (UniqueConstraint("platform", "user_id", name="uq_identity_platform_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    user_id: str = Field(max_length=128)
+    member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 

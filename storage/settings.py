@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     feishu_domain: str = Field("https://open.feishu.cn", validation_alias="FEISHU_DOMAIN")
     feishu_mode: Literal["http", "ws"] = Field("http", validation_alias="FEISHU_MODE")
 
+    dingtalk_client_id: str = Field("", validation_alias="DINGTALK_CLIENT_ID")
+    dingtalk_client_secret: SecretStr = Field(SecretStr(""), validation_alias="DINGTALK_CLIENT_SECRET")
+    dingtalk_robot_code: str = Field("", validation_alias="DINGTALK_ROBOT_CODE")
+    dingtalk_mode: Literal["stream", "http"] = Field("stream", validation_alias="DINGTALK_MODE")
+    dingtalk_api_url: str = Field("https://api.dingtalk.com", validation_alias="DINGTALK_API_URL")
+    dingtalk_oapi_url: str = Field("https://oapi.dingtalk.com", validation_alias="DINGTALK_OAPI_URL")
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
@@ -121,6 +128,10 @@ class Settings(BaseSettings):
         return bool(self.feishu_app_id and self.feishu_app_secret.get_secret_value())
 
     @property
+    def dingtalk_enabled(self) -> bool:
+        return bool(self.dingtalk_client_id and self.dingtalk_client_secret.get_secret_value())
+
+    @property
     def api_enabled(self) -> bool:
         return bool(self.api_token.get_secret_value())
 
@@ -135,6 +146,7 @@ class Settings(BaseSettings):
 _EXPECTED_FORMS = {
     "KPIBOT_LOCALE": "en or zh",
     "FEISHU_MODE": "http or ws",
+    "DINGTALK_MODE": "stream or http",
     "KPIBOT_PORT": "a port number from 1 to 65535",
     "KPIBOT_LOG_LEVEL": "DEBUG, INFO, WARNING, ERROR or CRITICAL",
     "KPIBOT_LOG_FORMAT": "text or json",

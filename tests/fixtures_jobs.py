@@ -103,6 +103,9 @@ class RecordingOutbox:
             self.sent.append(Sent(channel, reply, idempotency_key, message_id))
             return message_id
 
+    def direct_channel(self, user_id: str) -> str | None:
+        return user_id  # like Slack: posting to a user id reaches them directly
+
     def keys(self) -> list[str | None]:
         return [s.idempotency_key for s in self.sent]
 

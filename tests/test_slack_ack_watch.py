@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from bot.slack.ack_watch import AckWatch
+from bot.chat_kit.ack_watch import AckWatch
 
 
 def test_an_answer_in_time_keeps_the_ack() -> None:

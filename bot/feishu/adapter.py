@@ -1,25 +1,23 @@
-"""The Feishu adapter: `create_adapter(runtime)` wires API client, events, webhook, long connection.
+"""The Feishu adapter: `create_adapter(settings, core)` wires API client, events, webhook, long connection.
 
-Imported by `bot.runtime` only when FEISHU_APP_ID and FEISHU_APP_SECRET are set; lark_oapi is
-imported from here on, never earlier.
+Created through the platform table (`bot.feishu.PLATFORM`) only when FEISHU_APP_ID and
+FEISHU_APP_SECRET are set; lark_oapi is imported from here on, never earlier.
 """
 
 from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
 
 from bot.adapters import HttpEndpoint
+from bot.core.bot import KpiBot
 from bot.feishu.client import FeishuApi
 from bot.feishu.events import FeishuEvents
 from bot.feishu.identity import Identities
 from bot.feishu.longconn import LongConnection
 from bot.feishu.outbox import FeishuOutbox
 from bot.feishu.webhook import EVENTS_PATH, FeishuWebhook, build_event_handler
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from storage.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +27,7 @@ WORKER_THREADS = 8
 class FeishuAdapter:
     name = "feishu"
 
-    def __init__(self, runtime: Runtime) -> None:
-        settings = runtime.settings
+    def __init__(self, settings: Settings, core: KpiBot) -> None:
         self.settings = settings
         app_secret = settings.feishu_app_secret.get_secret_value()
         encrypt_key = settings.feishu_encrypt_key.get_secret_value()
@@ -40,7 +37,7 @@ class FeishuAdapter:
         self._outbox = FeishuOutbox(self.api)
         self.executor = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="feishu-work")
         self.events = FeishuEvents(
-            core=runtime.core,
+            core=core,
             api=self.api,
             identities=self.identities,
             outbox=self._outbox,
@@ -76,5 +73,5 @@ class FeishuAdapter:
         return self._outbox
 
 
-def create_adapter(runtime: Runtime) -> FeishuAdapter:
-    return FeishuAdapter(runtime)
+def create_adapter(settings: Settings, core: KpiBot) -> FeishuAdapter:
+    return FeishuAdapter(settings, core)

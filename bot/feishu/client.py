@@ -1,7 +1,7 @@
 """Feishu Open API calls through lark-oapi, plus what the SDK leaves to its callers.
 
 The SDK keeps tenant tokens in a process-global cache keyed by app id, never drops a token
-Feishu rejected and never retries. Here each `FeishuApi` owns its token (`TenantTokenCache`),
+Feishu rejected and never retries. Here each `FeishuApi` owns its token (a `TokenCache`),
 sends it per request (`enable_set_token`), and `call` handles the answers that deserve another
 try: a rejected token (99991663 / 99991661) is dropped and the call retried once; a rate limit
 (HTTP 429 / 99991400) waits `x-ogw-ratelimit-reset` seconds; the per-chat limit (230020) backs
@@ -20,6 +20,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.chat_kit.pacing import ChannelPacer
+from bot.chat_kit.tokens import TokenCache
+
 log = logging.getLogger(__name__)
 
 TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
@@ -33,7 +36,6 @@ MESSAGE_PATH = "/open-apis/im/v1/messages/:message_id"
 TOKEN_REJECTED_CODES = frozenset({99991661, 99991663})
 RATE_LIMIT_CODE = 99991400
 CHAT_RATE_LIMIT_CODE = 230020
-REFRESH_MARGIN_SECONDS = 600.0  # renew ten minutes before expiry, as the SDK does
 MESSAGES_PER_SECOND_PER_CHAT = 5.0
 
 
@@ -64,59 +66,6 @@ class ApiResult:
     def data(self) -> dict[str, Any]:
         data = self.body.get("data")
         return data if isinstance(data, dict) else {}
-
-
-class TenantTokenCache:
-    """The app's tenant_access_token, owned by one adapter (tests with several apps never mix)."""
-
-    def __init__(self, fetch: Callable[[], tuple[str, float]], clock: Callable[[], float] = time.monotonic) -> None:
-        self._fetch = fetch
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._token: str | None = None
-        self._renew_at = 0.0
-
-    def get(self) -> str:
-        with self._lock:  # one fetch at a time; the others wait for its token
-            if self._token is not None and self._clock() < self._renew_at:
-                return self._token
-            token, expires_in = self._fetch()
-            self._token = token
-            self._renew_at = self._clock() + max(expires_in - REFRESH_MARGIN_SECONDS, expires_in / 2)
-            return token
-
-    def drop(self, token: str) -> None:
-        """Forget `token` (Feishu rejected it); a newer token fetched meanwhile stays."""
-        with self._lock:
-            if self._token == token:
-                self._token = None
-
-
-class ChatPacer:
-    """Spaces sends to one chat at least 1/per_second apart (threads share it)."""
-
-    def __init__(
-        self,
-        per_second: float = MESSAGES_PER_SECOND_PER_CHAT,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._interval = 1.0 / per_second
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._next_slot: dict[str, float] = {}
-
-    def wait(self, chat: str) -> None:
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next_slot.get(chat, 0.0))
-            self._next_slot[chat] = slot + self._interval
-            if len(self._next_slot) > 1000:
-                self._next_slot = {key: at for key, at in self._next_slot.items() if at > now}
-        if slot > now:
-            self._sleep(slot - now)
 
 
 class FeishuApi:
@@ -151,8 +100,8 @@ class FeishuApi:
         self._sleep = sleep
         self._max_attempts = max_attempts
         self._max_wait = max_wait_seconds
-        self.tokens = TenantTokenCache(self._fetch_tenant_token)
-        self.pacer = ChatPacer(sleep=sleep)
+        self.tokens = TokenCache(self._fetch_tenant_token)
+        self.pacer = ChannelPacer(1.0 / MESSAGES_PER_SECOND_PER_CHAT, sleep=sleep)
         self._bot_lock = threading.Lock()
         self._bot_open_id: str | None = None
 
@@ -189,9 +138,11 @@ class FeishuApi:
         return str(key)
 
     def send_message(self, chat_id: str, msg_type: str, content: str, uuid: str) -> str:
+        """To a chat (`oc_…`), or to one user directly when given their open_id (`ou_…`)."""
+        receive_id_type = "open_id" if chat_id.startswith("ou_") else "chat_id"
         result = self.call(
             "POST", MESSAGES_PATH, what="send message", chat=chat_id,
-            queries=[("receive_id_type", "chat_id")],
+            queries=[("receive_id_type", receive_id_type)],
             body={"receive_id": chat_id, "msg_type": msg_type, "content": content, "uuid": uuid},
         )
         return str(result.data.get("message_id") or "")

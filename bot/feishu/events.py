@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import Executor
 from typing import Any
 
+from bot.chat_kit.deadline import answer_within
 from bot.core.bot import KpiBot
 from bot.core.contracts import ACTION_SUBMIT_TARGET, ActionResult
 from bot.core.messages import T
@@ -87,12 +87,11 @@ class FeishuEvents:
         action = parse_card_action(_event_dict(data))
         if action is None:
             return {}
-        future = self.executor.submit(self._run_action, action)
-        try:
-            return future.result(timeout=self.callback_deadline)
-        except FutureTimeout:
-            future.add_done_callback(lambda done: self._finish_late(done, action))
+        answer = answer_within(self.executor, lambda: self._run_action(action), self.callback_deadline,
+                               lambda late: self._finish_late(late, action))
+        if answer is None:
             return {"toast": {"type": "info", "content": WORKING[self.locale]}}
+        return answer
 
     # -- work done on the executor --------------------------------------------------------------
 
@@ -152,8 +151,8 @@ class FeishuEvents:
         image_keys = self.outbox.upload_charts(reply) if reply is not None and result.ok else []
         return callback_answer(result, lang, image_keys)
 
-    def _finish_late(self, done: Future[dict[str, Any]], action: CardAction) -> None:
-        card = (done.result() or {}).get("card")
+    def _finish_late(self, answer: dict[str, Any], action: CardAction) -> None:
+        card = (answer or {}).get("card")
         if not card or not action.message_id:
             return
         try:

@@ -8,12 +8,12 @@ is cached briefly and the user is still served, just without an email.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.chat_kit.user_cache import UserCache
 from bot.core.request import UserRef
 
 log = logging.getLogger(__name__)
@@ -41,30 +41,20 @@ class Identities:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._directory = directory
-        self._ttl = ttl_seconds
-        self._failure_ttl = failure_ttl_seconds
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._cache: dict[str, tuple[float, Profile]] = {}
+        self._cache = UserCache(self._lookup, ttl=ttl_seconds, failure_ttl=failure_ttl_seconds, clock=clock)
 
     def profile(self, open_id: str) -> Profile:
-        now = self._clock()
-        with self._lock:
-            cached = self._cache.get(open_id)
-            if cached is not None and cached[0] > now:
-                return cached[1]
+        return self._cache.get(open_id) or Profile()
+
+    def _lookup(self, open_id: str) -> Profile | None:
         try:
             user = self._directory.get_user(open_id)
         except Exception as exc:  # the user is served without an email
             log.warning("Feishu contact lookup failed for %s: %s", open_id, exc)
-            profile, ttl = Profile(), self._failure_ttl
-        else:
-            email = user.get("enterprise_email") or user.get("email") or None
-            name = user.get("name") or user.get("en_name") or None
-            profile, ttl = Profile(email=email, name=name), self._ttl
-        with self._lock:
-            self._cache[open_id] = (now + ttl, profile)
-        return profile
+            return None
+        email = user.get("enterprise_email") or user.get("email") or None
+        name = user.get("name") or user.get("en_name") or None
+        return Profile(email=email, name=name)
 
     def user_ref(self, open_id: str, display_name: str | None = None) -> UserRef:
         profile = self.profile(open_id)

@@ -35,6 +35,10 @@ class FeishuOutbox:
         msg_type, content = message_content(reply, self.upload_charts(reply))
         return self.api.send_message(channel, msg_type, content, message_uuid(idempotency_key))
 
+    def direct_channel(self, user_id: str) -> str | None:
+        """An open_id: `send` posts to it as a direct message from the bot."""
+        return user_id if user_id.startswith("ou_") else None
+
     def reply(
         self,
         message_id: str,

@@ -14,7 +14,7 @@ import json
 import logging
 import math
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -24,12 +24,11 @@ from starlette.concurrency import run_in_threadpool
 
 from jobs.ingest.values import ValueProblem, iso_date, member_key_problem, source_name_problem
 from storage.db import Database
+from storage.kpi.registry import Registry
 from storage.models import utcnow
 from storage.repositories.facts import FactRecord, upsert_facts
 from storage.repositories.sync_runs import record_run
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from storage.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +97,14 @@ written. At most {MAX_RECORDS:,} records and 5 MB per request (413).
       -d '{{"records":[{{"metric":"gmv","date":"2026-10-01","value":12345.6,"member":"alice@example.com"}}]}}'
 """
 
+class PushServices(Protocol):
+    """What the push API needs from the process (the runtime has these)."""
+
+    settings: Settings
+    registry: Registry
+    db: Database
+
+
 _bearer = HTTPBearer(auto_error=False, description="KPIBOT_API_TOKEN")
 
 
@@ -105,7 +112,7 @@ class _NonFinite(float):
     """NaN / Infinity in the JSON text: Python's json accepts them, the API does not."""
 
 
-def create_push_router(runtime: Runtime) -> APIRouter:
+def create_push_router(runtime: PushServices) -> APIRouter:
     router = APIRouter(tags=["data"])
 
     @router.post(
@@ -160,7 +167,7 @@ def _body_error(text: str) -> JSONResponse:
     return JSONResponse({"errors": [{"index": None, "error": text}]}, status_code=400)
 
 
-def _handle(runtime: Runtime, body: bytes) -> JSONResponse:
+def _handle(runtime: PushServices, body: bytes) -> JSONResponse:
     try:
         payload = json.loads(body, parse_constant=_NonFinite)
     except (ValueError, RecursionError):

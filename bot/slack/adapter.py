@@ -15,10 +15,12 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
 from bot.adapters import HttpEndpoint, HttpResponse
-from bot.runtime import Runtime
-from bot.slack.app import SlackServices, build_app
+from bot.core.bot import KpiBot
+from bot.slack.app import build_app
 from bot.slack.outbox import SlackOutbox
+from bot.slack.services import SlackServices
 from bot.slack.socket_mode import SocketModeRunner
+from storage.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +81,8 @@ def http_response(response: BoltResponse) -> HttpResponse:
     return HttpResponse(status=response.status, body=body.encode("utf-8"), headers=headers)
 
 
-def create_adapter(runtime: Runtime) -> SlackAdapter:
-    settings = runtime.settings
-    app, services = build_app(settings, runtime.core)
+def create_adapter(settings: Settings, core: KpiBot) -> SlackAdapter:
+    app, services = build_app(settings, core)
     return SlackAdapter(
         app,
         services,

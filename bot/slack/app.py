@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
@@ -18,53 +17,19 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import RateLimitErrorRetryHandler
 
 from bot.core.bot import KpiBot
-from bot.core.request import CommandRequest, UserRef
-from bot.slack.ack_watch import AckWatch
+from bot.slack import commands, events, home, interactions
 from bot.slack.identity import SlackDirectory
 from bot.slack.outbox import SlackOutbox
-from bot.slack.translate import command_request
+from bot.slack.services import SlackServices
 from storage.settings import Settings
 
 log = logging.getLogger(__name__)
 
 SLACK_TIMEOUT_SECONDS = 15
-ACK_BUDGET_SECONDS = 2.0  # wait this long for an answer before acking "working on it…"
 
 
 class SlackSetupError(RuntimeError):
     """Slack is configured but cannot be used; the message never contains a token or secret."""
-
-
-@dataclass
-class SlackServices:
-    """What the listeners share: the core, user lookup, posting, their threads and the ack watch."""
-
-    core: KpiBot
-    directory: SlackDirectory
-    outbox: SlackOutbox
-    listeners: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=16, thread_name_prefix="kpibot-slack-listener")
-    )
-    ack_watch: AckWatch = field(default_factory=lambda: AckWatch(ACK_BUDGET_SECONDS))
-
-    def user(self, user_id: str, name_hint: str | None = None) -> UserRef:
-        return self.directory.user(user_id, name_hint)
-
-    def command(self, raw_text: str, *, user: UserRef, channel: str | None, bot_user_id: str | None) -> CommandRequest:
-        return command_request(
-            raw_text, user=user, channel=channel, resolve_user=self.directory.user, bot_user_id=bot_user_id
-        )
-
-    def is_admin(self, user: UserRef) -> bool:
-        try:
-            return bool(self.core.is_admin(user))
-        except Exception:
-            log.exception("is_admin failed")
-            return False
-
-    def close(self) -> None:
-        self.ack_watch.stop()
-        self.listeners.shutdown(wait=False, cancel_futures=True)
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -103,8 +68,6 @@ def bolt_app(settings: Settings, client: WebClient, listeners: ThreadPoolExecuto
 
 
 def build_app(settings: Settings, core: KpiBot) -> tuple[App, SlackServices]:
-    from bot.slack import commands, events, home, interactions
-
     client = web_client(settings)
     services = SlackServices(core=core, directory=SlackDirectory(client), outbox=SlackOutbox(client))
     try:

@@ -20,10 +20,10 @@ from slack_sdk import WebClient
 
 from bot.core.messages import T
 from bot.core.request import UserRef
-from bot.slack.app import SlackServices
 from bot.slack.blocks import message_payload
 from bot.slack.errors import reason
 from bot.slack.modal import open_target_form
+from bot.slack.services import SlackServices
 from jobs.present.i18n import has_chinese
 from jobs.present.reply import Reply, ReplyKind
 

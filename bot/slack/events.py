@@ -19,8 +19,8 @@ from slack_bolt.context import BoltContext
 
 from bot.core.contracts import ACTION_OPEN_TARGET_FORM
 from bot.core.messages import T
-from bot.slack.app import SlackServices
 from bot.slack.errors import reason
+from bot.slack.services import SlackServices
 from bot.slack.translate import is_message_for_bot
 from jobs.present.reply import Action, Reply
 

@@ -11,9 +11,9 @@ from slack_sdk import WebClient
 
 from bot.core.contracts import ACTION_ME, ACTION_OPEN_TARGET_FORM
 from bot.core.messages import T
-from bot.slack.app import SlackServices
 from bot.slack.blocks import SURFACE_BLOCK_LIMIT, reply_blocks
 from bot.slack.errors import reason
+from bot.slack.services import SlackServices
 from jobs.present.reply import Action, Reply
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,6 @@ matched. A failed lookup never blocks an answer: the user is still known by thei
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
+from bot.chat_kit.user_cache import UserCache
 from bot.core.request import UserRef
 from bot.slack.errors import reason
 
@@ -35,23 +35,10 @@ class SlackDirectory:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
-        self._ttl = ttl
-        self._failure_ttl = failure_ttl
-        self._clock = clock
-        self._cache: dict[str, tuple[float, UserRef | None]] = {}
-        self._lock = threading.Lock()
+        self._cache = UserCache(self._lookup, ttl=ttl, failure_ttl=failure_ttl, clock=clock)
 
     def user(self, user_id: str, name_hint: str | None = None) -> UserRef:
-        now = self._clock()
-        with self._lock:
-            cached = self._cache.get(user_id)
-        if cached is not None and cached[0] > now:
-            found = cached[1]
-        else:
-            found = self._lookup(user_id)
-            expires = now + (self._ttl if found is not None else self._failure_ttl)
-            with self._lock:
-                self._cache[user_id] = (expires, found)
+        found = self._cache.get(user_id)
         if found is not None:
             return found
         return UserRef(platform=PLATFORM, user_id=user_id, display_name=name_hint or None)

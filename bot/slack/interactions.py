@@ -24,10 +24,10 @@ from bot.core.contracts import (
     ActionResult,
 )
 from bot.core.request import ActionRequest, UserRef
-from bot.slack.app import SlackServices
 from bot.slack.blocks import message_payload, routed_action_id
 from bot.slack.errors import reason
 from bot.slack.modal import CALLBACK_ID, open_target_form, origin_channel, slack_errors, submitted_fields
+from bot.slack.services import SlackServices
 from jobs.present.reply import Reply, ReplyKind
 
 log = logging.getLogger(__name__)

@@ -8,44 +8,15 @@ its `Retry-After` by the WebClient's `RateLimitErrorRetryHandler` (see `app.web_
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable
 
 from slack_sdk import WebClient
 
+from bot.chat_kit.pacing import ChannelPacer
 from bot.slack.blocks import message_payload
 from jobs.delivery import PartialDelivery, describe
 from jobs.present.reply import Chart, Reply
 
 log = logging.getLogger(__name__)
-
-
-class ChannelPacer:
-    """At most one send per `interval` seconds per channel; callers wait for their slot."""
-
-    def __init__(
-        self,
-        interval: float = 1.0,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.interval = interval
-        self._clock = clock
-        self._sleep = sleep
-        self._next_slot: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, channel: str) -> None:
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next_slot.get(channel, now))
-            self._next_slot[channel] = slot + self.interval
-            if len(self._next_slot) > 10_000:
-                self._next_slot = {key: at for key, at in self._next_slot.items() if at > now}
-        if slot > now:
-            self._sleep(slot - now)
 
 
 class SlackOutbox:
@@ -58,6 +29,10 @@ class SlackOutbox:
     def send(self, channel: str, reply: Reply, *, idempotency_key: str | None = None) -> str:
         """Post `reply` into `channel` (then its charts); return the message ts. Raises on failure."""
         return self.post(channel, reply, idempotency_key=idempotency_key)
+
+    def direct_channel(self, user_id: str) -> str | None:
+        """chat.postMessage to a user id posts in the app's DM with them."""
+        return user_id
 
     def post(
         self,

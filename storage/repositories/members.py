@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, delete, select
 
-from storage.models import Member, RoleAssignment
-
-PLATFORM_COLUMNS = {"slack": "slack_user_id", "feishu": "feishu_open_id"}
+from storage.models import Identity, Member, RoleAssignment
 
 
 def member_by_key(session: Session, key: str) -> Member | None:
@@ -14,10 +12,21 @@ def member_by_key(session: Session, key: str) -> Member | None:
 
 
 def member_by_platform_id(session: Session, platform: str, user_id: str) -> Member | None:
-    column = PLATFORM_COLUMNS.get(platform)
-    if column is None:
-        return member_by_key(session, f"{platform}:{user_id}")
-    return session.exec(select(Member).where(getattr(Member, column) == user_id)).first()
+    """The member linked to this chat identity, else the member keyed `platform:user_id`."""
+    member = session.exec(
+        select(Member).join(Identity, col(Identity.member_id) == Member.id)
+        .where(Identity.platform == platform, Identity.user_id == user_id)
+    ).first()
+    return member or member_by_key(session, f"{platform}:{user_id}")
+
+
+def identities_of(session: Session, member_ids: list[int]) -> list[Identity]:
+    """Every chat identity of these members (e.g. where to reach admins directly)."""
+    if not member_ids:
+        return []
+    return list(session.exec(
+        select(Identity).where(col(Identity.member_id).in_(member_ids)).order_by(Identity.platform, Identity.id)
+    ))
 
 
 def member_by_email(session: Session, email: str) -> Member | None:
@@ -39,8 +48,7 @@ def ensure_member(session: Session, key: str, *, email: str | None = None, displ
 
 
 def link_user(session: Session, member: Member, platform: str, user_id: str, email: str | None) -> None:
-    """Point a chat identity at `member`: its platform id (Slack, Feishu) and, when the member has
-    none yet, its email. Surfaces without an id column (console, tests) are known by email only."""
+    """Point a chat identity at `member` and, when the member has no email yet, give it this one."""
     if email and not member.email and member_by_email(session, email) is None:
         member.email = email
         session.add(member)
@@ -48,18 +56,16 @@ def link_user(session: Session, member: Member, platform: str, user_id: str, ema
 
 
 def link_platform_id(session: Session, member: Member, platform: str, user_id: str) -> None:
-    """Point a platform user id at `member`, unlinking it from any other member first."""
-    column = PLATFORM_COLUMNS.get(platform)
-    if column is None:
-        session.flush()
-        return
-    other = member_by_platform_id(session, platform, user_id)
-    if other is not None and other.id != member.id:
-        setattr(other, column, None)
-        session.add(other)
-        session.flush()
-    setattr(member, column, user_id)
-    session.add(member)
+    """Point a platform user id at `member`, moving it away from any other member."""
+    assert member.id is not None
+    identity = session.exec(
+        select(Identity).where(Identity.platform == platform, Identity.user_id == user_id)
+    ).first()
+    if identity is None:
+        session.add(Identity(platform=platform, user_id=user_id, member_id=member.id))
+    elif identity.member_id != member.id:
+        identity.member_id = member.id
+        session.add(identity)
     session.flush()
 
 

@@ -220,7 +220,7 @@ class FakeFeishu(LocalHttpServer):
         if method == "POST" and path == "/open-apis/im/v1/images":
             return self._upload_image(call)
         if method == "POST" and path == "/open-apis/im/v1/messages":
-            if call.query.get("receive_id_type") != ["chat_id"]:
+            if call.query.get("receive_id_type") not in (["chat_id"], ["open_id"]):
                 return 400, {"code": 99992402, "msg": "field validation failed: receive_id_type"}, {}
             body = call.json or {}
             return self._accept_message(body, chat_id=body.get("receive_id"), reply_to=None)

@@ -1,4 +1,4 @@
-"""A watch over slash commands still being answered: when one's ack budget runs out, the watch sends
+"""A watch over commands still being answered (Slack slash commands): when one's ack budget runs out, the watch sends
 its "working on it…" ack, and the answer follows through `response_url`.
 
 The answer is computed on the Bolt listener thread that received the command; one watch thread per
@@ -54,7 +54,7 @@ class AckWatch:
         with self._wake:
             self._pending[number] = ticket
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="kpibot-slack-ack-watch", daemon=True)
+                self._thread = threading.Thread(target=self._run, name="kpibot-ack-watch", daemon=True)
                 self._thread.start()
             elif len(self._pending) == 1:
                 self._wake.notify()  # it was sleeping with nothing to watch
