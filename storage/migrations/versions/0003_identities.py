@@ -4,7 +4,7 @@ Existing Slack and Feishu ids are carried over, one identity row each; then the 
 columns go. Downgrade puts one id per platform back (the oldest link) and drops the table.
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0006
 Create Date: 2026-11-30 15:10:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0002"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
