@@ -58,9 +58,9 @@ def build_runtime(
     if upgrade:
         with db.session() as session:
             sync_definitions(session, registry)
-    core = KpiBot(settings=settings, db=db, registry=registry)
-    runtime = Runtime(settings=settings, db=db, registry=registry, core=core)
-    core.outboxes = runtime.outboxes
+    outboxes: dict[str, Outbox] = {}  # shared by the core (`digest now`) and the jobs, filled below
+    core = KpiBot(settings=settings, db=db, registry=registry, outboxes=outboxes)
+    runtime = Runtime(settings=settings, db=db, registry=registry, core=core, outboxes=outboxes)
     runtime.outboxes["file"] = FileOutbox(file_outbox_dir or Path("kpibot-out"))
     if with_platforms:
         for platform in enabled_platforms(settings):

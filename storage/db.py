@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from sqlalchemy import Engine, event, text
@@ -11,6 +12,9 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+# The session of the unit of work in progress on this thread (Database.shared_session), if any.
+_shared: ContextVar[tuple[Database, Session] | None] = ContextVar("kpibot_shared_session", default=None)
 
 
 class Database:
@@ -24,7 +28,12 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: commits on success, rolls back on error."""
+        """A unit of work: commits on success, rolls back on error. Inside `shared_session()` it is
+        that session (the outermost block commits)."""
+        shared = _shared.get()
+        if shared is not None and shared[0] is self:
+            yield shared[1]
+            return
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
@@ -32,6 +41,21 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def shared_session(self) -> Iterator[Session]:
+        """One session for everything opened inside on this thread (a chat question: identity, engine,
+        freshness, writes), committed once at the end, instead of one per repository call."""
+        shared = _shared.get()
+        if shared is not None and shared[0] is self:
+            yield shared[1]
+            return
+        with self.session() as session:
+            token = _shared.set((self, session))
+            try:
+                yield session
+            finally:
+                _shared.reset(token)
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration."""

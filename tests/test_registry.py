@@ -146,3 +146,41 @@ def test_bare_console_is_the_operator_and_console_as_is_that_person(demo: KpiBot
     # newest first: Anna's refusal (by her email), then the operator's change
     assert rows[0][1] == "anna@demo.shop" and rows[0][4] == "refused"
     assert rows[1][4] == "done" and rows[1][2].startswith("target.set · target gmv team")
+
+
+def test_a_question_uses_one_database_connection(demo: KpiBot) -> None:
+    """Identity, the engine's sums, the freshness check and the handler share one unit of work."""
+    from sqlalchemy import event
+
+    checkouts: list[object] = []
+
+    def count(*_: object) -> None:
+        checkouts.append(1)
+
+    event.listen(demo.db.engine.pool, "checkout", count)
+    try:
+        for text in ("gmv month", "me", "board gmv role:host week", "target set gmv 1.5m month"):
+            checkouts.clear()
+            assert console_ask(demo, text).kind is not ReplyKind.ERROR
+            assert len(checkouts) == 1, text
+    finally:
+        event.remove(demo.db.engine.pool, "checkout", count)
+
+
+def test_the_scheduler_hears_of_a_new_alert_after_it_is_committed(demo: KpiBot) -> None:
+    from sqlalchemy import text
+
+    seen: list[int] = []
+
+    def reschedule() -> None:  # like the job service: reads the rules on its own connection
+        with demo.db.engine.connect() as connection:
+            seen.append(connection.execute(text("SELECT count(*) FROM alert_rule WHERE active")).scalar_one())
+
+    with demo.db.engine.connect() as connection:
+        before = connection.execute(text("SELECT count(*) FROM alert_rule WHERE active")).scalar_one()
+    demo.on_schedule_change.append(reschedule)
+    try:
+        assert console_ask(demo, "alert add roas < 1.5 for 2 days").kind is ReplyKind.CONFIRMATION
+    finally:
+        demo.on_schedule_change.remove(reschedule)
+    assert seen == [before + 1]

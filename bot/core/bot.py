@@ -36,7 +36,9 @@ HINT_COMMANDS_ZH = ["GMV达成率多少", "本周主播排名", "我的KPI", "ta
 class KpiBot:
     def __init__(
         self, *, settings: Settings, db: Database, registry: Registry, today: Callable[[], date] | None = None,
+        outboxes: dict[str, Outbox] | None = None,
     ) -> None:
+        """`outboxes`: platform → outbox for `digest now`, shared with the process (filled as platforms start)."""
         self.settings = settings
         self.db = db
         self.registry = registry
@@ -44,15 +46,11 @@ class KpiBot:
         self.commands = command_registry()
         self.parser = Parser(registry, self.engine.calendar, self.engine.today, self.commands)
         self.services = Services(settings=settings, db=db, registry=registry, engine=self.engine,
-                                 commands=self.commands)
+                                 commands=self.commands, outboxes=outboxes if outboxes is not None else {})
 
     @property
     def outboxes(self) -> dict[str, Outbox]:
         return self.services.outboxes
-
-    @outboxes.setter
-    def outboxes(self, outboxes: dict[str, Outbox]) -> None:
-        self.services.outboxes = outboxes
 
     @property
     def on_schedule_change(self) -> list[Callable[[], None]]:
@@ -87,6 +85,8 @@ class KpiBot:
                 if refusal := ctx.refuse_unless_admin(session, spec.what or group.name, spec.audit, subject):
                     return refusal
             reply = spec.handle(ctx, command)
+        if ctx.schedule_touched:  # committed: the scheduler now reads the new alerts / digests
+            self.services.schedule_changed()
         reply.public = reply.public or command.public
         return reply
 

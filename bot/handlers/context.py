@@ -20,6 +20,7 @@ from jobs.outbox import Outbox
 from jobs.present.formatting import kpi_value
 from jobs.present.reply import Reply, ReplyKind
 from jobs.sources import SourceState, source_states, stale_sources_for
+from jobs.sources.config import SourceConfig, configured_sources
 from storage.db import Database
 from storage.kpi.engine import KpiEngine
 from storage.kpi.registry import Registry
@@ -49,11 +50,14 @@ class Services:
         for callback in self.on_schedule_change:
             callback()
 
+    def __post_init__(self) -> None:
+        self.sources: list[SourceConfig] = configured_sources(self.registry)  # parsed once, at start-up
+
     def stale_sources(self, metrics: list[str]) -> list[str]:
-        return stale_sources_for(self.db, self.registry, metrics, self.engine.today())
+        return stale_sources_for(self.db, self.registry, metrics, self.engine.today(), configs=self.sources)
 
     def source_states(self) -> list[SourceState]:
-        return source_states(self.db, self.registry, self.engine.today())
+        return source_states(self.db, self.registry, self.engine.today(), configs=self.sources)
 
     def send_digest_now(self, platform: str, channel: str, lang: str) -> str | None:
         outbox = self.outboxes.get(platform) or self.outboxes.get("file")
@@ -69,24 +73,21 @@ class Context:
     user: UserRef
     lang: str
     channel: str | None = None
-    _session: Session | None = field(default=None, repr=False)
+    schedule_touched: bool = False  # a handler changed alerts or digests: reschedule once committed
 
     def t(self, message: str, /, **values: object) -> str:
         return T(message, self.lang, **values)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """The question's one unit of work: opened by the first caller, shared by the nested ones,
-        committed when the outermost one ends."""
-        if self._session is not None:
-            yield self._session
-            return
-        with self.services.db.session() as session:
-            self._session = session
-            try:
-                yield session
-            finally:
-                self._session = None
+        """The question's one unit of work, shared with the engine and freshness reads it makes
+        (the core opens it around the handler and commits it when the answer is ready)."""
+        with self.services.db.shared_session() as session:
+            yield session
+
+    def schedule_changed(self) -> None:
+        """Alerts or digests changed: the scheduler re-reads them after this question commits."""
+        self.schedule_touched = True
 
     @property
     def actor(self) -> audit_repo.Actor:

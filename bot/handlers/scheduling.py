@@ -56,7 +56,7 @@ def alert_add(ctx: Context, cmd: c.AlertAdd) -> Reply:
         audit_repo.record(session, ctx.actor, "alert.add", f"alert #{rule.id}", new=what)
         text = ctx.t("alert_added", id=rule.id, rule=rule_text(ctx, rule, ctx.scope_label(scope, session)),
                      channel=channel)
-    ctx.services.schedule_changed()
+    ctx.schedule_changed()
     return ctx.confirmation("alert_added_title", text)
 
 
@@ -80,7 +80,7 @@ def alert_remove(ctx: Context, cmd: c.AlertRemove) -> Reply:
             return Reply(title=ctx.t("error_title"), lang=ctx.lang, kind=ReplyKind.ERROR,
                          text=ctx.t("alert_unknown", id=cmd.rule_id))
         audit_repo.record(session, ctx.actor, "alert.rm", f"alert #{rule.id}", old="active", new="removed")
-    ctx.services.schedule_changed()
+    ctx.schedule_changed()
     return ctx.confirmation("alert_removed_title", ctx.t("alert_removed", id=cmd.rule_id))
 
 
@@ -114,7 +114,7 @@ def digest_subscribe(ctx: Context, cmd: c.DigestSubscribe) -> Reply:
         audit_repo.record(session, ctx.actor, "digest.subscribe", f"digest #{sub.id}", new=what)
         text = ctx.t("digest_subscribed", id=sub.id, schedule=schedule_text(ctx, sub), tz=sub.timezone,
                      channel=channel)
-    ctx.services.schedule_changed()
+    ctx.schedule_changed()
     return ctx.confirmation("digest_subscribed_title", text)
 
 
@@ -136,7 +136,7 @@ def digest_unsubscribe(ctx: Context, cmd: c.DigestUnsubscribe) -> Reply:
             return Reply(title=ctx.t("error_title"), lang=ctx.lang, kind=ReplyKind.ERROR,
                          text=ctx.t("digest_unknown", id=cmd.subscription_id))
         audit_repo.record(session, ctx.actor, "digest.unsubscribe", what, old="active", new="removed")
-    ctx.services.schedule_changed()
+    ctx.schedule_changed()
     return ctx.confirmation("digest_removed_title", ctx.t("digest_removed", id=cmd.subscription_id))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from jobs.sources.config import DEFAULT_EXPECTED_LAG_DAYS, configured_sources
+from jobs.sources.config import DEFAULT_EXPECTED_LAG_DAYS, SourceConfig, configured_sources
 from storage.db import Database
 from storage.kpi.registry import Registry
 from storage.repositories.facts import newest_date_by_source, sources_for_metrics
@@ -33,16 +33,19 @@ def is_stale(newest: date | None, today: date, expected_lag_days: int) -> bool:
     return newest is None or newest < today - timedelta(days=expected_lag_days)
 
 
-def source_states(db: Database, registry: Registry, today: date) -> list[SourceState]:
-    """Every configured source (file order), then every other source seen in facts or runs (by name)."""
-    configs = {config.name: config for config in configured_sources(registry)}
+def source_states(
+    db: Database, registry: Registry, today: date, *, configs: list[SourceConfig] | None = None,
+) -> list[SourceState]:
+    """Every configured source (file order), then every other source seen in facts or runs (by name).
+    `configs`: the KPI file's sources when the caller parsed them once already."""
+    configs_by_name = {config.name: config for config in _configs(registry, configs)}
     with db.session() as session:
         newest = newest_date_by_source(session)
         runs = run_summaries(session)
-    others = sorted((set(newest) | set(runs)) - set(configs))
+    others = sorted((set(newest) | set(runs)) - set(configs_by_name))
     states = []
-    for name in [*configs, *others]:
-        config = configs.get(name)
+    for name in [*configs_by_name, *others]:
+        config = configs_by_name.get(name)
         run = runs.get(name)
         lag = config.expected_lag_days if config else DEFAULT_EXPECTED_LAG_DAYS
         states.append(SourceState(
@@ -60,17 +63,23 @@ def source_states(db: Database, registry: Registry, today: date) -> list[SourceS
     return states
 
 
-def stale_sources_for(db: Database, registry: Registry, metrics: list[str], today: date) -> list[str]:
+def stale_sources_for(
+    db: Database, registry: Registry, metrics: list[str], today: date, *, configs: list[SourceConfig] | None = None,
+) -> list[str]:
     """Names of stale sources that fed any of `metrics` in the last FEEDING_LOOKBACK_DAYS days, in the
     order `source_states` lists them. Asked on every answer, so it reads only what staleness needs: each
     source's newest date (an index probe per source), then — only if one is stale — whether it fed these."""
-    configs = {config.name: config.expected_lag_days for config in configured_sources(registry)}
+    lags = {config.name: config.expected_lag_days for config in _configs(registry, configs)}
     with db.session() as session:
         newest = newest_date_by_source(session)
         stale = [name for name, day in newest.items()
-                 if is_stale(day, today, configs.get(name, DEFAULT_EXPECTED_LAG_DAYS))]
+                 if is_stale(day, today, lags.get(name, DEFAULT_EXPECTED_LAG_DAYS))]
         if not stale:
             return []
         since = today - timedelta(days=FEEDING_LOOKBACK_DAYS)
         feeding = set(sources_for_metrics(session, metrics, since, today, among=stale))
-    return [name for name in configs if name in feeding] + sorted(feeding - set(configs))
+    return [name for name in lags if name in feeding] + sorted(feeding - set(lags))
+
+
+def _configs(registry: Registry, configs: list[SourceConfig] | None) -> list[SourceConfig]:
+    return configs if configs is not None else configured_sources(registry)
