@@ -189,3 +189,44 @@ def test_route_is_documented_in_openapi(served: tuple[str, Runtime]) -> None:
     assert schema["properties"]["records"]["maxItems"] == 10_000
     assert {"200", "400", "401", "413", "503"} <= set(operation["responses"])
     assert any(scheme.get("scheme") == "bearer" for scheme in spec["components"]["securitySchemes"].values())
+
+
+def test_push_refuses_values_too_large_to_sum_by_index(served: tuple[str, Runtime]) -> None:
+    base, runtime = served
+    body = (b'{"records": [{"metric": "gmv", "date": "2026-10-01", "value": 1e15},'
+            b'{"metric": "gmv", "date": "2026-10-02", "value": 1e308},'
+            b'{"metric": "gmv", "date": "2026-10-03", "value": -2000000000000000},'
+            b'{"metric": "gmv", "date": "2026-10-04", "value": 1e308}]}')
+    answer = post(base, body)
+    assert answer.status_code == 400
+    errors = {e["index"]: e["error"] for e in answer.json()["errors"]}
+    assert sorted(errors) == [1, 2, 3]  # 1e15 itself is allowed
+    assert "too large: values must lie between -1e15 and 1e15" in errors[1]
+    assert "-2000000000000000" in errors[2]
+    assert fact_count(runtime) == 0
+
+
+@pytest.mark.parametrize(("field", "record"), [
+    ("member", b'{"metric": "gmv", "date": "2026-10-01", "value": 1, "member": "al\\ud800ice"}'),
+    ("metric", b'{"metric": "gm\\udfffv", "date": "2026-10-01", "value": 1}'),
+])
+def test_push_answers_400_naming_the_field_for_a_lone_surrogate(
+    served: tuple[str, Runtime], field: str, record: bytes
+) -> None:
+    base, runtime = served
+    answer = post(base, b'{"records": [' + record + b"]}")
+    assert answer.status_code == 400, answer.text
+    [error] = answer.json()["errors"]
+    assert error["index"] == 0 and error["error"].startswith(f"{field} is not valid Unicode text")
+    assert fact_count(runtime) == 0
+
+
+def test_pushed_sums_stay_finite_on_every_database(served: tuple[str, Runtime]) -> None:
+    """Two pushes at the bound: the sum is 2e15, exact in a double, no overflow on PostgreSQL."""
+    base, runtime = served
+    for day in ("2026-10-01", "2026-10-02"):
+        body = f'{{"records": [{{"metric": "gmv", "date": "{day}", "value": 1e15}}]}}'.encode()
+        assert post(base, body).status_code == 200
+    with runtime.db.session() as session:
+        total = session.execute(select(func.sum(Fact.value)).where(Fact.metric == "gmv")).scalar_one()
+    assert float(total) == 2e15

@@ -16,6 +16,8 @@ T = Catalog({
                        "last-month, quarter, 2026-11, 2026-W48, 2026-Q4 (months 01–12, weeks 01–53).",
                        "“{word}”不是有效的时间段。可用：今天、昨天、本周、上周、本月、上月、本季度，"
                        "或 2026-11、2026-W48、2026-Q4（月份 01–12，周 01–53）。"),
+    "period_out_of_range": ("“{word}” is outside the years I keep ({first}–{last}); give a period in those years.",
+                            "“{word}”超出了可用年份（{first}–{last}），请给出这些年份内的时间段。"),
     "bad_value": ("“{word}” is not a number. Write it like 1200000, 1,200,000, 1.2m, 800k, 120万, $1.2M or 15%.",
                   "“{word}”不是有效数值。可写作 1200000、1,200,000、1.2m、800k、120万、$1.2M 或 15%。"),
     "unknown_kpi": ("Unknown KPI “{word}”.{suggestion} KPIs: {kpis}.", "未知 KPI“{word}”。{suggestion}可用 KPI：{kpis}。"),

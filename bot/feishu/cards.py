@@ -36,7 +36,7 @@ BOLD = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
 def message_content(reply: Reply, image_keys: Sequence[str] = ()) -> tuple[str, str]:
     """(msg_type, content) for the im/v1 message APIs; `content` is the JSON string they take."""
     if is_plain(reply):  # text messages show markdown raw: drop the code ticks around examples
-        return "text", json.dumps({"text": reply.plain_text().replace("`", "")}, ensure_ascii=False)
+        return "text", json.dumps({"text": escape_text(reply.plain_text().replace("`", ""))}, ensure_ascii=False)
     return "interactive", card_json(reply_card(reply, image_keys))
 
 
@@ -95,9 +95,20 @@ def markdown(content: str, *, size: str | None = None) -> dict[str, Any]:
     return element
 
 
+_MARKDOWN_ENTITIES = str.maketrans({"&": "&amp;", "<": "&#60;", ">": "&#62;", "[": "&#91;", "]": "&#93;"})
+
+
 def escape(text: str) -> str:
-    """Card markdown treats `<…>` as tags (`<at>`, `<font>`): show them as typed."""
-    return text.replace("&", "&amp;").replace("<", "&#60;").replace(">", "&#62;")
+    """Card markdown treats `<…>` as tags (`<at id=all>`, `<a>`, `<font>`) and `[label](url)` as a link:
+    show them as typed (HTML entities, as Feishu's markdown documents), and break the `://` that
+    would auto-link a bare URL."""
+    return text.translate(_MARKDOWN_ENTITIES).replace("://", "&#58;//")
+
+
+def escape_text(text: str) -> str:
+    """A text message parses `<at user_id="all">` but no entities: a zero-width space after every
+    `<` keeps the text as it reads and no tag can form."""
+    return text.replace("<", "<\u200b")
 
 
 def rich_text(text: str) -> str:

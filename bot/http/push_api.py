@@ -22,7 +22,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from jobs.ingest.values import ValueProblem, iso_date, member_key_problem, source_name_problem
+from jobs.ingest.values import (
+    MAX_MAGNITUDE,
+    ValueProblem,
+    iso_date,
+    magnitude_problem,
+    member_key_problem,
+    source_name_problem,
+    unicode_problem,
+)
 from storage.db import Database
 from storage.kpi.registry import Registry
 from storage.models import utcnow
@@ -74,6 +82,7 @@ REQUEST_SCHEMA: dict[str, Any] = {
                                "example": "gmv"},
                     "date": {"type": "string", "format": "date", "example": "2026-10-01"},
                     "value": {"type": "number", "description": "a finite number (not a string)",
+                              "minimum": -MAX_MAGNITUDE, "maximum": MAX_MAGNITUDE,
                               "example": 12345.6},
                     "member": {"type": "string", "maxLength": 200,
                                "description": "member key (often the email); omit or '' for team-level",
@@ -207,6 +216,8 @@ def validate_record(item: Any, metrics: dict[str, Any]) -> tuple[FactRecord | No
     metric = item.get("metric")
     if metric is None:
         problems.append("metric is missing")
+    elif isinstance(metric, str) and (reason := unicode_problem("metric", metric)):
+        problems.append(reason)
     elif not isinstance(metric, str) or metric not in metrics:
         close = difflib.get_close_matches(str(metric).lower(), list(metrics), n=1) if isinstance(metric, str) else []
         hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -220,7 +231,7 @@ def validate_record(item: Any, metrics: dict[str, Any]) -> tuple[FactRecord | No
         except ValueProblem as exc:
             problems.append(str(exc))
     value = item.get("value")
-    if type(value) is float and math.isfinite(value):
+    if type(value) is float and -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
         pass  # the common case, decided without the checks below
     elif "value" not in item:
         problems.append("value is missing")
@@ -228,6 +239,8 @@ def validate_record(item: Any, metrics: dict[str, Any]) -> tuple[FactRecord | No
         problems.append("value must be a finite number (not NaN or Infinity)")
     elif isinstance(value, bool) or not isinstance(value, int | float):
         problems.append(f"value must be a number, got {_json_kind(value)} {json.dumps(value)[:40]}")
+    elif abs(value) > MAX_MAGNITUDE:
+        problems.append(f"value {magnitude_problem(value)}")
     member = item.get("member")
     if member is None:
         member = ""

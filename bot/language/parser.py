@@ -27,7 +27,16 @@ from bot.language.vocabulary import (
     TEAM_WORDS,
     all_words,
 )
-from storage.kpi.periods import RELATIVE_TOKENS, Calendar, Period, looks_like_period_key, resolve_token
+from storage.kpi.periods import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    RELATIVE_TOKENS,
+    Calendar,
+    Period,
+    looks_like_period_key,
+    resolve_token,
+    year_out_of_range,
+)
 from storage.kpi.registry import Registry
 
 CHANNEL_TOKEN = re.compile(r"<#(\d+)>")
@@ -182,6 +191,8 @@ class Parser:
             return self.calendar.month(date(year, month, 1))
         if low in RELATIVE_TOKENS or looks_like_period_key(word):
             period = resolve_token(word, today, self.calendar)
+            if period is None and year_out_of_range(word):
+                raise c.ParseError("period_out_of_range", {"word": word, "first": FIRST_YEAR, "last": LAST_YEAR})
             if period is None:
                 raise c.ParseError("unknown_period", {"word": word})
             return period

@@ -38,7 +38,8 @@ def message_payload(reply: Reply, *, max_blocks: int = MESSAGE_BLOCK_LIMIT) -> d
 
 
 def fallback_text(reply: Reply) -> str:
-    return clip(reply.plain_text(), FALLBACK_TEXT_LIMIT)
+    """`text` is mrkdwn too: escaped like the blocks, or a `<!channel>` typed by a user would ping."""
+    return clip(escape(reply.plain_text()), FALLBACK_TEXT_LIMIT)
 
 
 def reply_blocks(reply: Reply, *, max_blocks: int = MESSAGE_BLOCK_LIMIT) -> list[Block]:
@@ -158,7 +159,8 @@ def truncation_notice(lang: str) -> str:
 
 
 def escape(text: str) -> str:
-    """Slack mrkdwn control characters; `*bold*` passes through."""
+    """Slack mrkdwn control characters; `*bold*` passes through. With no `<` left, no `<!here>`,
+    `<@U…>`, `<#C…>` or `<https://…|link>` can come out of user or data text."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -16,6 +16,11 @@ from zoneinfo import ZoneInfo
 
 PeriodKind = Literal["day", "week", "month", "quarter"]
 
+# Years a period key may name: facts, targets and digests never need more, and outside it date
+# arithmetic (year 0, year 10000) fails instead of answering.
+FIRST_YEAR, LAST_YEAR = 1970, 2100
+_KEY_YEAR = re.compile(r"\s*(\d{4})-")
+
 
 @dataclass(frozen=True)
 class Period:
@@ -72,8 +77,11 @@ class Calendar:
         return self.of_kind(period.kind, period.end + timedelta(days=1))
 
     def from_key(self, key: str) -> Period | None:
-        """Parse `YYYY-MM-DD`, `YYYY-Www`, `YYYY-MM`, `YYYY-Qn`; None when not a valid key."""
+        """Parse `YYYY-MM-DD`, `YYYY-Www`, `YYYY-MM`, `YYYY-Qn`; None when not a valid key (a year
+        outside FIRST_YEAR–LAST_YEAR included: `year_out_of_range` tells that case apart)."""
         key = key.strip().upper()
+        if year_out_of_range(key):
+            return None
         if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", key):
             try:
                 return self.day(date(int(m[1]), int(m[2]), int(m[3])))
@@ -121,6 +129,12 @@ def resolve_token(token: str, today: date, calendar: Calendar) -> Period | None:
             period = step(period)
         return period
     return calendar.from_key(token)
+
+
+def year_out_of_range(token: str) -> bool:
+    """True for a key-shaped token (`0000-01`, `9999-Q1`) whose year is outside FIRST_YEAR–LAST_YEAR."""
+    match = _KEY_YEAR.match(token)
+    return match is not None and not FIRST_YEAR <= int(match[1]) <= LAST_YEAR
 
 
 def looks_like_period_key(token: str) -> bool:
