@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from bot.core.request import CommandRequest
+from bot.slack.blocks import fallback_text
 from jobs.present.reply import Chart, Reply
 from tests.fakes.slack_api import (
     ADMIN_ID,
@@ -34,7 +35,7 @@ def test_mention_is_answered_in_its_thread(slack_bot: SlackBot, answers: list[tu
     [(request, reply)] = answers
     assert request.text == "help"  # the bot's own mention is stripped
     assert request.user.email == MEMBER_EMAIL
-    assert posted.params["text"] == reply.plain_text()
+    assert posted.params["text"] == fallback_text(reply)
     assert posted.params["blocks"][0]["type"] == "header"
 
 

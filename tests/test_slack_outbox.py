@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.slack.blocks import fallback_text
 from jobs.outbox import Outbox
 from jobs.present.reply import Chart, Figure, Mark, Reply, ReplyKind, Table
 from tests.fakes.slack_api import SlackBot
@@ -44,7 +45,7 @@ def test_send_posts_blocks_with_text_fallback_and_returns_ts(slack_bot: SlackBot
     ts = outbox.send("C0DIGEST1", reply, idempotency_key="digest:1:2026-W47:slack:C0DIGEST1")
     [posted] = slack_bot.fake.calls_to("chat.postMessage")
     assert posted.params["channel"] == "C0DIGEST1"
-    assert posted.params["text"] == reply.plain_text()
+    assert posted.params["text"] == fallback_text(reply)
     assert posted.params["blocks"][0] == {
         "type": "header",
         "text": {"type": "plain_text", "text": "🟡 Weekly review 2026-W47", "emoji": True},

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot.core.request import CommandRequest
+from bot.slack.blocks import fallback_text
 from jobs.present.reply import Reply
 from tests.fakes.slack_api import (
     APP_TOKEN,
@@ -81,7 +82,7 @@ def test_slash_command_envelope_is_acked_with_the_answer(
     assert time.monotonic() - started < 3.0
     [(request, reply)] = answers
     assert request.text == "help"
-    assert ack["payload"]["text"] == reply.plain_text()
+    assert ack["payload"]["text"] == fallback_text(reply)
     assert ack["payload"]["blocks"][0]["type"] == "header"
 
 
