@@ -21,12 +21,15 @@ from storage.kpi.periods import Calendar, today_in
 from storage.kpi.registry import load_registry
 from storage.kpi.scope import Scope
 from storage.repositories import members as member_repo
+from storage.repositories import notes as note_repo
 from storage.repositories import targets as target_repo
 from storage.repositories.facts import FactRecord, upsert_facts
 from storage.settings import Settings, load_settings
 
 DAYS = 70
 PROMO_DAYS_AGO = (24, 23, 22)  # a 3-day promo, e.g. a mid-month sale
+PRICE_CHANGE_DAYS_AGO = 10  # order value +15 % from this day (a note says so)
+UNUSUAL_DAYS_AGO = 3  # a video went viral: organic orders ×3 for one day, no note (`unusual` finds it)
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ def generate_facts(today: date, seed: int = 7) -> list[FactRecord]:
     facts: list[FactRecord] = []
 
     def add(metric: str, day: date, value: float, member: str = "") -> None:
+        if metric == "gmv" and (today - day).days <= PRICE_CHANGE_DAYS_AGO:
+            value *= 1.15
         facts.append(FactRecord(metric, day, round(value, 2), member, "demo"))
 
     for offset in range(DAYS, 0, -1):
@@ -100,7 +105,8 @@ def generate_facts(today: date, seed: int = 7) -> list[FactRecord]:
                 add("views_3s", day, round(views * 0.41 * m.strength * noise()), m.key)
                 add("completions", day, round(views * 0.12 * m.strength * noise()), m.key)
         # The shop itself: organic orders and everything not attributed to one person.
-        organic_orders = 90 * f * noise()
+        days_ago = (today - day).days
+        organic_orders = 90 * f * noise() * (3.0 if days_ago == UNUSUAL_DAYS_AGO else 1.0)
         add("orders", day, round(organic_orders))
         add("gmv", day, organic_orders * 34 * noise())
         add("paid_orders", day, round(organic_orders * 0.97))
@@ -163,7 +169,17 @@ def build_demo(database: Path, settings: Settings | None = None, today: date | N
         upsert_facts(session, generate_facts(today))
     core = KpiBot(settings=settings, db=db, registry=load_registry(None), today=lambda: today)
     seed_targets(db, core.engine.calendar, today)
+    seed_notes(db, today)
     return core
+
+
+def seed_notes(db: Database, today: date) -> None:
+    """Note 1: the price change (`compare gmv around note 1`); note 2: the promo days (#promo)."""
+    with db.session() as session:
+        note_repo.add_note(session, today - timedelta(days=PRICE_CHANGE_DAYS_AGO), "raised price on SKU-1 by 15%",
+                           ADMIN, kpis=["gmv", "aov"])
+        note_repo.add_note(session, today - timedelta(days=max(PROMO_DAYS_AGO)), "mid-month sale", ADMIN,
+                           end=today - timedelta(days=min(PROMO_DAYS_AGO)), promo=True)
 
 
 EXCHANGES = [
@@ -172,6 +188,9 @@ EXCHANGES = [
     ("anna", "me"),
     ("hana", "GMV达成率多少"),
     ("anna", "上周主播排名"),
+    ("hana", "why did GMV drop last week"),
+    ("hana", "有什么异常"),
+    ("hana", "compare gmv around note 1"),
 ]
 
 

@@ -20,9 +20,9 @@ from storage.kpi.unusual import day_value, judge_days, robust_z
 def test_lmdi_on_the_host_example() -> None:
     # Last week: viewers 10,000, live orders 500, GMV 20,000 → cvr 0.05, order value 40.
     # This week: 8,000, 480, 19,200 → cvr 0.06, order value 40. Change 19,200 − 20,000 = −800.
-    # L(19200, 20000) = −800 / ln(0.96) = −800 / −0.0408220 = 19,597.33
-    # viewers:    19,597.33 · ln(8000/10000) = 19,597.33 · −0.2231436 = −4,373.0
-    # conversion: 19,597.33 · ln(0.06/0.05)  = 19,597.33 ·  0.1823216 = +3,573.0
+    # L(19200, 20000) = −800 / ln(0.96) = −800 / −0.0408220 = 19,597.28
+    # viewers:    19,597.28 · ln(8000/10000) = 19,597.28 · −0.2231436 = −4,373.01
+    # conversion: 19,597.28 · ln(0.06/0.05)  = 19,597.28 ·  0.1823216 = +3,573.01
     # order value: ln(40/40) = 0 → 0.0
     split = lmdi([10_000, 0.05, 40.0], [8_000, 0.06, 40.0])
     assert split.contributions is not None

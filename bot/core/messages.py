@@ -170,4 +170,17 @@ T = Catalog({
                     "无法打开目标表单，请改用 `/kpi target set KPI 数值 [范围] [周期]`。"),
     "more_rows": ("{n} more rows not shown", "另有 {n} 行未显示"),
     "cut_to_fit": ("… cut to fit Slack (the full answer is in the message text)", "…内容过长，已截断（完整内容见消息文本）"),
+    # review commands (issue 15)
+    "what_baseline": ("baselines", "基线"),
+    "note_missing_date": ("Which day? Start the note with its date, e.g. note add 2026-11-10 raised price on SKU-1.",
+                          "请写明日期，例如：记录 2026-11-10 SKU-1 调价。"),
+    "note_missing_text": ("What happened on {day}? Add a few words after the date.", "{day} 发生了什么？请在日期后写几个字。"),
+    "note_too_long": ("A note is at most 500 characters (this one has {count}).", "记录最多 500 字（当前 {count} 字）。"),
+    "note_bad_range": ("“{word}” ends before it starts; write 2026-11-10..2026-11-12.",
+                       "“{word}” 的结束日期早于开始日期；请写成 2026-11-10..2026-11-12。"),
+    "missing_note_id": ("Which note? Write its number, e.g. compare gmv around note 12.",
+                        "请写明记录编号，例如：对比 gmv 记录12 前后。"),
+    "bad_window_days": ("--days must be a whole number from 1 to 60.", "--days 须为 1 到 60 的整数。"),
+    "baseline_missing_period": ("Which period is the baseline? e.g. baseline set gmv 2026-10.",
+                                "请写明基线期间，例如：设置基线 gmv 2026-10。"),
 })

@@ -92,8 +92,18 @@ class Parser:
             second = self.commands.group_for_word(words[1])
             if second is not None and second.subcommand_for(words[0]) is not None:
                 group, rest = second, [words[0], *words[2:]]
+        if group is None:
+            group, rest = self._question_word(words)
         command = self.question(words, request) if group is None else self.read_group(group, rest, request)
         return _with_public(command, public)
+
+    def _question_word(self, words: list[str]) -> tuple[CommandGroup | None, list[str]]:
+        """A command that may stand later in a question (`anywhere`), and the words around it."""
+        for index, word in enumerate(words[1:], start=1):
+            group = self.commands.group_for_word(word)
+            if group is not None and group.anywhere:
+                return group, words[:index] + words[index + 1:]
+        return None, words
 
     def read_group(self, group: CommandGroup, words: list[str], request: CommandRequest) -> c.Command:
         """The declared subcommand named by the first word (else the group's default) reads the rest."""

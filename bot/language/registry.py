@@ -116,6 +116,7 @@ class CommandGroup:
     default: str | None = None  # subcommand when none is written (a group without subcommands: its only one)
     order: int = 100  # position in `help`; ties by name
     extra_commands: tuple[Subcommand, ...] = ()  # reachable without a word of their own (target form)
+    anywhere: bool = False  # its words also count later in a question: "GMV为什么下降", "上周有什么异常"
 
     def all_words(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(w.lower() for w in (self.name, *self.words)))

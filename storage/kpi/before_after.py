@@ -4,11 +4,14 @@ whether the difference is larger than the week-to-week variation of the 8 blocks
 After = [d, d + N − 1] (the change is live from its day); before = [d − N, d − 1]; block j (j = 1 … 9) =
 [d − N·j, d − N·(j − 1) − 1], so block 1 is `before`. The variation is the 8 changes from block j + 1 to
 block j; the difference is "larger than usual" when it is larger, in absolute size, than every one of them.
+Blocks holding a promo day are left out of that variation (a sale week is not the usual week), and so are
+blocks that start before the scope's first data in these windows (a half-empty block is not a week).
 While the after window is still running, both windows shrink to the days it has data for.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -50,7 +53,9 @@ class BeforeAfter:
         return abs(self.change) > self.largest_usual
 
 
-def compare_around(engine: KpiEngine, kpi: KpiDef, scope: Scope, day: date, days: int = 7) -> BeforeAfter:
+def compare_around(
+    engine: KpiEngine, kpi: KpiDef, scope: Scope, day: date, days: int = 7, promo_days: Collection[date] = (),
+) -> BeforeAfter:
     today = engine.today()
     with engine.db.session() as session:
         after_window = (day, min(day + timedelta(days=days - 1), today))
@@ -63,6 +68,9 @@ def compare_around(engine: KpiEngine, kpi: KpiDef, scope: Scope, day: date, days
         found = window_sums(session, kpi.metrics, scope, windows)
     values = [kpi.formula.evaluate(w.sums) if w.newest is not None else None for w in found]
     after, blocks = values[0] if first.newest is not None else None, values[1:]
-    changes = [(blocks[j] - blocks[j + 1]) / abs(blocks[j + 1]) for j in range(BLOCKS - 1)  # type: ignore[operator]
-               if blocks[j] is not None and blocks[j + 1]]
+    first_data = min((w.oldest for w in found if w.oldest is not None), default=None)
+    usual = [None if any(start <= promo <= end for promo in promo_days) or first_data is None or start < first_data
+             else value for (start, end), value in zip(windows[1:], blocks, strict=True)]
+    changes = [(usual[j] - usual[j + 1]) / abs(usual[j + 1]) for j in range(BLOCKS - 1)  # type: ignore[operator]
+               if usual[j] is not None and usual[j + 1]]
     return BeforeAfter(kpi, day, n, days, blocks[0], after, changes)

@@ -6,7 +6,8 @@ team's), orders and ROAS; the KPI file adds or replaces them per KPI:
 
     kpis:
       gmv:
-        drivers: [live_viewers, live_cvr, {formula: gmv / live_orders, label: {en: Order value, zh: 客单价}}]
+        drivers: [live_viewers, live_cvr,
+                  {formula: gmv / live_orders, label: {en: Order value, zh: 客单价}, unit: currency}]
       # or one tree per role, `default` for every other scope:
       #   drivers: {host: [...], default: [...]}
 
@@ -32,20 +33,27 @@ DEFAULT = "default"
 BUILTIN_TREES: dict[str, dict[str, list[Any]]] = {
     "gmv": {
         "host": ["live_viewers", "live_cvr",
-                 {"formula": "gmv / live_orders", "label": {"en": "Live order value", "zh": "直播客单价"}}],
+                 {"formula": "gmv / live_orders", "label": {"en": "Live order value", "zh": "直播客单价"},
+                  "unit": "currency"}],
         DEFAULT: ["impressions", "ctr",
-                  {"formula": "orders / clicks", "label": {"en": "Click conversion", "zh": "点击转化率"}}, "aov"],
+                  {"formula": "orders / clicks", "label": {"en": "Click conversion", "zh": "点击转化率"},
+                   "unit": "percent"}, "aov"],
     },
     "orders": {
         "host": ["live_viewers", "live_cvr",
-                 {"formula": "orders / live_orders", "label": {"en": "Orders per live order", "zh": "订单/直播订单"}}],
+                 {"formula": "orders / live_orders", "label": {"en": "Orders per live order", "zh": "订单/直播订单"},
+                  "unit": "ratio"}],
         DEFAULT: ["impressions", "ctr",
-                  {"formula": "orders / clicks", "label": {"en": "Click conversion", "zh": "点击转化率"}}],
+                  {"formula": "orders / clicks", "label": {"en": "Click conversion", "zh": "点击转化率"},
+                   "unit": "percent"}],
     },
     "roas": {
-        DEFAULT: [{"formula": "clicks / ad_spend", "label": {"en": "Clicks per ad spend", "zh": "单位消耗点击"}},
-                  {"formula": "orders / clicks", "label": {"en": "Click conversion", "zh": "点击转化率"}},
-                  {"formula": "{numerator} / orders", "label": {"en": "Value per order", "zh": "单均成交额"}}],
+        DEFAULT: [{"formula": "clicks / ad_spend", "label": {"en": "Clicks per ad spend", "zh": "单位消耗点击"},
+                   "unit": "ratio"},
+                  {"formula": "orders / clicks", "label": {"en": "Click conversion", "zh": "点击转化率"},
+                   "unit": "percent"},
+                  {"formula": "{numerator} / orders", "label": {"en": "Value per order", "zh": "单均成交额"},
+                   "unit": "currency"}],
     },
 }
 
@@ -56,6 +64,7 @@ class Factor:
     label_en: str
     label_zh: str
     formula: Formula
+    unit: str = "count"  # how its values read: a KPI's unit, or the `unit` of a formula factor
 
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en
@@ -124,11 +133,11 @@ def _factor(registry: Registry, item: Any) -> Factor:
         label = item.get("label") or text
         en, zh = (label.get("en", text), label.get("zh", label.get("en", text))) if isinstance(label, dict) \
             else (str(label), str(label))
-        return Factor(text, str(en), str(zh), parse_formula(text))
+        return Factor(text, str(en), str(zh), parse_formula(text), str(item.get("unit", "ratio")))
     name = str(item)
     kpi = registry.kpis.get(name)
     if kpi is not None:
-        return Factor(name, kpi.label_en, kpi.label_zh, kpi.formula)
+        return Factor(name, kpi.label_en, kpi.label_zh, kpi.formula, kpi.unit)
     en, zh = registry.metrics.get(name, (name, name))
     return Factor(name, en, zh, parse_formula(name))
 

@@ -46,13 +46,14 @@ def daily_by_scope(session: Session, metrics: Iterable[str], start: date, end: d
 class WindowSums:
     sums: dict[str, float] = field(default_factory=dict)
     newest: date | None = None  # the newest day with a row for any of the metrics
+    oldest: date | None = None
 
 
 @cache
 def _windows_statement(count: int, scope_kind: str, by_member: bool) -> TextClause:
     who = "member" if by_member else "''"
     group = "member, metric" if by_member else "metric"
-    branch = ("SELECT {i}, {who}, metric, SUM(value), MAX(date) FROM fact WHERE metric IN :metrics"
+    branch = ("SELECT {i}, {who}, metric, SUM(value), MAX(date), MIN(date) FROM fact WHERE metric IN :metrics"
               " AND date BETWEEN :s{i} AND :e{i}{scope} GROUP BY {group}")
     sql = " UNION ALL ".join(branch.format(i=i, who=who, scope=_SCOPE_FILTERS[scope_kind], group=group)
                              for i in range(count))
@@ -89,11 +90,12 @@ def _read_windows(
         params[f"s{i}"], params[f"e{i}"] = start, end
     statement = _windows_statement(len(windows), scope.kind, by_member)
     out: dict[tuple[int, str], WindowSums] = {}
-    for index, member, metric, total, newest in session.connection().execute(statement, params):
+    for index, member, metric, total, newest, oldest in session.connection().execute(statement, params):
         into = out.setdefault((int(index), member), WindowSums())
         into.sums[metric] = float(total)
-        day = as_date(newest)
-        into.newest = day if into.newest is None else max(into.newest, day)
+        new, old = as_date(newest), as_date(oldest)
+        into.newest = new if into.newest is None else max(into.newest, new)
+        into.oldest = old if into.oldest is None else min(into.oldest, old)
     return out
 
 

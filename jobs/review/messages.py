@@ -1,0 +1,102 @@
+"""Sentences of the review answers, English and Chinese."""
+
+from __future__ import annotations
+
+from jobs.present.i18n import Catalog
+
+T = Catalog({
+    # why
+    "why_title": ("Why {kpi} moved · {scope} · {period} vs {against}", "{kpi} 变化归因 · {scope} · {period} 对比 {against}"),
+    "why_change": ("{kpi}: {before} → {after} ({change})", "{kpi}：{before} → {after}（{change}）"),
+    "why_change_label": ("Change", "变化"),
+    "why_factor": ("Factor", "因素"),
+    "why_before": ("Before", "之前"),
+    "why_after": ("After", "之后"),
+    "why_contribution": ("Contribution", "贡献"),
+    "why_no_tree": ("{kpi} has no driver tree, so the change is not split into factors (add `drivers:` in the "
+                    "KPI file).", "{kpi} 没有驱动因素分解（可在 KPI 文件中添加 `drivers:`），因此不拆分到各因素。"),
+    "why_blocked": ("Not split into factors: zero or no data in one of the periods for {factors} (a factor "
+                    "that is zero cannot be split by logarithms).",
+                    "未拆分到各因素：{factors} 在其中一期为零或无数据（为零的因素无法用对数拆分）。"),
+    "why_no_data": ("No {kpi} data for {period} yet: nothing to explain.", "{period} 暂无 {kpi} 数据，无从归因。"),
+    "why_no_reference": ("No {kpi} data for {against} to compare with.", "{against} 没有 {kpi} 数据可供对比。"),
+    "why_movers": ("Who moved it", "谁带来的变化"),
+    "why_who": ("Who", "成员"),
+    "why_share": ("Share of the change", "占变化比例"),
+    "why_unattributed": ("Shop level (not a person)", "店铺层面（未归属个人）"),
+    "why_notes": ("Notes in these days: {notes}", "这几天的记录：{notes}"),
+    "why_method": ("Split with LMDI-I: contributions add up to the change exactly.",
+                   "采用 LMDI-I 分解：各因素贡献之和正好等于总变化。"),
+    "why_days": ("Like for like: the first {days} days of each period.", "同口径：各期前 {days} 天。"),
+    "chart_why": ("Why {kpi} moved · {scope} · {period}", "{kpi} 变化归因 · {scope} · {period}"),
+    # references
+    "ref_previous": ("the previous period", "上期"),
+    "ref_year": ("the same period last year", "去年同期"),
+    "ref_avg4": ("the 4-period average", "近4期均值"),
+    "ref_baseline": ("baseline {key}", "基线 {key}"),
+    "vs_previous": ("vs previous period", "较上期"),
+    "vs_year": ("vs last year", "同比"),
+    "vs_avg4": ("vs 4-period average", "较近4期均值"),
+    "vs_baseline": ("vs baseline {key}", "较基线 {key}"),
+    "vs_value": ("{change} ({value})", "{change}（{value}）"),
+    "baselines_title": ("{kpi} against its baselines · {scope} · {period}", "{kpi} 基线对比 · {scope} · {period}"),
+    # unusual
+    "unusual_title": ("Unusual days · {period}", "异常 · {period}"),
+    "unusual_none": ("Nothing unusual in {period}: every KPI stayed within the range of its last 8 same weekdays.",
+                     "{period} 没有异常：每个指标都在过去 8 个同星期几的正常范围内。"),
+    "unusual_day": ("Day", "日期"),
+    "unusual_scope": ("Who", "范围"),
+    "unusual_kpi": ("KPI", "指标"),
+    "unusual_value": ("Value", "数值"),
+    "unusual_expected": ("Expected", "正常范围"),
+    "unusual_z": ("z", "z"),
+    "unusual_promo": ("{day} (promo)", "{day}（大促）"),
+    "unusual_method": ("Each day against the same weekday of the 8 weeks before (robust z, |z| ≥ 3.5); promo "
+                       "days left out of that history.",
+                       "每天与此前 8 周的同一星期几相比（稳健 z 分数，|z| ≥ 3.5）；大促日不计入历史。"),
+    "unusual_more": ("{count} more not shown.", "另有 {count} 条未显示。"),
+    "unusual_section": ("Unusual this week", "本周异常"),
+    "team": ("Team", "团队"),
+    # notes
+    "note_added": ("Note #{id} recorded for {day}: {text}", "已记录 #{id}（{day}）：{text}"),
+    "note_added_title": ("Note recorded", "已记录"),
+    "notes_title": ("Notes · {period}", "记录 · {period}"),
+    "notes_none": ("No notes in {period}. Add one: note add 2026-11-10 raised price on SKU-1 gmv #promo",
+                   "{period} 没有记录。添加：记录 2026-11-10 SKU-1 调价 gmv #promo"),
+    "note_col_id": ("#", "#"),
+    "note_col_day": ("Day", "日期"),
+    "note_col_text": ("Note", "内容"),
+    "note_col_about": ("About", "相关"),
+    "note_col_by": ("By", "记录人"),
+    "note_promo": ("promo", "大促"),
+    "note_any": ("any KPI", "所有指标"),
+    # compare
+    "compare_title": ("{kpi} around note #{id} · {scope}", "{kpi} 记录#{id} 前后对比 · {scope}"),
+    "compare_before": ("{days} days before ({start} – {end})", "之前 {days} 天（{start} – {end}）"),
+    "compare_after": ("{days} days from {start} ({start} – {end})", "自 {start} 起 {days} 天（{start} – {end}）"),
+    "compare_change": ("Change", "变化"),
+    "compare_larger": ("Larger than the usual change from one {days}-day span to the next (at most {usual} over the "
+                       "previous 8).", "超出此前 8 个 {days} 天区间之间的正常波动（最大 {usual}）。"),
+    "compare_within": ("Within the usual change from one {days}-day span to the next (up to {usual} over the "
+                       "previous 8): it may be noise.",
+                       "在此前 8 个 {days} 天区间之间的正常波动范围内（最大 {usual}），可能只是正常波动。"),
+    "note_title": ("Note", "记录"),
+    "compare_unknown": ("Too little history to say whether this is more than the usual variation.",
+                        "历史数据不足，无法判断是否超出正常波动。"),
+    "compare_short": ("The after window has data for {days} of {asked} days so far: both windows compare {days} days.",
+                      "之后窗口目前只有 {days}/{asked} 天数据：前后各比较 {days} 天。"),
+    "note_unknown": ("There is no note #{id}. See `note list`.", "没有记录 #{id}。请查看 `记录 列表`。"),
+    # baseline list / set
+    "baseline_set": ("Baseline for {kpi} · {scope} is now {key}{old}.", "{kpi} · {scope} 的基线已设为 {key}{old}。"),
+    "baseline_set_old": (" (was {key})", "（原为 {key}）"),
+    "baseline_set_title": ("Baseline set", "基线已设置"),
+    "baselines_list_title": ("Baselines", "基线"),
+    "baselines_none": ("No baselines set. An admin can set one: baseline set gmv 2026-10",
+                       "尚未设置基线。管理员可设置：设置基线 gmv 2026-10"),
+    "col_kpi": ("KPI", "指标"),
+    "col_scope": ("Scope", "范围"),
+    "col_period": ("Period", "期间"),
+    "col_set_by": ("Set by", "设置人"),
+    "projection_weekday": ("Projected at period end (by weekday)", "期末预计（按星期几）"),
+    "projection_range": ("{value} (likely {low} – {high})", "{value}（可能区间 {low} – {high}）"),
+})
