@@ -62,6 +62,7 @@ UNITS = (
     Unit("chart_render", "chart_render", "bench.charts:run"),
     Unit("digest_fanout", "digest_fanout", "bench.digest:run"),
     Unit("ack_latency_p99", "ack_latency_p99", "bench.ack:run"),
+    Unit("unusual", "unusual", "bench.unusual:run", prepare="bench.unusual:prepare"),
 )
 
 

@@ -36,6 +36,8 @@ GOALS: dict[str, tuple[str, str, float, str]] = {
     "chart_render": ("ratio", "<=", 1.3, "ratio ≤ 1.3"),
     "digest_fanout": ("value", "<=", 30.0, "≤ 30 s"),
     "ack_latency_p99": ("value", "<", 300.0, "p99 < 300 ms"),
+    "unusual_demo_team": ("ratio", "<=", 2.0, "ratio ≤ 2"),  # issue 15
+    "unusual_100_members": ("ratio", "<=", 2.0, "ratio ≤ 2"),
 }
 
 

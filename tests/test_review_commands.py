@@ -1,7 +1,7 @@
 """The review commands end to end through the test adapter (the path every platform uses), English and Chinese.
 
-Fixture: Hana (host) — week 47 (Nov 16–22): viewers 10,000, live orders 500, GMV 20,000 on Nov 17; week 48
-(Nov 23–29): 8,000, 480, 19,200 on Nov 24. Hugo (host): GMV 1,000 → 1,300. Today Mon Nov 30.
+Fixture: Hana (host) — week 47 (Nov 16–22): viewers 10,000, live orders 500, GMV 20,000 on Nov 16; week 48
+(Nov 23–29): 8,000, 480, 19,200 on Nov 23. Hugo (host): GMV 1,000 → 1,300. Today Mon Nov 30.
 Team GMV: 21,000 → 20,500 (−500). Hana −800 (160 % of the change), Hugo +300 (−60 %).
 """
 
@@ -21,7 +21,7 @@ from storage.repositories import notes as note_repo
 from tests.fixtures import add_facts, add_members
 
 TODAY = date(2026, 11, 30)
-LAST, THIS = date(2026, 11, 17), date(2026, 11, 24)
+LAST, THIS = date(2026, 11, 16), date(2026, 11, 23)  # Mondays
 HOST = "h1@shop.com"
 
 
@@ -31,7 +31,7 @@ def chat(db: Database, make_settings) -> TestAdapter:  # type: ignore[no-untyped
     rows = [("live_viewers", LAST, 10_000, HOST), ("live_orders", LAST, 500, HOST), ("gmv", LAST, 20_000, HOST),
             ("live_viewers", THIS, 8_000, HOST), ("live_orders", THIS, 480, HOST), ("gmv", THIS, 19_200, HOST),
             ("gmv", LAST, 1_000, "h2@shop.com"), ("gmv", THIS, 1_300, "h2@shop.com")]
-    # 8 Tuesdays of team-level orders before Nov 24: 100, 104, 96, 102, 98, 101, 99, 100; then 130 on Nov 24
+    # 8 Mondays of team-level orders before Nov 23: 100, 104, 96, 102, 98, 101, 99, 100; then 130 on Nov 23
     for weeks_back, value in enumerate([100, 104, 96, 102, 98, 101, 99, 100], start=1):
         rows.append(("orders", THIS - timedelta(weeks=weeks_back), value, ""))
     rows.append(("orders", THIS, 130, ""))
@@ -72,10 +72,10 @@ def test_why_for_the_team_names_who_moved_it_and_what_is_missing(chat: TestAdapt
 
 def test_unusual_in_both_languages(chat: TestAdapter) -> None:
     reply = chat.ask("unusual last-week", as_user="boss")
-    # orders on Nov 24: median 100, MAD 1.5 → z = 0.6745 · 30 / 1.5 = +13.5; range 92.2 – 107.8
-    assert reply.tables[0].rows[0] == ["2026-11-24", "Team", "Orders", "130", "92.2 – 107.8", "+13.5"]
+    # orders on Nov 23: median 100, MAD 1.5 → z = 0.6745 · 30 / 1.5 = +13.5; range 92.22 – 107.78
+    assert reply.tables[0].rows[0] == ["2026-11-23", "Team", "Orders", "130", "92.22 – 107.78", "+13.5"]
     chinese = chat.ask("上周有什么异常", as_user="boss")
-    assert chinese.tables[0].rows[0] == ["2026-11-24", "团队", "订单数", "130", "92.2 – 107.8", "+13.5"]
+    assert chinese.tables[0].rows[0] == ["2026-11-23", "团队", "订单数", "130", "92.22 – 107.78", "+13.5"]
     quiet = chat.ask("unusual gmv last-week", as_user="boss")
     assert quiet.tables == [] and "Nothing unusual" in (quiet.text or "")
 
@@ -118,3 +118,38 @@ def test_baselines_set_by_an_admin_only_and_listed(chat: TestAdapter, db: Databa
     # against the named baseline week 47 (21,000): week 48 20,500 → −500
     why = chat.ask("why gmv last-week vs baseline", as_user="boss")
     assert "GMV: $21K → $20.5K (-$500, -2.4%)" in why.plain_text()
+
+
+def test_weekly_digest_carries_unusual_days_and_baselines(chat: TestAdapter) -> None:
+    from jobs.digest import build_weekly_digest
+
+    core = chat.core
+    for lang, section, baselines in (("en", "Unusual this week", "Team against its baselines"),
+                                     ("zh", "本周异常", "团队基线对比")):
+        reply = build_weekly_digest(core.engine, core.registry, lang=lang, currency="USD", stale_sources=[])
+        unusual = next(t for t in reply.tables if t.title == section)
+        assert unusual.rows[0][0] == "2026-11-23" and unusual.rows[0][-1] == "+13.5"  # orders, as in `unusual`
+        table = next(t for t in reply.tables if (t.title or "").startswith(baselines))
+        rows = {row[0]: row[1:] for row in table.rows}
+        # only the 4-period average has data (no year-ago rows, no named baseline): one column
+        # GMV: week 47 alone has GMV among weeks 44–47 → 21,000; week 48 20,500 → −2.4 %
+        # orders: Mondays of weeks 44–47: 102, 96, 104, 100 → 100.5; week 48 130 → +29.4 %
+        assert len(table.columns) == 2
+        assert rows[core.registry.kpis["gmv"].label(lang)] == ["-2.4%"]
+        assert rows[core.registry.kpis["orders"].label(lang)] == ["+29.4%"]
+        # the team's GMV cannot be split (no impressions): no waterfall rather than a wrong one
+        assert not any(c.name.startswith("why-") for c in reply.charts)
+
+
+def test_alert_add_unusual_in_both_languages(chat: TestAdapter, db: Database) -> None:
+    english = chat.ask("alert add gmv unusual role:host", as_user="boss")
+    assert english.kind is ReplyKind.CONFIRMATION and "GMV (Live host) unusual, once per unusual day" in (
+        english.text or "")
+    chinese = chat.ask("告警 添加 订单 异常", as_user="boss")
+    assert chinese.kind is ReplyKind.CONFIRMATION and "订单数（团队）异常，每个异常日提醒一次" in (chinese.text or "")
+    from storage.repositories import alerts as alert_repo
+
+    with db.session() as session:
+        rules = alert_repo.list_rules(session)
+    assert [(r.kpi, r.mode, r.scope_kind, r.scope_key) for r in rules] == [
+        ("gmv", "unusual", "role", "host"), ("orders", "unusual", "team", "")]

@@ -34,7 +34,7 @@ def engine_for(db: Database, today: date = TODAY) -> KpiEngine:
 @pytest.fixture
 def host_weeks(db: Database) -> KpiEngine:
     add_members(db)
-    last, this = date(2026, 11, 17), date(2026, 11, 24)
+    last, this = date(2026, 11, 16), date(2026, 11, 23)  # Mondays: each week is covered from its start
     add_facts(db, [
         ("live_viewers", last, 10_000, HOST), ("live_orders", last, 500, HOST), ("gmv", last, 20_000, HOST),
         ("live_viewers", this, 8_000, HOST), ("live_orders", this, 480, HOST), ("gmv", this, 19_200, HOST),
@@ -74,7 +74,7 @@ def test_why_mentions_the_notes_of_those_days(host_weeks: KpiEngine) -> None:
 def test_year_ago_with_and_without_data(db: Database) -> None:
     add_members(db)
     year_ago = W48.start - timedelta(weeks=52)  # Mon 2025-11-24, same weekday
-    add_facts(db, [("gmv", date(2026, 11, 25), 1_100, ""), ("gmv", year_ago + timedelta(days=1), 1_000, "")])
+    add_facts(db, [("gmv", date(2026, 11, 25), 1_100, ""), ("gmv", year_ago, 1_000, "")])
     engine = engine_for(db)
     compared = compare(engine, KPI["gmv"], Scope.team(), W48)
     # 1,100 against 1,000 a year before = +10 %; no rows the week before or the 4 weeks before
@@ -83,6 +83,15 @@ def test_year_ago_with_and_without_data(db: Database) -> None:
     assert "baseline" not in compared.references  # none set
     member = compare(engine, KPI["gmv"], Scope.member(HOST), W48)
     assert member.value is None and member.reference_value("year") is None
+
+
+def test_a_reference_window_before_the_first_data_is_left_out(db: Database) -> None:
+    # Data starts on Wed Nov 11: the week of Nov 9–15 is only partly covered, so it is no reference at all
+    # (reading it would make last week look low); Nov 16–22 (700) is the 4-period average alone.
+    add_facts(db, [("gmv", date(2026, 11, 11), 300, ""), ("gmv", date(2026, 11, 16), 700, ""),
+                   ("gmv", date(2026, 11, 23), 800, "")])
+    compared = compare(engine_for(db), KPI["gmv"], Scope.team(), W48)
+    assert compared.reference_value("avg4") == 700 and compared.change("previous") == pytest.approx(800 / 700 - 1)
 
 
 def test_four_period_average_and_a_named_baseline(db: Database) -> None:

@@ -183,4 +183,5 @@ T = Catalog({
     "bad_window_days": ("--days must be a whole number from 1 to 60.", "--days 须为 1 到 60 的整数。"),
     "baseline_missing_period": ("Which period is the baseline? e.g. baseline set gmv 2026-10.",
                                 "请写明基线期间，例如：设置基线 gmv 2026-10。"),
+    "rule_unusual": ("{kpi} ({scope}) unusual, once per unusual day", "{kpi}（{scope}）异常，每个异常日提醒一次"),
 })

@@ -12,6 +12,7 @@ from jobs.present.formatting import kpi_value, percent, period_label
 from jobs.present.reply import Figure, Mark, Reply, ReplyKind, Table
 from jobs.present.status import T as STATUS_T
 from jobs.present.status import mark_of, status_reply, status_word, statuses_table
+from jobs.review.extras import status_extras
 from storage.kpi.attainment import KpiStatus, Status, composite_score
 from storage.kpi.periods import Period
 from storage.kpi.scope import Scope
@@ -25,8 +26,10 @@ def status(ctx: Context, cmd: c.Status) -> Reply:
         scope_label = ctx.scope_label(scope, session)
     result = ctx.services.engine.status(kpi, scope, cmd.period)
     stale = ctx.services.stale_sources(kpi.metrics)
-    return status_reply(result, scope_label=scope_label, lang=ctx.lang, currency=ctx.services.settings.currency,
-                        stale_sources=stale)
+    currency = ctx.services.settings.currency
+    reply = status_reply(result, scope_label=scope_label, lang=ctx.lang, currency=currency, stale_sources=stale)
+    reply.figures.extend(status_extras(ctx.services.engine, kpi, scope, cmd.period, lang=ctx.lang, currency=currency))
+    return reply
 
 
 def me(ctx: Context, cmd: c.Me) -> Reply:

@@ -11,6 +11,7 @@ from bot.handlers.context import Context
 from bot.language import commands as c
 from bot.language.parser import Parser, check_value_unit, is_channel, one_id
 from bot.language.registry import Bilingual, CommandGroup, Subcommand
+from bot.language.values import ParsedValue
 from bot.language.vocabulary import CADENCE_WORDS, OPERATORS, PACE_WORDS, WEEKDAY_WORDS
 from jobs.present.formatting import percent
 from jobs.present.reply import Reply, ReplyKind, Table
@@ -26,7 +27,12 @@ def invalid(ctx: Context, error: ValueError) -> Reply:
     return Reply(title=ctx.t("error_title"), lang=ctx.lang, kind=ReplyKind.ERROR, text=str(error))
 
 
+UNUSUAL_WORDS = {"unusual", "anomaly", "anomalies", "异常"}  # alert add gmv unusual: storage/kpi/unusual.py decides
+
+
 def rule_text(ctx: Context, rule: AlertRule, scope_label: str) -> str:
+    if rule.mode == "unusual":
+        return ctx.t("rule_unusual", kpi=ctx.kpi_label(rule.kpi), scope=scope_label)
     if rule.mode == "pace":
         return ctx.t("rule_pace", kpi=ctx.kpi_label(rule.kpi), scope=scope_label, value=percent(rule.threshold))
     return ctx.t("rule_value", kpi=ctx.kpi_label(rule.kpi), scope=scope_label, op=rule.op,
@@ -170,6 +176,13 @@ def read_alert_add(parser: Parser, words: list[str], request: CommandRequest) ->
                 days = int(word)
                 rest = rest[:start] + rest[index + 2:]
                 break
+    if any(w.lower() in UNUSUAL_WORDS for w in rest):  # alert add gmv unusual [scope] [in #ch]: no threshold
+        found = parser.scan([w for w in rest if w.lower() not in UNUSUAL_WORDS], request)
+        kpi_id = parser.one_kpi(found, default=False, topic="alert")
+        parser.reject_unknown(found, "alert")
+        return c.AlertAdd(kpi=kpi_id, mode="unusual", op=">=", value=ParsedValue(3.5, False, False, "3.5"),
+                          scope=parser.one_scope(found, "alert"), days=1,
+                          channel=found.channels[0] if found.channels else None)
     mode = "pace" if any(w.lower() in PACE_WORDS for w in rest) else "value"
     rest = [w for w in rest if w.lower() not in PACE_WORDS]
     ops = [OPERATORS[w] for w in rest if w in OPERATORS]
@@ -258,9 +271,10 @@ COMMANDS = [
             Subcommand(c.AlertAdd, read_alert_add, alert_add, name="add", words=("添加", "新增"), admin=True,
                        audit="alert.add", subject=alert_subject,
                        usage=Bilingual("alert add KPI OP VALUE [SCOPE] [for N days] [in #channel] · "
-                                       "alert add KPI pace < PERCENT [SCOPE]",
+                                       "alert add KPI pace < PERCENT [SCOPE] · "
+                                       "alert add KPI unusual [SCOPE] [in #channel]",
                                        "告警 添加 指标 比较符 数值 [范围] [连续N天] [in #频道] · "
-                                       "告警 添加 指标 进度 < 百分比 [范围]")),
+                                       "告警 添加 指标 进度 < 百分比 [范围] · 告警 添加 指标 异常 [范围]")),
             Subcommand(c.AlertList, read_alert_list, alert_list, name="list", words=("列表", "查看"),
                        usage=Bilingual("alert list", "告警 列表")),
             Subcommand(c.AlertRemove, read_alert_remove, alert_remove, name="rm", words=("remove", "delete", "删除"),
@@ -268,8 +282,8 @@ COMMANDS = [
                        usage=Bilingual("alert rm ID", "告警 删除 编号")),
         ),
         examples=Bilingual("alert add roas < 2 for 3 days · alert add ad_spend > 5000 for 1 days · "
-                           "alert add gmv pace < 90% · alert list · alert rm 1",
-                           "告警 添加 roas < 2 连续3天 · 告警 列表"),
+                           "alert add gmv pace < 90% · alert add gmv unusual role:host · alert list · alert rm 1",
+                           "告警 添加 roas < 2 连续3天 · 告警 添加 gmv 异常 · 告警 列表"),
     ),
     CommandGroup(
         name="digest", words=("digests", "周报"), order=70, default="list",

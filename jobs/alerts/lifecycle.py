@@ -25,6 +25,7 @@ from functools import partial
 
 from jobs.alerts.conditions import Observation, observe
 from jobs.alerts.messages import AlertView, fired_reply, reminder_reply, resolved_reply, scope_label
+from jobs.alerts.unusual import deliver_unusual, unusual_days
 from jobs.delivery import Deliverer, DeliveryResult, Outcome
 from jobs.present.reply import Reply
 from jobs.timing import Clock, engine_as_of, utc_now
@@ -123,6 +124,12 @@ class AlertRunner:
         if kpi is None:
             log.warning("alert rule %s refers to KPI %r, which is no longer defined; skipped", rule.id, rule.kpi)
             return None
+        if rule.mode == "unusual":  # once per unusual day, no episode (jobs/alerts/unusual.py)
+            view = AlertView(rule, kpi, scope_label(rule, self.registry, names, rule.lang), rule.lang,
+                             self.currency, engine.tz)
+            days = unusual_days(self.db, engine, self.registry, kpi, rule)
+            sent = [r for r in deliver_unusual(self.deliverer, view, days) if r.outcome == Outcome.SENT]
+            return AlertEvent(rule.id, FIRED, sent[-1]) if sent else None
         obs = observe(engine, kpi, rule)
         snapshot = self._record(rule.id, obs, now)
         message = next_message(snapshot, obs.holds, now, timedelta(hours=rule.cooldown_hours))

@@ -62,6 +62,10 @@ def scope_label(rule: AlertRule, registry: Registry, names: dict[str, str], lang
 
 
 def condition_text(rule: AlertRule, kpi: KpiDef, lang: str, currency: str) -> str:
+    if rule.mode == "unusual":
+        from jobs.review.messages import T as REVIEW_T
+
+        return REVIEW_T("alert_unusual_condition", lang, kpi=kpi.label(lang))
     if rule.mode == "pace":
         return T("pace_condition", lang, kpi=kpi.label(lang), op=rule.op, threshold=percent(rule.threshold))
     threshold = kpi_value(rule.threshold, kpi.unit, currency, lang)

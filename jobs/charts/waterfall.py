@@ -29,10 +29,9 @@ from jobs.charts.render import (
     _render_empty,
     _style_axes,
     _to_png,
-    format_axis_number,
-    format_number,
     text_units,
 )
+from jobs.present.formatting import number as format_number
 
 MAX_STEPS = 8
 UP, DOWN = STATUS_COLOURS["on_track"], STATUS_COLOURS["off_track"]
@@ -100,7 +99,7 @@ def render_waterfall(data: WaterfallChartData) -> bytes:
     low = min(0.0, min(bottoms))
     # Bars start at zero (an honest height for start and end); headroom for the value labels.
     axes.set_ylim(low, max(tops) + span * 0.12 if span > 0 else 1.0)
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: format_axis_number(y, data.lang)))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: format_number(y, data.lang)))
     if data.value_label:
         axes.set_ylabel(_label(data.value_label, 40), color=MUTED, fontproperties=chart_font(LABEL_SIZE))
     _add_title(figure, data.title)

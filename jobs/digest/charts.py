@@ -16,6 +16,7 @@ from jobs.digest.data import DigestData
 from jobs.digest.messages import T
 from jobs.digest.movers import RoleReview
 from jobs.digest.render import short_period_label
+from jobs.digest.review import why_section_chart
 from jobs.present.formatting import period_label
 from jobs.present.reply import Chart
 from storage.kpi.attainment import Status
@@ -33,6 +34,8 @@ def digest_charts(data: DigestData, registry: Registry, *, lang: str, currency: 
         charts.append(pace)
     if data.funnel:
         charts.append(_funnel_chart(data, registry, lang, review_label))
+    if (why := why_section_chart(data.review_sections, lang=lang, currency=currency)) is not None:
+        charts.append(why)
     return charts
 
 

@@ -8,12 +8,13 @@ The count depends on the number of roles, never on days, members or fact rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from jobs.digest.funnel import STAGES, FunnelStage, funnel_stages, funnel_thresholds
 from jobs.digest.messages import T
 from jobs.digest.movers import Mover, RiskItem, RoleReview, at_risk, biggest_movers
+from jobs.digest.review import ReviewSections, collect_review
 from storage.kpi.attainment import KpiStatus
 from storage.kpi.engine import KpiEngine
 from storage.kpi.periods import Calendar, Period
@@ -40,6 +41,7 @@ class DigestData:
     pace_kpi: KpiDef | None
     pace_daily: dict[date, float]  # the pace KPI's value per day of the pacing period
     stale_sources: list[str]
+    review_sections: ReviewSections = field(default_factory=ReviewSections)  # unusual days, baselines, why
 
     @property
     def data_through(self) -> date | None:
@@ -88,6 +90,7 @@ def collect(
         at_risk=at_risk(team_pacing, roles, team_label=_team_label(lang)),
         funnel=funnel_stages(funnel_sums, funnel_thresholds(registry)),
         pace_kpi=pace_kpi, pace_daily=pace_daily, stale_sources=list(stale_sources),
+        review_sections=collect_review(engine, registry, review, team_kpis, pace_kpi),
     )
 
 

@@ -46,4 +46,7 @@ T = Catalog({
     "chart_pace": ("{kpi} pace · {period}", "{kpi}进度 · {period}"),
     "chart_funnel": ("Funnel · {period}", "转化漏斗 · {period}"),
     "stage_rate_label": ("{stage} rate", "{stage}率"),
+    "against_baselines": ("Team against its baselines · {period}", "团队基线对比 · {period}"),
+    "nothing_unusual": ("Nothing unusual this week: every KPI stayed within the range of its last 8 same weekdays.",
+                        "本周没有异常：每个指标都在过去 8 个同星期几的正常范围内。"),
 })

@@ -5,6 +5,7 @@ from __future__ import annotations
 from jobs.digest.data import DigestData
 from jobs.digest.messages import T
 from jobs.digest.movers import RiskItem, RoleReview
+from jobs.digest.review import baselines_section, unusual_section
 from jobs.present.formatting import day_label, kpi_value, period_label, signed_percent
 from jobs.present.reply import Figure, Mark, Reply, ReplyKind, Table
 from jobs.present.status import T as ST
@@ -39,6 +40,11 @@ def digest_reply(data: DigestData, registry: Registry, *, lang: str, currency: s
         reply.tables.append(_risk_table(data.at_risk[:MAX_RISK_ROWS], lang, currency, pacing_label))
     if data.funnel:
         reply.tables.append(_funnel_table(data, registry, lang, review_label))
+    if (unusual := unusual_section(data.review_sections, registry, lang=lang, currency=currency)) is not None:
+        reply.tables.append(unusual)
+    if (baselines := baselines_section(data.review_sections, lang=lang,
+                                       title=T("against_baselines", lang, period=review_label))) is not None:
+        reply.tables.append(baselines)
     reply.footnotes.extend(_notes(data, lang, pacing_label))
     return reply
 
@@ -181,4 +187,6 @@ def _notes(data: DigestData, lang: str, pacing_label: str) -> list[str]:
         notes.append(T("more_risk", lang, count=len(data.at_risk) - MAX_RISK_ROWS))
     if data.movers:
         notes.append(T("movers_note", lang))
+    if not data.review_sections.unusual:
+        notes.append(T("nothing_unusual", lang))
     return notes

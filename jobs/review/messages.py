@@ -99,4 +99,7 @@ T = Catalog({
     "col_set_by": ("Set by", "设置人"),
     "projection_weekday": ("Projected at period end (by weekday)", "期末预计（按星期几）"),
     "projection_range": ("{value} (likely {low} – {high})", "{value}（可能区间 {low} – {high}）"),
+    "alert_unusual_title": ("Unusual {kpi} · {scope} · {day}", "{kpi} 异常 · {scope} · {day}"),
+    "alert_unusual_condition": ("{kpi} unusual (once per unusual day)", "{kpi} 异常（每个异常日提醒一次）"),
+    "unusual_promo_note": ("This day is marked as a promo.", "这一天标记为大促日。"),
 })

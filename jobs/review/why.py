@@ -88,7 +88,8 @@ def why_chart(why: Why, *, scope_label: str, lang: str, currency: str) -> Chart:
     start_label = short_label(ref.periods[0], lang) if ref and ref.kind in ("previous", "year") else \
         reference_label(ref, lang)
     unit = f" ({currency})" if kpi.unit == "currency" else ""
-    note = "; ".join(f"#{n.id} {n.start_date:%m-%d} {n.text}" for n in why.notes)
+    note = T("why_notes", lang, notes="; ".join(f"#{n.id} {n.start_date:%m-%d} {n.text}" for n in why.notes)) \
+        if why.notes else ""
     png = render_waterfall(WaterfallChartData(
         title=title, start_label=start_label, start_value=why.before,
         steps=[(move.factor.label(lang), move.contribution) for move in why.factors],

@@ -84,10 +84,14 @@ def _compare(
     refs = [r for kind in kinds if (r := reference(kind, engine.calendar, period, days, named)) is not None]
     flat = [window for r in refs for window in r.windows]
     found = window_sums(session, metrics, scope, flat)
+    # A window that starts before the scope's first data here is only partly covered: left out, not read as low.
+    first_data = min((w.oldest for w in [current, *found] if w.oldest is not None), default=None)
     out: dict[str, tuple[Reference, dict[str, float] | None]] = {}
     at = 0
     for r in refs:
-        out[r.kind] = (r, scaled([w.sums for w in found[at: at + len(r.windows)]], r.scale))
+        windows = zip(r.windows, found[at: at + len(r.windows)], strict=True)
+        covered = [w.sums for (start, _), w in windows if first_data is not None and start >= first_data]
+        out[r.kind] = (r, scaled(covered, r.scale))
         at += len(r.windows)
     return Compared(kpi, scope, period, days, current.newest, current.sums, out)
 

@@ -8,7 +8,7 @@ from storage.models import AlertRule, AlertState
 from storage.repositories.upsert import deactivate, insert_ignore
 
 OPS = ("<", "<=", ">", ">=")
-MODES = ("value", "pace")
+MODES = ("value", "pace", "unusual")
 SCOPE_KINDS = ("team", "role", "member")
 
 
@@ -21,7 +21,7 @@ def add_rule(
     if op not in OPS:
         raise ValueError(f"operator must be one of {' '.join(OPS)}, not {op!r}")
     if mode not in MODES:
-        raise ValueError(f"mode must be value or pace, not {mode!r}")
+        raise ValueError(f"mode must be value, pace or unusual, not {mode!r}")
     if scope_kind not in SCOPE_KINDS:
         raise ValueError(f"scope must be team, role or member, not {scope_kind!r}")
     if days < 1:

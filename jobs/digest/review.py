@@ -1,0 +1,74 @@
+"""The digest's review sections (issue 15): unusual days of the reviewed period, the team's KPIs against each
+baseline that exists, and why the headline KPI moved (its waterfall chart)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from jobs.present.reply import Chart, Table
+from jobs.review.extras import EXTRA_REFERENCES
+from jobs.review.labels import change_text
+from jobs.review.messages import T
+from jobs.review.unusual import unusual_table
+from jobs.review.why import why_chart
+from storage.kpi.engine import KpiEngine
+from storage.kpi.periods import Period
+from storage.kpi.references import BASELINE
+from storage.kpi.registry import KpiDef, Registry
+from storage.kpi.scan import scan_unusual
+from storage.kpi.scope import Scope
+from storage.kpi.unusual import Finding
+from storage.kpi.why import Compared, Why, compare, explain
+from storage.repositories import members as member_repo
+
+MAX_UNUSUAL_ROWS = 10
+
+
+@dataclass(frozen=True)
+class ReviewSections:
+    unusual: list[Finding] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    baselines: list[Compared] = field(default_factory=list)
+    why: Why | None = None
+
+
+def collect_review(engine: KpiEngine, registry: Registry, review: Period, team_kpis: list[KpiDef],
+                   headline: KpiDef | None) -> ReviewSections:
+    """Queries: one daily-series statement for every scope's unusual days, two per team KPI for the baselines,
+    four for the headline's why."""
+    findings = scan_unusual(engine.db, registry, review.start, review.end)
+    with engine.db.session() as session:
+        names = member_repo.display_names(session, [f.scope[1] for f in findings if f.scope[0] == "member"])
+    team = Scope.team()
+    baselines = [compare(engine, kpi, team, review, EXTRA_REFERENCES) for kpi in team_kpis]
+    why = explain(engine, headline, team, review) if headline is not None else None
+    return ReviewSections(findings, names, baselines, why)
+
+
+def unusual_section(sections: ReviewSections, registry: Registry, *, lang: str, currency: str) -> Table | None:
+    if not sections.unusual:
+        return None
+    return unusual_table(sections.unusual, registry, sections.names, lang=lang, currency=currency,
+                         title=T("unusual_section", lang), limit=MAX_UNUSUAL_ROWS)
+
+
+def baselines_section(sections: ReviewSections, *, lang: str, title: str) -> Table | None:
+    """KPI × each reference that some KPI has data for; None when none has any."""
+    kinds = [kind for kind in EXTRA_REFERENCES if any(c.change(kind) is not None for c in sections.baselines)]
+    if not kinds:
+        return None
+    columns = [T("col_kpi", lang)]
+    for kind in kinds:
+        keys = {c.references[kind][0].periods[0].key for c in sections.baselines
+                if kind == BASELINE and c.change(kind) is not None}
+        label = T("vs_baseline", lang, key=", ".join(sorted(keys))) if kind == BASELINE else T(f"vs_{kind}", lang)
+        columns.append(label)
+    rows = [[c.kpi.label(lang), *(change_text(c.change(kind)) for kind in kinds)] for c in sections.baselines]
+    return Table(columns=columns, rows=rows, title=title)
+
+
+def why_section_chart(sections: ReviewSections, *, lang: str, currency: str) -> Chart | None:
+    why = sections.why
+    if why is None or why.tree is None or why.blocked or why.change is None:
+        return None
+    return why_chart(why, scope_label=T("team", lang), lang=lang, currency=currency)

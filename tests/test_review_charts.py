@@ -1,0 +1,25 @@
+"""The waterfall chart: a fixed-size PNG in both languages and for odd input (no start value, no steps, NaN)."""
+
+from __future__ import annotations
+
+import io
+
+from matplotlib.image import imread
+
+from jobs.charts import CHART_HEIGHT_PX, CHART_WIDTH_PX
+from jobs.charts.waterfall import WaterfallChartData, render_waterfall
+
+
+def size_of(png: bytes) -> tuple[int, int]:
+    pixels = imread(io.BytesIO(png), format="png")
+    return pixels.shape[1], pixels.shape[0]
+
+
+def test_waterfall_in_both_languages_and_on_odd_input() -> None:
+    steps = [("Live viewers", -4373.0), ("Live conversion rate", 3573.0), ("Live order value", 0.0)]
+    for lang, note in (("en", "Notes: #1 11-24 new price"), ("zh", "这几天的记录：#1 11-24 调价")):
+        png = render_waterfall(WaterfallChartData("GMV", "W47", 20_000, steps, "W48", 19_200, lang, "GMV (USD)", note))
+        assert png.startswith(b"\x89PNG") and size_of(png) == (CHART_WIDTH_PX, CHART_HEIGHT_PX)
+    for start, odd_steps in ((None, steps), (20_000.0, []), (20_000.0, [("x", float("nan")), ("y", None)])):
+        png = render_waterfall(WaterfallChartData("GMV", "a", start, odd_steps, "b", 19_200, "en"))
+        assert size_of(png) == (CHART_WIDTH_PX, CHART_HEIGHT_PX)
