@@ -90,7 +90,7 @@ def collect(
         at_risk=at_risk(team_pacing, roles, team_label=_team_label(lang)),
         funnel=funnel_stages(funnel_sums, funnel_thresholds(registry)),
         pace_kpi=pace_kpi, pace_daily=pace_daily, stale_sources=list(stale_sources),
-        review_sections=collect_review(engine, registry, review, team_kpis, pace_kpi),
+        review_sections=collect_review(engine, registry, review, team_kpis, pace_kpi, pacing),
     )
 
 

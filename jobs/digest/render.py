@@ -10,6 +10,7 @@ from jobs.present.formatting import day_label, kpi_value, period_label, signed_p
 from jobs.present.reply import Figure, Mark, Reply, ReplyKind, Table
 from jobs.present.status import T as ST
 from jobs.present.status import mark_of, ratio, status_word, statuses_table
+from jobs.review.extras import projection_figure
 from storage.kpi.attainment import KpiStatus
 from storage.kpi.periods import Period
 from storage.kpi.registry import Registry
@@ -71,6 +72,8 @@ def _headline(data: DigestData, lang: str, currency: str, review_label: str, pac
         if pace_st.projection is not None and not pace_st.finished:
             figures.append(Figure(T("fig_projection", lang, kpi=pace_st.kpi.label(lang), period=pacing_label),
                                   kpi_value(pace_st.projection, unit, currency, lang)))
+        if (weekday := data.review_sections.projection) is not None and not pace_st.finished:
+            figures.append(projection_figure(weekday, pace_st.kpi, lang=lang, currency=currency))
     figures.append(Figure(T("fig_through", lang), day_label(data.data_through)))
     return figures
 

@@ -6,19 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from jobs.present.reply import Chart, Table
-from jobs.review.extras import EXTRA_REFERENCES
+from jobs.review.extras import EXTRA_REFERENCES, weekday_projection
 from jobs.review.labels import change_text
 from jobs.review.messages import T
 from jobs.review.unusual import unusual_table
 from jobs.review.why import why_chart
 from storage.kpi.engine import KpiEngine
 from storage.kpi.periods import Period
+from storage.kpi.projection import Projection
 from storage.kpi.references import BASELINE
 from storage.kpi.registry import KpiDef, Registry
 from storage.kpi.scan import scan_unusual
 from storage.kpi.scope import Scope
 from storage.kpi.unusual import Finding
-from storage.kpi.why import Compared, Why, compare, explain
+from storage.kpi.why import Compared, Why, compare_many, explain
 from storage.repositories import members as member_repo
 
 MAX_UNUSUAL_ROWS = 10
@@ -30,19 +31,22 @@ class ReviewSections:
     names: dict[str, str] = field(default_factory=dict)
     baselines: list[Compared] = field(default_factory=list)
     why: Why | None = None
+    projection: Projection | None = None  # the pace KPI's weekday-aware projection for the pacing period
 
 
 def collect_review(engine: KpiEngine, registry: Registry, review: Period, team_kpis: list[KpiDef],
-                   headline: KpiDef | None) -> ReviewSections:
-    """Queries: one daily-series statement for every scope's unusual days, two per team KPI for the baselines,
-    four for the headline's why."""
+                   headline: KpiDef | None, pacing: Period | None = None) -> ReviewSections:
+    """Queries, whatever the data size: three for the unusual days (every scope's daily series in one statement,
+    the notes, the roles) and one for names, three for the team KPIs' baselines, six for the headline's why,
+    one for its weekday-aware projection over `pacing`."""
     findings = scan_unusual(engine.db, registry, review.start, review.end)
     with engine.db.session() as session:
         names = member_repo.display_names(session, [f.scope[1] for f in findings if f.scope[0] == "member"])
     team = Scope.team()
-    baselines = [compare(engine, kpi, team, review, EXTRA_REFERENCES) for kpi in team_kpis]
+    baselines = compare_many(engine, team_kpis, team, review, EXTRA_REFERENCES)
     why = explain(engine, headline, team, review) if headline is not None else None
-    return ReviewSections(findings, names, baselines, why)
+    projection = weekday_projection(engine, headline, team, pacing) if headline and pacing else None
+    return ReviewSections(findings, names, baselines, why, projection)
 
 
 def unusual_section(sections: ReviewSections, registry: Registry, *, lang: str, currency: str) -> Table | None:

@@ -18,7 +18,7 @@ import statistics
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from storage.kpi.registry import KpiDef
 
@@ -88,13 +88,22 @@ def min_volume_of(registry: Registry, kpi: KpiDef) -> float | None:
 def day_value(kpi: KpiDef, sums: dict[str, float] | None, min_volume: float | None) -> float | None:
     """The KPI on one day: None when a metric has no rows (missing is not zero), a denominator is 0, or
     the day's denominator is below `min_volume`."""
-    if not sums or any(m not in sums for m in kpi.metrics):
-        return None
-    if min_volume is not None:
-        volume = sum(sums[m] for m in kpi.formula.denominator_metrics())
-        if volume < min_volume:
-            return None
-    return kpi.formula.evaluate(sums)
+    return _day_values(kpi, {None: sums} if sums else {}, min_volume).get(None)  # type: ignore[dict-item]
+
+
+def _day_values(kpi: KpiDef, series: dict[Any, dict[str, float]], min_volume: float | None) -> dict[Any, float]:
+    """`day_value` for every day of a series (the formula's metric and denominator lists read once)."""
+    metrics, evaluate = kpi.metrics, kpi.formula.evaluate
+    denominators = kpi.formula.denominator_metrics() if min_volume is not None else []
+    out = {}
+    for day, sums in series.items():
+        if not all(m in sums for m in metrics):
+            continue
+        if denominators and sum(sums[m] for m in denominators) < min_volume:  # type: ignore[operator]
+            continue
+        if (value := evaluate(sums)) is not None:
+            out[day] = value
+    return out
 
 
 def judge_days(
@@ -102,18 +111,24 @@ def judge_days(
     promo_days: Collection[date] = (), min_volume: float | None = None,
 ) -> list[tuple[date, Judgement]]:
     """Each of `days` with a value, judged against the same weekday of the WEEKS weeks before it."""
-    values = {day: day_value(kpi, sums, min_volume) for day, sums in series.items()}
+    values = _day_values(kpi, series, min_volume)
     out = []
-    for day in days:
+    for day, past_days in history_days(days, promo_days):
         value = values.get(day)
         if value is None:
             continue
-        history = [past for week in range(1, WEEKS + 1)
-                   if (day - timedelta(weeks=week)) not in promo_days
-                   and (past := values.get(day - timedelta(weeks=week))) is not None]
-        judgement = robust_z(value, history)
+        judgement = robust_z(value, [past for d in past_days if (past := values.get(d)) is not None])
         if judgement is not None:
             out.append((day, judgement))
+    return out
+
+
+def history_days(days: Iterable[date], promo_days: Collection[date] = ()) -> list[tuple[date, list[date]]]:
+    """Each day with the same weekdays of the WEEKS weeks before it, promo days left out."""
+    out = []
+    for day in days:
+        past = [day - timedelta(weeks=week) for week in range(1, WEEKS + 1)]
+        out.append((day, [d for d in past if d not in promo_days]))
     return out
 
 

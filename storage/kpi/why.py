@@ -68,32 +68,51 @@ def compare(
     *, extra_metrics: list[str] | None = None,
 ) -> Compared:
     with engine.db.session() as session:
-        return _compare(session, engine, kpi, scope, period, kinds, extra_metrics or [])
+        return _compare(session, engine, [kpi], scope, period, kinds, extra_metrics or [])[0]
+
+
+def compare_many(
+    engine: KpiEngine, kpis: list[KpiDef], scope: Scope, period: Period, kinds: tuple[str, ...] = KINDS,
+) -> list[Compared]:
+    """`compare` for several KPIs of one scope and period in three statements (a digest's team KPIs)."""
+    if not kpis:
+        return []
+    with engine.db.session() as session:
+        return _compare(session, engine, kpis, scope, period, kinds, [])
 
 
 def _compare(
-    session: Session, engine: KpiEngine, kpi: KpiDef, scope: Scope, period: Period, kinds: tuple[str, ...],
+    session: Session, engine: KpiEngine, kpis: list[KpiDef], scope: Scope, period: Period, kinds: tuple[str, ...],
     extra_metrics: list[str],
-) -> Compared:
-    metrics = list(dict.fromkeys([*kpi.metrics, *extra_metrics]))
+) -> list[Compared]:
+    metrics = list(dict.fromkeys([*(m for kpi in kpis for m in kpi.metrics), *extra_metrics]))
     current = window_sums(session, metrics, scope, [(period.start, period.end)])[0]
     days = elapsed_days(period, current.newest, engine.today())
-    named = None
-    if BASELINE in kinds and (row := baseline_repo.get_baseline(session, kpi.id, scope)) is not None:
-        named = engine.calendar.from_key(row.period_key)
-    refs = [r for kind in kinds if (r := reference(kind, engine.calendar, period, days, named)) is not None]
-    flat = [window for r in refs for window in r.windows]
-    found = window_sums(session, metrics, scope, flat)
+    shared = [r for kind in kinds if kind != BASELINE
+              and (r := reference(kind, engine.calendar, period, days)) is not None]
+    named: dict[str, Reference] = {}
+    if BASELINE in kinds:
+        for kpi_id, row in baseline_repo.baselines_for(session, [k.id for k in kpis], scope).items():
+            if (key := engine.calendar.from_key(row.period_key)) is not None:
+                named[kpi_id] = reference(BASELINE, engine.calendar, period, days, key)  # type: ignore[assignment]
+    refs = [*shared, *named.values()]
+    found = window_sums(session, metrics, scope, [window for r in refs for window in r.windows])
     # A window that starts before the scope's first data here is only partly covered: left out, not read as low.
     first_data = min((w.oldest for w in [current, *found] if w.oldest is not None), default=None)
-    out: dict[str, tuple[Reference, dict[str, float] | None]] = {}
+    covered: dict[int, list[dict[str, float]]] = {}
     at = 0
     for r in refs:
         windows = zip(r.windows, found[at: at + len(r.windows)], strict=True)
-        covered = [w.sums for (start, _), w in windows if first_data is not None and start >= first_data]
-        out[r.kind] = (r, scaled(covered, r.scale))
+        covered[id(r)] = [w.sums for (start, _), w in windows if first_data is not None and start >= first_data]
         at += len(r.windows)
-    return Compared(kpi, scope, period, days, current.newest, current.sums, out)
+    out = []
+    for kpi in kpis:
+        wanted = set(kpi.metrics) | set(extra_metrics)  # a window "has data" for this KPI by its own metrics
+        mine = [*shared, *([named[kpi.id]] if kpi.id in named else [])]
+        references = {r.kind: (r, scaled([{m: v for m, v in w.items() if m in wanted} for w in covered[id(r)]],
+                                         r.scale)) for r in mine}
+        out.append(Compared(kpi, scope, period, days, current.newest, current.sums, references))
+    return out
 
 
 @dataclass(frozen=True)
@@ -153,7 +172,7 @@ def explain(engine: KpiEngine, kpi: KpiDef, scope: Scope, period: Period, agains
     registry = engine.registry
     with engine.db.session() as session:
         tree = tree_for(registry, kpi.id, _roles_of(session, scope))
-        compared = _compare(session, engine, kpi, scope, period, (against,), tree.metrics if tree else [])
+        compared = _compare(session, engine, [kpi], scope, period, (against,), tree.metrics if tree else [])[0]
         found = compared.references.get(against)
         why = Why(compared, against, tree)
         if found is None:

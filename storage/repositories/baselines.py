@@ -34,3 +34,11 @@ def set_baseline(session: Session, kpi: str, scope: Scope, period: Period, set_b
 def list_baselines(session: Session) -> list[Baseline]:
     return list(session.exec(select(Baseline).order_by(col(Baseline.kpi), col(Baseline.scope_kind),
                                                        col(Baseline.scope_key))))
+
+
+def baselines_for(session: Session, kpis: list[str], scope: Scope) -> dict[str, Baseline]:
+    """The named baselines of `kpis` in `scope`, by KPI id: one query."""
+    rows = session.exec(select(Baseline).where(
+        col(Baseline.kpi).in_(kpis), Baseline.scope_kind == scope.kind, Baseline.scope_key == scope.key,
+    ))
+    return {row.kpi: row for row in rows}

@@ -21,11 +21,11 @@ from storage.repositories.facts import _SCOPE_FILTERS  # the same scope filters 
 ScopeKey = tuple[str, str]  # (team | role | member, '' | role id | member key)
 Series = dict[date, dict[str, float]]  # day → metric → sum
 
-# Members' daily sums once (a CTE), then the team's and each role's rolled up from them in the same
-# statement: the facts are read once for all three kinds of scope.
+# Members' daily sums once (a CTE, grouped in the fact index's order so no sort is needed), then the team's
+# and each role's rolled up from them in the same statement: the facts are read once for all three kinds.
 DAILY_BY_SCOPE = text(
     "WITH d AS (SELECT member, date, metric, SUM(value) AS v FROM fact"
-    " WHERE metric IN :metrics AND date BETWEEN :start AND :end GROUP BY member, date, metric)"
+    " WHERE metric IN :metrics AND date BETWEEN :start AND :end GROUP BY metric, date, member)"
     " SELECT 'team', '', date, metric, SUM(v) FROM d GROUP BY date, metric"
     " UNION ALL SELECT 'member', member, date, metric, v FROM d WHERE member <> ''"
     " UNION ALL SELECT 'role', r.role, d.date, d.metric, SUM(d.v) FROM d JOIN member m ON m.key = d.member"
@@ -37,8 +37,11 @@ def daily_by_scope(session: Session, metrics: Iterable[str], start: date, end: d
     """Every scope's (team, each role, each member) daily sums of `metrics` over [start, end]."""
     out: dict[ScopeKey, Series] = {}
     params = {"metrics": list(metrics), "start": start, "end": end}
-    for kind, key, day, metric, total in session.connection().execute(DAILY_BY_SCOPE, params):
-        out.setdefault((kind, key), {}).setdefault(as_date(day), {})[metric] = float(total)
+    days: dict[Any, date] = {}  # each distinct date value parsed once (SQLite returns text)
+    for kind, key, day, metric, total in session.connection().execute(DAILY_BY_SCOPE, params).all():
+        if (parsed := days.get(day)) is None:
+            parsed = days[day] = as_date(day)
+        out.setdefault((kind, key), {}).setdefault(parsed, {})[metric] = float(total)
     return out
 
 
