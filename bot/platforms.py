@@ -7,13 +7,14 @@ one folder plus one line here.
 
 from __future__ import annotations
 
-from bot import feishu, slack
+from bot import dingtalk, feishu, slack
 from bot.adapters import Platform
 from storage.settings import Settings
 
 PLATFORMS: tuple[Platform, ...] = (
     slack.PLATFORM,
     feishu.PLATFORM,
+    dingtalk.PLATFORM,
 )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from storage.db import Database
 from storage.settings import Settings, load_settings
 
-pytest_plugins = ["tests.slack_fixtures", "tests.feishu_fixtures"]
+pytest_plugins = ["tests.slack_fixtures", "tests.feishu_fixtures", "tests.dingtalk_fixtures"]
 
 PG_URL = os.environ.get("KPIBOT_TEST_DATABASE_URL", "").strip()
 DATABASES = ["sqlite", *(["postgresql"] if PG_URL else [])]

@@ -15,6 +15,7 @@ from storage.settings import SettingsError, load_settings
         ("KPIBOT_LOCALE", "fr", "en or zh"),
         ("KPIBOT_WEEK_START", "someday", "mon, tue"),
         ("FEISHU_MODE", "pigeon", "http or ws"),
+        ("DINGTALK_MODE", "webhook", "stream or http"),
     ],
 )
 def test_a_bad_setting_is_named_with_the_expected_form(name: str, value: str, expected: str) -> None:
@@ -37,3 +38,6 @@ def test_defaults_match_the_spec() -> None:
     assert (settings.host, settings.port, settings.timezone, settings.week_start) == ("127.0.0.1", 3000, "UTC", "mon")
     assert (settings.locale, settings.currency, settings.feishu_mode) == ("en", "USD", "http")
     assert not settings.slack_enabled and not settings.feishu_enabled and not settings.api_enabled
+    assert not settings.dingtalk_enabled
+    assert (settings.dingtalk_mode, settings.dingtalk_api_url, settings.dingtalk_oapi_url) == (
+        "stream", "https://api.dingtalk.com", "https://oapi.dingtalk.com")
