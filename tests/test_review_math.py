@@ -173,3 +173,14 @@ def test_projection_range_from_past_periods() -> None:
     # each usable past week (8 looked at; those with 4 weeks of history before them) projected 740 at
     # Wednesday and ended at 740: ratios all 1.0 → range 740–740
     assert found.low == pytest.approx(740) and found.high == pytest.approx(740)
+
+
+def test_compiled_formulas_agree_with_the_formula_language() -> None:
+    from storage.kpi.compiled import compiled
+
+    sums = {"gmv": 1200.0, "orders": 30.0, "ad_spend": 400.0, "impressions": 50_000.0, "returns": 3.0}
+    for text in ("gmv", "gmv / orders", "ad_spend / impressions * 1000", "-(gmv - returns) / 2 + 1",
+                 "gmv / clicks", "(gmv - gmv) / (orders - orders)"):
+        formula = parse_formula(text)
+        assert compiled(formula)(sums) == formula.evaluate(sums), text
+    assert compiled(parse_formula("gmv / clicks"))(sums) is None  # no clicks: undefined, not 0

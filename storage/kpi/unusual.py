@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from storage.kpi.compiled import compiled
 from storage.kpi.registry import KpiDef
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def day_value(kpi: KpiDef, sums: dict[str, float] | None, min_volume: float | No
 
 def _day_values(kpi: KpiDef, series: dict[Any, dict[str, float]], min_volume: float | None) -> dict[Any, float]:
     """`day_value` for every day of a series (the formula's metric and denominator lists read once)."""
-    metrics, evaluate = kpi.metrics, kpi.formula.evaluate
+    metrics, evaluate = kpi.metrics, compiled(kpi.formula)
     denominators = kpi.formula.denominator_metrics() if min_volume is not None else []
     out = {}
     for day, sums in series.items():
