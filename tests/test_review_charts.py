@@ -23,3 +23,17 @@ def test_waterfall_in_both_languages_and_on_odd_input() -> None:
     for start, odd_steps in ((None, steps), (20_000.0, []), (20_000.0, [("x", float("nan")), ("y", None)])):
         png = render_waterfall(WaterfallChartData("GMV", "a", start, odd_steps, "b", 19_200, "en"))
         assert size_of(png) == (CHART_WIDTH_PX, CHART_HEIGHT_PX)
+
+
+def test_pace_chart_marks_notes_inside_the_period_only() -> None:
+    from datetime import date
+
+    from jobs.charts import PaceChartData, render_pace
+
+    days = [date(2026, 11, d) for d in range(1, 31)]
+    cumulative = [1000.0 * d for d in range(1, 20)] + [None] * 11
+    base = PaceChartData("GMV", days, cumulative, 30_000, 29_000, days[0], days[-1], "GMV", "en")
+    plain = render_pace(base)
+    marked = render_pace(PaceChartData(**{**base.__dict__, "notes": [(date(2026, 11, 10), "#1")]}))
+    outside = render_pace(PaceChartData(**{**base.__dict__, "notes": [(date(2026, 10, 10), "#2")]}))
+    assert marked != plain and outside == plain

@@ -8,7 +8,7 @@ catalogue, or leave `words=None` to use the built-in Chinese/English defaults fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from jobs.present.i18n import lang_code
@@ -88,6 +88,7 @@ class PaceChartData:
     value_label: str  # y-axis label, e.g. "GMV (USD)"
     lang: str
     words: ChartWords | None = None
+    notes: list[tuple[date, str]] = field(default_factory=list)  # (day, short label such as "#3") marked
 
 
 @dataclass

@@ -473,9 +473,22 @@ def render_pace(data: PaceChartData) -> bytes:
         _end_label(axes, end, target, format_number(target, data.lang), TARGET_GREY)
 
     _format_pace_axes(axes, start, end, [v for _, v in actual] + [target or 0.0, projection or 0.0], data)
+    _mark_notes(axes, data.notes, start, end)
     _add_title(figure, data.title, handles)
     _separate_end_labels(axes)
     return _to_png(figure)
+
+
+def _mark_notes(axes: Axes, notes: list[tuple[date, str]], start: date, end: date) -> None:
+    """A dotted line at each note's day with its label at the top (e.g. "#3": the chat's `note list` has it)."""
+    for day, label in notes:
+        if not start <= day <= end:
+            continue
+        x = mdates.date2num(day)
+        axes.axvline(x, color=MUTED, linewidth=0.9, linestyle=(0, (2, 2)), zorder=1)
+        axes.annotate(_label(label, 12), xy=(x, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -2),
+                      textcoords="offset points", ha="left", va="top", color=MUTED,
+                      fontproperties=chart_font(SMALL_SIZE))
 
 
 def _draw_actual_and_projection(

@@ -77,6 +77,7 @@ def _pace_chart(data: DigestData, lang: str, currency: str) -> Chart | None:
         title=title, days=days, cumulative_actual=cumulative, target=st.target.value if st.target else None,
         projection=st.projection, period_start=period.start, period_end=period.end,
         value_label=f"{label}{unit}", lang=lang,
+        notes=[(note.start_date, f"#{note.id}") for note in data.review_sections.notes],
     ))
     return Chart(name=f"{st.kpi.id}-pace.png", png=png, title=title)
 

@@ -20,7 +20,9 @@ from storage.kpi.scan import scan_unusual
 from storage.kpi.scope import Scope
 from storage.kpi.unusual import Finding
 from storage.kpi.why import Compared, Why, compare_many, explain
+from storage.models_review import Note
 from storage.repositories import members as member_repo
+from storage.repositories import notes as note_repo
 
 MAX_UNUSUAL_ROWS = 10
 
@@ -32,13 +34,14 @@ class ReviewSections:
     baselines: list[Compared] = field(default_factory=list)
     why: Why | None = None
     projection: Projection | None = None  # the pace KPI's weekday-aware projection for the pacing period
+    notes: list[Note] = field(default_factory=list)  # the pacing period's notes (marked on the pace chart)
 
 
 def collect_review(engine: KpiEngine, registry: Registry, review: Period, team_kpis: list[KpiDef],
                    headline: KpiDef | None, pacing: Period | None = None) -> ReviewSections:
     """Queries, whatever the data size: three for the unusual days (every scope's daily series in one statement,
     the notes, the roles) and one for names, three for the team KPIs' baselines, six for the headline's why,
-    one for its weekday-aware projection over `pacing`."""
+    one for its weekday-aware projection over `pacing` and one for the notes of `pacing`."""
     findings = scan_unusual(engine.db, registry, review.start, review.end)
     with engine.db.session() as session:
         names = member_repo.display_names(session, [f.scope[1] for f in findings if f.scope[0] == "member"])
@@ -46,7 +49,12 @@ def collect_review(engine: KpiEngine, registry: Registry, review: Period, team_k
     baselines = compare_many(engine, team_kpis, team, review, EXTRA_REFERENCES)
     why = explain(engine, headline, team, review) if headline is not None else None
     projection = weekday_projection(engine, headline, team, pacing) if headline and pacing else None
-    return ReviewSections(findings, names, baselines, why, projection)
+    notes: list[Note] = []
+    if pacing is not None:
+        with engine.db.session() as session:
+            notes = [n for n in note_repo.notes_between(session, pacing.start, pacing.end)
+                     if note_repo.applies_to(n, team, headline.id if headline else None)]
+    return ReviewSections(findings, names, baselines, why, projection, notes)
 
 
 def unusual_section(sections: ReviewSections, registry: Registry, *, lang: str, currency: str) -> Table | None:
