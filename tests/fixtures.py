@@ -43,7 +43,7 @@ ONE_DAY = date(2026, 11, 2)
 # Every raw metric on one day, 2026-11-02 ('' = team-level row).
 ONE_DAY_FACTS = [
     ("gmv", ONE_DAY, 1000, "h1@shop.com"), ("gmv", ONE_DAY, 500, "h2@shop.com"), ("gmv", ONE_DAY, 300, ""),
-    ("gmv", ONE_DAY, 2400, "b1@shop.com"),
+    ("gmv", ONE_DAY, 2400, "b1@shop.com"), ("ad_gmv", ONE_DAY, 2000, "b1@shop.com"),
     ("orders", ONE_DAY, 20, "h1@shop.com"), ("orders", ONE_DAY, 10, "h2@shop.com"), ("orders", ONE_DAY, 6, ""),
     ("returns", ONE_DAY, 3, ""),
     ("negative_reviews", ONE_DAY, 4, ""), ("review_response_hours", ONE_DAY, 10, ""),

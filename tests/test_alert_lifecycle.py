@@ -112,9 +112,9 @@ def test_value_mode_needs_every_one_of_the_last_n_days(db: Database) -> None:
     outbox = RecordingOutbox()
     runner = runner_for(db, {"slack": outbox})
     add_rule(db, kpi="roas", op="<", threshold=2, days=3)
-    # ROAS = gmv / ad_spend per day: Nov 20 3000/1000 = 3.0, Nov 21 1500/1000 = 1.5, Nov 22 1800/1000 = 1.8
+    # ROAS = ad_gmv / ad_spend per day: Nov 20 3000/1000 = 3.0, Nov 21 1500/1000 = 1.5, Nov 22 1800/1000 = 1.8
     for day, gmv in ((20, 3000), (21, 1500), (22, 1800), (23, 1000)):
-        spend(db, date(2026, 11, day), gmv, metric="gmv")
+        spend(db, date(2026, 11, day), gmv, metric="ad_gmv")
         spend(db, date(2026, 11, day), 1000)
     assert evaluate_at(runner, 2026, 11, 23, 10) == []  # Nov 20–22: 3.0 is not < 2
     assert evaluate_at(runner, 2026, 11, 24, 10) == ["alert"]  # Nov 21–23: 1.5, 1.8, 1.0

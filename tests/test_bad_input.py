@@ -39,7 +39,7 @@ def snapshot(db: Database) -> tuple[list[tuple[str, str, str, float]], int]:
         ("target set gmv abc month", "I don't understand “abc”."),
         ("target set gmv -5 month", "A target must be greater than zero (got “-5”)."),
         ("target set gmv 0 month", "A target must be greater than zero (got “0”)."),
-        ("target set foo 1m month", "Unknown KPI “foo”. KPIs: ad_spend"),
+        ("target set foo 1m month", "Unknown KPI “foo”. KPIs: ad_gmv, ad_spend"),
         ("target set gmvv 1m month", "Unknown KPI “gmvv”. Did you mean “gmv”?"),
         ("target set gmv 1m role:astronaut", "Unknown role “astronaut”. Roles: ops_manager, host"),
         ("target set gmv 1m 2026-13", "“2026-13” is not a period I know."),

@@ -78,10 +78,15 @@ def test_how_are_hosts_doing_this_week(chat: TestAdapter) -> None:
 
 
 def test_roas_question_in_chinese(chat: TestAdapter) -> None:
+    # ROAS is attributed (ad_gmv / ad_spend): the fixture has no ad_gmv, so no data — not GMV / spend
     reply = chat.ask("投产比怎么样", as_user="hana")
     assert reply.title == "投产比 · 团队 · 2026年11月"
-    assert figures(reply)["实际"] == "43.50"  # team GMV 34,800 / ad spend 800
-    assert figures(reply)["状态"] == "未设目标"
+    assert figures(reply)["实际"] == "暂无数据"
+    assert reply.footnotes[0] == "暂无数据：2026年11月 没有 `ad_gmv` 的数据"
+    blended = chat.ask("全店投产比怎么样", as_user="hana")
+    assert blended.title == "全店投产比 · 团队 · 2026年11月"
+    assert figures(blended)["实际"] == "43.50"  # team GMV 34,800 / ad spend 800
+    assert figures(blended)["状态"] == "未设目标"
 
 
 def test_leaderboard_in_chinese(chat: TestAdapter) -> None:

@@ -84,10 +84,11 @@ def test_members_attainment_at_risk_list_and_run_rates(db: Database, engine) -> 
 def test_biggest_movers_rank_by_size_of_change(engine) -> None:
     data = collect_digest(engine, engine.registry, lang="en", stale_sources=[])
     movers = [(m.who, m.kpi.id, round(m.change, 4)) for m in data.movers]
-    # carol ad spend 700 → 1050 = +50 %; alice GMV 5600 → 7000 = +25 %; bob GMV 3500 → 3150 = −10 %;
-    # the team's GMV +9.375 % comes fourth and is left out; carol's ROAS was 0 last week (no change defined).
-    assert movers == [("carol", "ad_spend", 0.5), ("alice", "gmv", 0.25), ("bob", "gmv", -0.1)]
-    assert [m.improved for m in data.movers] == [True, True, False]
+    # carol ad spend 700 → 1050 = +50 %; team MER (gmv / ad_spend) 11200/700 = 16.0 → 12250/1050 = 11.667
+    # = −27.08 %; alice GMV 5600 → 7000 = +25 %; bob GMV −10 % and the team's GMV +9.375 % are left out;
+    # carol's ROAS has no ad_gmv rows (no data, no change).
+    assert movers == [("carol", "ad_spend", 0.5), ("", "mer", round(11.6667 / 16 - 1, 4)), ("alice", "gmv", 0.25)]
+    assert [m.improved for m in data.movers] == [True, False, True]
 
 
 def test_funnel_rates_against_thresholds(engine) -> None:
@@ -121,7 +122,7 @@ def test_english_reply_shows_the_figures(engine) -> None:
     assert hosts.rows[0][:2] == ["Alice", "100.0% 🟢"] and hosts.rows[1][:2] == ["Bob", "90.0% 🟡"]
     movers = next(t for t in reply.tables if t.title == "Biggest movers")
     assert movers.columns[2:4] == ["W46", "W47"]
-    assert [row[-1] for row in movers.rows] == ["+50.0%", "+25.0%", "-10.0%"]
+    assert [row[-1] for row in movers.rows] == ["+50.0%", "-27.1%", "+25.0%"]  # see test_biggest_movers…
     assert "Data through 2026-11-22" in reply.footnotes
     assert any("sheet" in note for note in reply.footnotes)
 

@@ -48,7 +48,9 @@ EVERY_KPI = [
     ("avg_watch_seconds", Scope.member("h1@shop.com"), 60.0),           # 180000 / 3000
     ("live_cvr", Scope.member("h1@shop.com"), 0.05),                    # 150 / 3000
     ("ad_spend", Scope.member("b1@shop.com"), 800.0),
-    ("roas", Scope.member("b1@shop.com"), 3.0),                          # 2400 / 800
+    ("roas", Scope.member("b1@shop.com"), 2.5),                          # ad_gmv 2000 / 800
+    ("mer", Scope.team(), 5.25),                                         # all gmv 4200 / 800
+    ("ad_gmv", Scope.member("b1@shop.com"), 2000.0),
     ("cpm", Scope.member("b1@shop.com"), 8.0),                           # 800 / 100000 * 1000
     ("cpc", Scope.member("b1@shop.com"), 2.0),                           # 800 / 400
     ("ctr", Scope.member("b1@shop.com"), 0.004),                         # 400 / 100000
@@ -74,7 +76,7 @@ def test_ratio_kpi_is_a_ratio_of_sums_not_a_mean_of_daily_ratios(db: Database) -
     add_facts(db, [("gmv", d1, 2400, "b1"), ("ad_spend", d1, 800, "b1"),   # day ROAS 3.0
                    ("gmv", d2, 100, "b1"), ("ad_spend", d2, 100, "b1")])   # day ROAS 1.0
     week = Calendar(0).week(d1)
-    result = engine_for(db, date(2026, 11, 20)).status(KPI["roas"], Scope.member("b1"), week)
+    result = engine_for(db, date(2026, 11, 20)).status(KPI["mer"], Scope.member("b1"), week)
     # (2400 + 100) / (800 + 100) = 2.777…, not (3.0 + 1.0) / 2 = 2.0
     assert result.actual == pytest.approx(2500 / 900)
     assert result.actual != pytest.approx(2.0)
@@ -134,11 +136,11 @@ def test_week_spanning_two_months_prorates_month_targets(db: Database) -> None:
 
 
 def test_ratio_kpi_week_target_is_taken_from_the_month_holding_most_days(db: Database) -> None:
-    set_target(db, "roas", Scope.team(), "2026-10", 3.0)
-    set_target(db, "roas", Scope.team(), "2026-11", 4.0)
+    set_target(db, "mer", Scope.team(), "2026-10", 3.0)
+    set_target(db, "mer", Scope.team(), "2026-11", 4.0)
     add_facts(db, [("gmv", date(2026, 10, 27), 300, ""), ("ad_spend", date(2026, 10, 27), 100, "")])
     week = Calendar(0).week(date(2026, 10, 28))  # 6 days in October
-    result = engine_for(db, date(2026, 11, 10)).status(KPI["roas"], Scope.team(), week)
+    result = engine_for(db, date(2026, 11, 10)).status(KPI["mer"], Scope.team(), week)
     assert result.target is not None and result.target.value == 3.0
     assert result.attainment == pytest.approx(1.0)  # (300 / 100) / 3.0
 

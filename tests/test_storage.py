@@ -70,5 +70,5 @@ def test_definitions_are_mirrored_from_the_registry(db: Database) -> None:
         kpis = {k.id: k for k in session.exec(select(KpiDefinition))}
         roles = {r.id for r in session.exec(select(Role))}
     assert set(kpis) == set(registry.kpis)
-    assert (kpis["roas"].formula, kpis["cpm"].direction) == ("gmv / ad_spend", "lower")
+    assert (kpis["roas"].formula, kpis["cpm"].direction) == ("ad_gmv / ad_spend", "lower")
     assert roles == {"host", "ad_buyer", "editor", "ops_manager"}

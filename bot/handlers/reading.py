@@ -86,7 +86,7 @@ def board(ctx: Context, cmd: c.Board) -> Reply:
             kpi_value(st.actual, kpi.unit, currency, ctx.lang),
             kpi_value(st.target.value if st.target else None, kpi.unit, currency, ctx.lang),
             percent(st.attainment) if st.attainment is not None else "—",
-            status_word(st.status, ctx.lang),
+            status_word(st, ctx.lang),
         ])
         marks.append(mark_of(st.status))
     through = max((r.status.data_through for r in rows if r.status.data_through), default=None)

@@ -58,8 +58,9 @@ def observe(engine: KpiEngine, kpi: KpiDef, rule: AlertRule) -> Observation:
     daily: list[tuple[date, float | None]] = []
     for offset in range(rule.days):
         day = first + timedelta(days=offset)
-        sums = per_day.get(day)
-        value = kpi.formula.evaluate({m: sums.get(m, 0.0) for m in kpi.metrics}) if sums else None
+        sums = dict.fromkeys(kpi.zero_when_missing, 0.0) | per_day.get(day, {})
+        # a day missing one of the formula's metrics has no value (an unreported ad_gmv is not ROAS 0)
+        value = kpi.formula.evaluate(sums) if all(m in sums for m in kpi.metrics) else None
         daily.append((day, value))
     holds = all(value is not None and compare(value, rule.threshold) for _, value in daily)
     through = max((day for day in per_day), default=None)

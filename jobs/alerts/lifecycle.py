@@ -124,6 +124,8 @@ class AlertRunner:
         if kpi is None:
             log.warning("alert rule %s refers to KPI %r, which is no longer defined; skipped", rule.id, rule.kpi)
             return None
+        if kpi.trial:  # a KPI on trial is shown, never alerted on
+            return None
         if rule.mode == "unusual":  # once per unusual day, no episode (jobs/alerts/unusual.py)
             view = AlertView(rule, kpi, scope_label(rule, self.registry, names, rule.lang), rule.lang,
                              self.currency, engine.tz)

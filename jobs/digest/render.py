@@ -102,7 +102,7 @@ def _team_review_table(data: DigestData, lang: str, currency: str, review_label:
             kpi_value(st.previous_actual, unit, currency, lang),
             signed_percent(st.change) if st.change is not None else "—",
             ratio(st.attainment),
-            status_word(st.status, lang),
+            status_word(st, lang),
         ])
         marks.append(mark_of(st.status))
     return Table(columns=columns, rows=rows, marks=marks, title=T("team_review", lang, period=review_label))
@@ -159,7 +159,7 @@ def _risk_table(items: list[RiskItem], lang: str, currency: str, pacing_label: s
         rows.append([
             item.label, st.kpi.label(lang), kpi_value(st.actual, unit, currency, lang),
             kpi_value(st.target.value if st.target else None, unit, currency, lang), ratio(st.pace_attainment),
-            kpi_value(st.run_rate, unit, currency, lang), status_word(st.status, lang),
+            kpi_value(st.run_rate, unit, currency, lang), status_word(st, lang),
         ])
         marks.append(mark_of(st.status))
     return Table(columns=columns, rows=rows, marks=marks, title=T("at_risk", lang, period=pacing_label))

@@ -22,8 +22,18 @@ T = Catalog({
     "no_data": ("no data", "暂无数据"),
     "no_target": ("no target", "未设目标"),
     "no_target_set": ("no target set", "未设目标"),
+    "within_budget": ("within budget", "预算内"),
+    "over_budget": ("over budget", "超预算"),
+    "utilisation": ("Budget used", "预算使用率"),
+    "pace_utilisation": ("Budget used at this pace", "按进度预算使用率"),
+    "projected_spend": ("Projected spend at period end", "期末预计花费"),
+    "budget_left": ("Budget left per day", "每日剩余预算"),
     "through": ("Data through {day}", "数据截至 {day}"),
+    "through_lagging": ("Data through {day}: {lagging} lags; {later}", "数据截至 {day}：{lagging} 滞后；{later}"),
+    "source_through": ("{source} through {day}", "{source} 截至 {day}"),
     "no_rows": ("No data for this period yet", "本期暂无数据"),
+    "missing": ("No data: no {metrics} rows for {period}", "暂无数据：{period} 没有 {metrics} 的数据"),
+    "no_comparison": ("No comparison: {period} has data from {day} only", "无法对比：{period} 仅有 {day} 起的数据"),
     "derived_month": ("Target derived from the month target ({keys}), prorated by days",
                       "目标由月目标（{keys}）按天数折算"),
     "derived_month_ratio": ("Target taken from the month target ({keys})", "目标沿用月目标（{keys}）"),
@@ -47,7 +57,14 @@ def mark_of(status: Status) -> Mark:
     return STATUS_MARKS[status]
 
 
-def status_word(status: Status, lang: str) -> str:
+_BUDGET_WORDS = {Status.ON_TRACK: "within_budget", Status.OFF_TRACK: "over_budget"}
+
+
+def status_word(status: Status | KpiStatus, lang: str) -> str:
+    """The status in words; a budget KPI's reads within / over budget."""
+    if isinstance(status, KpiStatus):
+        word = _BUDGET_WORDS.get(status.status) if status.kpi.budget else None
+        return T(word or status.status.value, lang)
     return T(status.value, lang)
 
 
@@ -57,18 +74,21 @@ def ratio(value: float | None) -> str:
 
 def status_figures(st: KpiStatus, lang: str, currency: str) -> list[Figure]:
     unit = st.kpi.unit
+    budget = st.kpi.budget
     figures = [
         Figure(T("actual", lang), kpi_value(st.actual, unit, currency, lang, none=T("no_data", lang))),
         Figure(T("target", lang), kpi_value(st.target.value if st.target else None, unit, currency, lang,
                                             none=T("no_target_set", lang))),
-        Figure(T("attainment", lang), ratio(st.attainment)),
-        Figure(T("pace", lang), ratio(st.pace_attainment)),
+        Figure(T("utilisation" if budget else "attainment", lang), ratio(st.attainment)),
+        Figure(T("pace_utilisation" if budget else "pace", lang), ratio(st.pace_attainment)),
     ]
     if st.kpi.additive and st.projection is not None:
-        figures.append(Figure(T("projection", lang), kpi_value(st.projection, unit, currency, lang)))
+        figures.append(Figure(T("projected_spend" if budget else "projection", lang),
+                              kpi_value(st.projection, unit, currency, lang)))
     if st.run_rate is not None:
-        figures.append(Figure(T("run_rate", lang), kpi_value(st.run_rate, unit, currency, lang)))
-    figures.append(Figure(T("status", lang), status_word(st.status, lang), mark_of(st.status)))
+        figures.append(Figure(T("budget_left" if budget else "run_rate", lang),
+                              kpi_value(st.run_rate, unit, currency, lang)))
+    figures.append(Figure(T("status", lang), status_word(st, lang), mark_of(st.status)))
     return figures
 
 
@@ -82,12 +102,36 @@ def target_note(target: ResolvedTarget | None, additive: bool, lang: str) -> str
     return T(f"derived_{target.derived_from}{suffix}", lang, keys=keys)
 
 
+def through_note(st: KpiStatus, lang: str) -> str:
+    """How far the figures go, naming the sources that hold the date back and those already further."""
+    if st.missing:
+        metrics = ", ".join(f"`{m}`" for m in st.missing)
+        return T("missing", lang, metrics=metrics, period=period_label(st.period, lang))
+    if st.data_through is None:
+        return T("no_rows", lang)
+    day = day_label(st.data_through)
+    if not st.later_sources:
+        return T("through", lang, day=day)
+    lagging = ", ".join(source for source, _ in st.lagging_sources)
+    later = ", ".join(T("source_through", lang, source=source, day=day_label(newest))
+                      for source, newest in st.later_sources)
+    return T("through_lagging", lang, day=day, lagging=lagging, later=later)
+
+
+def comparison_note(st: KpiStatus, lang: str) -> str | None:
+    if st.previous_from is not None and st.previous_period is not None and st.actual is not None:
+        return T("no_comparison", lang, period=period_label(st.previous_period, lang), day=day_label(st.previous_from))
+    if st.change is not None:
+        return T("change", lang, change=signed_percent(st.change))
+    return None
+
+
 def status_footnotes(st: KpiStatus, lang: str, stale_sources: list[str] | None = None) -> list[str]:
-    notes = [T("through", lang, day=day_label(st.data_through)) if st.data_through else T("no_rows", lang)]
+    notes = [through_note(st, lang)]
     if note := target_note(st.target, st.kpi.additive, lang):
         notes.append(note)
-    if st.change is not None:
-        notes.append(T("change", lang, change=signed_percent(st.change)))
+    if note := comparison_note(st, lang):
+        notes.append(note)
     if stale_sources:
         notes.append(T("stale", lang, sources=", ".join(stale_sources)))
     return notes
@@ -102,7 +146,8 @@ def status_reply(
 ) -> Reply:
     return Reply(
         title=status_title(st, scope_label, lang), lang=lang, mark=mark_of(st.status),
-        figures=status_figures(st, lang, currency), footnotes=status_footnotes(st, lang, stale_sources),
+        figures=status_figures(st, lang, currency),
+        footnotes=status_footnotes(st, lang, stale_sources),
     )
 
 
@@ -121,7 +166,7 @@ def statuses_table(
             kpi_value(st.target.value if st.target else None, unit, currency, lang),
             ratio(st.attainment),
             ratio(st.pace_attainment),
-            status_word(st.status, lang),
+            status_word(st, lang),
         ])
         marks.append(mark_of(st.status))
     return Table(columns=columns, rows=body, marks=marks, title=title)

@@ -9,6 +9,7 @@ RAW_METRICS: dict[str, tuple[str, str]] = {
     "orders": ("Orders", "订单数"),
     "paid_orders": ("Paid orders", "支付订单数"),
     "ad_spend": ("Ad spend", "广告消耗"),
+    "ad_gmv": ("Ad GMV (attributed to ads)", "广告成交额"),
     "impressions": ("Impressions", "曝光量"),
     "clicks": ("Clicks", "点击量"),
     "add_to_cart": ("Add to cart", "加购数"),
@@ -24,6 +25,10 @@ RAW_METRICS: dict[str, tuple[str, str]] = {
     "negative_reviews": ("Negative reviews", "差评数"),
     "review_response_hours": ("Review response hours", "差评响应总时长"),
 }
+
+# Money metrics: converted into the reporting currency on the way in (a KPI file adds more with
+# `unit: currency` on a metric entry).
+MONEY_METRICS = frozenset({"gmv", "ad_gmv", "ad_spend", "marketing_spend", "ltv"})
 
 # id: label_en, label_zh, formula, unit, direction, aliases
 BUILTIN_KPIS: dict[str, dict[str, Any]] = {
@@ -50,9 +55,14 @@ BUILTIN_KPIS: dict[str, dict[str, Any]] = {
     "live_cvr": {"label": ["Live conversion rate", "成交转化率"], "formula": "live_orders / live_viewers",
                  "unit": "percent", "aliases": ["cvr", "conversion", "转化率", "成交转化率", "直播转化率"]},
     "ad_spend": {"label": ["Ad spend", "广告消耗"], "formula": "ad_spend", "unit": "currency",
-                 "aliases": ["spend", "消耗", "广告消耗", "花费", "广告花费"]},
-    "roas": {"label": ["ROAS", "投产比"], "formula": "gmv / ad_spend", "unit": "ratio",
-             "aliases": ["投产比", "投产", "ROI", "roi"]},
+                 "direction": "budget", "aliases": ["spend", "消耗", "广告消耗", "花费", "广告花费", "预算"]},
+    # Attributed: GMV the ads brought over what they cost. GMV of the whole shop over ad spend is `mer`.
+    "roas": {"label": ["ROAS", "投产比"], "formula": "ad_gmv / ad_spend", "unit": "ratio",
+             "aliases": ["投产比", "投产", "ROI", "roi", "广告投产比"]},
+    "mer": {"label": ["MER (blended ROAS)", "全店投产比"], "formula": "gmv / ad_spend", "unit": "ratio",
+            "aliases": ["blended-roas", "全店投产比", "全店投产", "整体投产比"]},
+    "ad_gmv": {"label": ["Ad GMV", "广告成交额"], "formula": "ad_gmv", "unit": "currency",
+               "aliases": ["ad-sales", "广告成交额", "广告成交", "广告GMV"]},
     "cpm": {"label": ["CPM", "千次曝光成本"], "formula": "ad_spend / impressions * 1000", "unit": "currency",
             "direction": "lower", "aliases": ["千次曝光成本", "千展成本"]},
     "cpc": {"label": ["CPC", "单次点击成本"], "formula": "ad_spend / clicks", "unit": "currency",
@@ -86,4 +96,4 @@ BUILTIN_ROLES: dict[str, dict[str, Any]] = {
 }
 
 # The team's headline KPIs (the team / ops manager row of SPEC §5).
-TEAM_KPIS = ["gmv", "orders", "aov", "return_rate", "review_response_hours", "add_to_cart_rate"]
+TEAM_KPIS = ["gmv", "orders", "aov", "return_rate", "review_response_hours", "add_to_cart_rate", "mer"]

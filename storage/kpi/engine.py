@@ -16,6 +16,7 @@ from storage.kpi.periods import Calendar, Period, today_in
 from storage.kpi.registry import KpiDef, Registry
 from storage.kpi.scope import Scope
 from storage.kpi.target_book import TargetBook
+from storage.kpi.through import data_through, like_for_like_end, newest_by_source
 from storage.repositories import facts as fact_repo
 from storage.repositories import members as member_repo
 from storage.repositories.targets import TargetRow, target_rows
@@ -56,23 +57,38 @@ class KpiEngine:
         return self.statuses([kpi], scope, period)[0]
 
     def statuses(self, kpis: list[KpiDef], scope: Scope, period: Period) -> list[KpiStatus]:
-        """Several KPIs for one scope and period: 2 queries whatever the number of KPIs (4 when a team or
-        role target is derived from the members')."""
+        """Several KPIs for one scope and period: the figures with each source's span (one statement),
+        then the sums through each distinct data-through date with the previous period like for like
+        (usually one more), and the targets (4 queries when a team or role target is derived)."""
         today = self.today()
         metrics = _metrics_of(kpis)
+        previous = self.calendar.previous(period)
+        finished = period.end < today
         with self.db.session() as session:
-            current, previous = fact_repo.sums_with_previous(
-                session, metrics, scope, period, self.calendar.previous(period), today
-            )
+            figures = fact_repo.period_figures(session, metrics, scope, period.start, period.end,
+                                               **self._levels(metrics))
+            throughs = {kpi.id: data_through(newest_by_source(figures.spans.get(m, {}) for m in kpi.metrics),
+                                             today, period.end) for kpi in kpis}
+            cuts: dict[date, fact_repo.CutSums] = {}
+            for day in sorted({t.day for t in throughs.values() if t.day is not None}):
+                cut_metrics = _metrics_of([k for k in kpis if throughs[k.id].day == day])
+                previous_cut = like_for_like_end(period.start, day, previous.start, previous.end, finished)
+                cuts[day] = fact_repo.cut_sums(session, cut_metrics, scope, period.start, day,
+                                               previous.start, previous_cut)
             book = self._target_book(session, kpis, period, scope)
             targets = [book.resolve(kpi, scope, period) for kpi in kpis]  # may load member targets
         out = []
         for kpi, target in zip(kpis, targets, strict=True):
-            through = current.through_for(kpi.metrics)
-            prev_actual = None
-            if previous is not None and previous.through_for(kpi.metrics):
-                prev_actual = kpi.formula.evaluate(_only(previous.sums, kpi))
-            out.append(evaluate(kpi, scope, period, _only(current.sums, kpi), through, today, target, prev_actual))
+            through = throughs[kpi.id]
+            cut = cuts.get(through.day) if through.day else None
+            values = _with_zeros(figures.values, kpi)
+            missing = tuple(m for m in kpi.metrics if m not in values)
+            prev_actual, prev_from = _previous(kpi, cut, previous) if cut else (None, None)
+            out.append(evaluate(
+                kpi, scope, period, values, through, today, target, prev_actual,
+                through_sums=_with_zeros(cut.through, kpi) if cut and kpi.additive else None,
+                missing=missing, previous_from=prev_from, previous_period=previous,
+            ))
         return out
 
     def board(self, kpi: KpiDef, role: str | None, period: Period) -> list[BoardRow]:
@@ -103,6 +119,7 @@ class KpiEngine:
                 sums = fact_repo.member_period_sums(session, metrics, period.start, period.end)
                 known = member_repo.display_names(session, sorted(sums))
                 names = {key: known.get(key, key) for key in sorted(sums)}
+            fact_repo.apply_member_levels(session, sums, role, period.start, period.end, **self._levels(metrics))
             window = self._target_window(period)
             book = TargetBook(self.calendar, target_rows(session, [k.id for k in kpis], *window, scope_kind="member"),
                               role_members={})
@@ -113,11 +130,12 @@ class KpiEngine:
         for member, name in names.items():
             scope = Scope.member(member)
             found = sums.get(member, no_rows)
-            statuses = [
-                evaluate(kpi, scope, period, {m: found.sums[m] for m in metrics if m in found.sums},
-                         found.through_for(metrics), today, book.resolve(kpi, scope, period))
-                for kpi, metrics in kpi_metrics
-            ]
+            statuses = []
+            for kpi, metrics in kpi_metrics:
+                values = _with_zeros(found.sums, kpi)
+                statuses.append(evaluate(
+                    kpi, scope, period, values, found.through_for(metrics), today, book.resolve(kpi, scope, period),
+                    missing=tuple(m for m in metrics if m not in values)))
             out.append(MemberScore(member, name, statuses, composite_score(statuses, weights)))
         return out
 
@@ -126,6 +144,10 @@ class KpiEngine:
             return fact_repo.daily_sums(session, kpi.metrics, scope, period.start, period.end)
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _levels(self, metrics: list[str]) -> dict[str, list[str]]:
+        rules = {m: self.registry.rule(m).aggregate for m in metrics}
+        return {kind: [m for m, aggregate in rules.items() if aggregate == kind] for kind in ("last", "mean")}
 
     def _target_window(self, period: Period) -> tuple[date, date]:
         """Targets that can matter: the quarters the period touches (month ← quarter derivations)."""
@@ -158,6 +180,28 @@ def _metrics_of(kpis: list[KpiDef]) -> list[str]:
 
 def _only(sums: dict[str, float], kpi: KpiDef) -> dict[str, float]:
     return {m: sums[m] for m in kpi.metrics if m in sums}
+
+
+def _with_zeros(sums: dict[str, float], kpi: KpiDef) -> dict[str, float]:
+    """The KPI's metrics that have rows, and 0 for those declared missing_is_zero that have none."""
+    out = _only(sums, kpi)
+    for metric in kpi.zero_when_missing:
+        out.setdefault(metric, 0.0)
+    return out
+
+
+def _previous(kpi: KpiDef, cut: fact_repo.CutSums, previous: Period) -> tuple[float | None, date | None]:
+    """The previous period's value like for like, or — when its data starts after its first day — the
+    day it starts (no comparison then). Levels (last, mean) are not compared."""
+    if kpi.level_metrics:
+        return None, None
+    values = _with_zeros(cut.previous, kpi)
+    if any(m not in values for m in kpi.metrics):
+        return None, None
+    starts = [cut.previous_first[m] for m in kpi.metrics if m in cut.previous_first]
+    if starts and max(starts) > previous.start:
+        return None, max(starts)
+    return kpi.formula.evaluate(values), None
 
 
 __all__ = ["BoardRow", "KpiEngine", "MemberScore", "composite_score"]

@@ -12,13 +12,34 @@ from typing import Any
 
 import yaml
 
-from storage.kpi.builtins import BUILTIN_KPIS, BUILTIN_ROLES, RAW_METRICS, TEAM_KPIS
+from storage.kpi.builtins import BUILTIN_KPIS, BUILTIN_ROLES, MONEY_METRICS, RAW_METRICS, TEAM_KPIS
 from storage.kpi.drivers import check_drivers
 from storage.kpi.formula import Formula, FormulaError, parse_formula
 
 UNITS = ("currency", "count", "percent", "ratio", "seconds", "hours")
-DIRECTIONS = ("higher", "lower")
-KNOWN_SECTIONS = ("metrics", "kpis", "roles", "sources", "mappings", "team_kpis", "funnel")
+DIRECTIONS = ("higher", "lower", "budget")
+AGGREGATES = ("sum", "last", "mean")
+KNOWN_SECTIONS = ("metrics", "kpis", "roles", "sources", "mappings", "team_kpis", "funnel", "shops")
+
+
+@dataclass(frozen=True)
+class MetricRule:
+    """How a raw metric adds up over a period (SPEC §5): `sum` (flows), `last` (levels: the newest
+    date's value, summed over members and shops on that date) or `mean` (of daily values). A metric
+    with no rows is missing, unless it is declared `missing_is_zero` (a source that sends no zero rows)."""
+
+    aggregate: str = "sum"
+    missing_is_zero: bool = False
+    money: bool = False
+
+
+@dataclass(frozen=True)
+class ShopDef:
+    key: str
+    name: str
+    platform: str = ""
+    market: str = ""
+    currency: str = ""  # '' = the reporting currency
 
 
 @dataclass(frozen=True)
@@ -31,13 +52,25 @@ class KpiDef:
     direction: str = "higher"
     warn: float = 0.9
     aliases: tuple[str, ...] = ()
+    over_tolerance: float = 0.05  # budget KPIs: projected spend up to target × (1 + this) is "at risk"
+    trial: bool = False  # shown with a tag, left out of composite scores and alerts
+    level_metrics: tuple[str, ...] = ()  # its metrics aggregated by `last` or `mean`
+    zero_when_missing: tuple[str, ...] = ()  # its metrics declared `missing_is_zero`
 
     def label(self, lang: str) -> str:
-        return self.label_zh if lang == "zh" else self.label_en
+        label = self.label_zh if lang == "zh" else self.label_en
+        if self.trial:  # tried out, not counted yet: every reply says so
+            return f"{label}（试运行）" if lang == "zh" else f"{label} (trial)"
+        return label
 
     @property
     def additive(self) -> bool:
-        return self.formula.additive
+        """A sum of flows: only then do pacing, projection and run-rate apply."""
+        return self.formula.additive and not self.level_metrics
+
+    @property
+    def budget(self) -> bool:
+        return self.direction == "budget"
 
     @property
     def metrics(self) -> list[str]:
@@ -86,6 +119,8 @@ class Registry:
     roles: dict[str, RoleDef]
     team_kpis: list[str]
     sections: dict[str, Any] = field(default_factory=dict)  # sources, mappings (used by jobs/)
+    metric_rules: dict[str, MetricRule] = field(default_factory=dict)  # metrics not listed: MetricRule()
+    shops: dict[str, ShopDef] = field(default_factory=dict)  # declared in the KPI file
     _kpi_names: dict[str, str] = field(default_factory=dict, repr=False)
     _role_names: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -116,8 +151,17 @@ class Registry:
     def role_names(self) -> dict[str, str]:
         return dict(self._role_names)
 
+    def rule(self, metric: str) -> MetricRule:
+        return self.metric_rules.get(metric, _SUM)
+
+    def is_money(self, metric: str) -> bool:
+        return self.rule(metric).money
+
     def roles_of_kpi(self, kpi_id: str) -> list[str]:
         return [role.id for role in self.roles.values() if kpi_id in role.kpis]
+
+
+_SUM = MetricRule()
 
 
 def _normal(name: str) -> str:
@@ -203,7 +247,12 @@ def _check(data: dict[str, Any], name: str) -> list[Problem]:
             problems.append(Problem(name, f"{key}.unit", f"{unit!r} is not one of {', '.join(UNITS)}"))
         direction = spec.get("direction", base.get("direction", "higher"))
         if direction not in DIRECTIONS:
-            problems.append(Problem(name, f"{key}.direction", f"{direction!r} is not higher or lower"))
+            problems.append(Problem(name, f"{key}.direction", f"{direction!r} is not higher, lower or budget"))
+        tolerance = spec.get("over_tolerance", 0.05)
+        if not isinstance(tolerance, int | float) or not 0 <= float(tolerance) <= 1:
+            problems.append(Problem(name, f"{key}.over_tolerance", "expected a number between 0 and 1, e.g. 0.05"))
+        if not isinstance(spec.get("trial", False), bool):
+            problems.append(Problem(name, f"{key}.trial", "expected true or false"))
         warn = spec.get("warn", 0.9)
         if not isinstance(warn, int | float) or not 0 < float(warn) <= 1:
             problems.append(Problem(name, f"{key}.warn", "expected a number between 0 and 1, e.g. 0.9"))
@@ -233,6 +282,23 @@ def _check(data: dict[str, Any], name: str) -> list[Problem]:
     for kpi_id in _as_list(data.get("team_kpis")):
         if kpi_id not in kpi_ids:
             problems.append(Problem(name, "team_kpis", f"unknown KPI {kpi_id!r}"))
+    problems += _check_shops(data.get("shops"), name)
+    return problems
+
+
+def _check_shops(section: Any, name: str) -> list[Problem]:
+    if section is None:
+        return []
+    if not isinstance(section, dict):
+        return [Problem(name, "shops", "expected a mapping of shop key → {name, platform, market, currency}")]
+    problems = []
+    for key, spec in section.items():
+        if not isinstance(spec, dict | None):
+            problems.append(Problem(name, f"shops.{key}", "expected a mapping with name, platform, market, currency"))
+            continue
+        currency = str((spec or {}).get("currency") or "")
+        if currency and not (len(currency) == 3 and currency.isalpha()):
+            problems.append(Problem(name, f"shops.{key}.currency", f"{currency!r} is not a currency code like USD"))
     return problems
 
 
@@ -242,8 +308,15 @@ def _metric_entries(section: Any, name: str, problems: list[Problem]) -> list[st
         metric = entry.get("name") if isinstance(entry, dict) else entry
         if not isinstance(metric, str) or not metric.isidentifier():
             problems.append(Problem(name, f"metrics[{index}]", "expected a metric name (letters, digits, _)"))
-        else:
-            out.append(metric)
+            continue
+        out.append(metric)
+        if isinstance(entry, dict):
+            aggregate = entry.get("aggregate", "sum")
+            if aggregate not in AGGREGATES:
+                problems.append(Problem(name, f"metrics[{index}].aggregate",
+                                        f"{aggregate!r} is not one of {', '.join(AGGREGATES)}"))
+            if not isinstance(entry.get("missing_is_zero", False), bool):
+                problems.append(Problem(name, f"metrics[{index}].missing_is_zero", "expected true or false"))
     return out
 
 
@@ -267,12 +340,26 @@ def _labels(spec: dict[str, Any], fallback: list[str]) -> tuple[str, str]:
     return fallback[0], fallback[1]
 
 
+def _shop(key: str, spec: dict[str, Any]) -> ShopDef:
+    return ShopDef(key=key, name=str(spec.get("name") or key), platform=str(spec.get("platform") or ""),
+                   market=str(spec.get("market") or ""), currency=str(spec.get("currency") or "").upper())
+
+
 def _build(data: dict[str, Any]) -> Registry:
     metrics = dict(RAW_METRICS)
+    rules = {metric: MetricRule(money=True) for metric in MONEY_METRICS}
+    rules["ltv"] = MetricRule(aggregate="last", money=True)
     for entry in data.get("metrics") or []:
         metric = entry.get("name") if isinstance(entry, dict) else entry
         labels = _labels(entry, [metric, metric]) if isinstance(entry, dict) else (metric, metric)
         metrics[metric] = labels
+        if isinstance(entry, dict):
+            base = rules.get(metric, _SUM)
+            rules[metric] = MetricRule(
+                aggregate=str(entry.get("aggregate", base.aggregate)),
+                missing_is_zero=bool(entry.get("missing_is_zero", base.missing_is_zero)),
+                money=entry.get("unit", "currency" if base.money else "") == "currency",
+            )
     kpis: dict[str, KpiDef] = {}
     merged = {k: dict(v) for k, v in BUILTIN_KPIS.items()}
     for kpi_id, spec in (data.get("kpis") or {}).items():
@@ -280,10 +367,14 @@ def _build(data: dict[str, Any]) -> Registry:
     extra_roles: dict[str, dict[str, float]] = {}
     for kpi_id, spec in merged.items():
         en, zh = _labels(spec, spec.get("label") if isinstance(spec.get("label"), list) else [kpi_id, kpi_id])
+        formula = parse_formula(str(spec["formula"]))
         kpis[kpi_id] = KpiDef(
-            id=kpi_id, label_en=en, label_zh=zh, formula=parse_formula(str(spec["formula"])),
+            id=kpi_id, label_en=en, label_zh=zh, formula=formula,
             unit=spec.get("unit", "count"), direction=spec.get("direction", "higher"),
             warn=float(spec.get("warn", 0.9)), aliases=tuple(str(a) for a in spec.get("aliases") or ()),
+            over_tolerance=float(spec.get("over_tolerance", 0.05)), trial=bool(spec.get("trial", False)),
+            level_metrics=tuple(m for m in formula.metrics if rules.get(m, _SUM).aggregate != "sum"),
+            zero_when_missing=tuple(m for m in formula.metrics if rules.get(m, _SUM).missing_is_zero),
         )
         role_weights = spec.get("roles")
         if isinstance(role_weights, dict | list):
@@ -309,4 +400,6 @@ def _build(data: dict[str, Any]) -> Registry:
     for key in ("drivers", "min_volume"):  # read by storage/kpi/drivers.py and unusual.py
         sections[key] = {str(k): spec[key] for k, spec in (data.get("kpis") or {}).items()
                          if isinstance(spec, dict) and key in spec}
-    return Registry(metrics=metrics, kpis=kpis, roles=roles, team_kpis=team_kpis, sections=sections)
+    shops = {str(key): _shop(str(key), spec or {}) for key, spec in (data.get("shops") or {}).items()}
+    return Registry(metrics=metrics, kpis=kpis, roles=roles, team_kpis=team_kpis, sections=sections,
+                    metric_rules=rules, shops=shops)

@@ -183,6 +183,108 @@ def sums_with_previous(
     return found["current"], found["previous"]
 
 
+@dataclass(frozen=True)
+class SourceSpan:
+    """The first and newest date a source has rows for a metric in a scope and period."""
+
+    first: date
+    newest: date
+
+
+@dataclass
+class PeriodFigures:
+    """One scope over one period: each metric's headline value (its aggregate applied) and, per metric,
+    the span of every source that delivered it. A metric absent from `spans` has no rows: missing."""
+
+    values: dict[str, float]
+    spans: dict[str, dict[str, SourceSpan]]
+
+
+# Sums per (metric, source) with their date span; levels: the newest date's value (`last`) and the mean
+# of daily values (`mean`), each aggregated in the database.
+_BY_SOURCE = ("SELECT 'sum', metric, source, SUM(value), MIN(date), MAX(date) FROM fact WHERE metric IN :metrics"
+              " AND date BETWEEN :start AND :end{scope} GROUP BY metric, source")
+_LAST = (" UNION ALL SELECT 'last', f.metric, '', SUM(f.value), NULL, NULL FROM fact f"
+         " JOIN (SELECT metric AS level_metric, MAX(date) AS level_date FROM fact WHERE metric IN :last"
+         " AND date BETWEEN :start AND :end{scope} GROUP BY metric) n"
+         " ON f.metric = n.level_metric AND f.date = n.level_date WHERE true{f_scope} GROUP BY f.metric")
+_MEAN = (" UNION ALL SELECT 'mean', metric, '', SUM(value) * 1.0 / COUNT(DISTINCT date), NULL, NULL FROM fact"
+         " WHERE metric IN :mean AND date BETWEEN :start AND :end{scope} GROUP BY metric")
+
+
+def _figures_reading(scope: str, levels: bool) -> TextClause:
+    sql = _BY_SOURCE.format(scope=scope)
+    extra = [bindparam("last", expanding=True), bindparam("mean", expanding=True)] if levels else []
+    if levels:
+        f_scope = scope.replace(" AND member", " AND f.member")
+        sql += _LAST.format(scope=scope, f_scope=f_scope) + _MEAN.format(scope=scope)
+    return _reading(sql).bindparams(*extra)
+
+
+FIGURES = {(kind, levels): _figures_reading(scope, levels)
+           for kind, scope in _SCOPE_FILTERS.items() for levels in (False, True)}
+
+
+def period_figures(
+    session: Session, metrics: Iterable[str], scope: Scope, start: date, end: date,
+    *, last: Sequence[str] = (), mean: Sequence[str] = (),
+) -> PeriodFigures:
+    """Every metric's value over [start, end] in a scope, with each source's span: one statement."""
+    levels = bool(last or mean)
+    params: dict[str, Any] = {"metrics": list(metrics), "start": start, "end": end, "key": scope.key}
+    if levels:
+        params |= {"last": list(last) or [""], "mean": list(mean) or [""]}
+    out = PeriodFigures({}, {})
+    level_values: dict[str, float] = {}
+    for kind, metric, source, total, first, newest in session.connection().execute(FIGURES[(scope.kind, levels)],
+                                                                                   params):
+        if kind == "sum":
+            out.values[metric] = out.values.get(metric, 0.0) + float(total or 0.0)
+            out.spans.setdefault(metric, {})[source] = SourceSpan(_as_date(first), _as_date(newest))  # type: ignore[arg-type]
+        else:
+            level_values[metric] = float(total or 0.0)
+    out.values.update(level_values)
+    return out
+
+
+# Sums through a data-through date `d` (pace, projection, run-rate) and the previous period cut like for
+# like, with the first date it has data (a comparison needs data from its start).
+_CUT_SUMS = ("SELECT 'through', metric, SUM(value), MIN(date) FROM fact WHERE metric IN :metrics"
+             " AND date BETWEEN :start AND :cut{scope} GROUP BY metric"
+             " UNION ALL"
+             " SELECT 'previous', metric, SUM(value), MIN(date) FROM fact WHERE metric IN :metrics"
+             " AND date BETWEEN :previous_start AND :previous_cut{scope} GROUP BY metric")
+CUT_SUMS = {
+    kind: text(_CUT_SUMS.format(scope=scope)).bindparams(
+        bindparam("metrics", expanding=True), bindparam("start", type_=Date()), bindparam("cut", type_=Date()),
+        bindparam("previous_start", type_=Date()), bindparam("previous_cut", type_=Date()))
+    for kind, scope in _SCOPE_FILTERS.items()
+}
+
+
+@dataclass(frozen=True)
+class CutSums:
+    through: dict[str, float]  # over [start, cut]
+    previous: dict[str, float]  # over [previous start, previous cut]
+    previous_first: dict[str, date]  # per metric, the first date the previous window has rows
+
+
+def cut_sums(
+    session: Session, metrics: Iterable[str], scope: Scope, start: date, cut: date,
+    previous_start: date, previous_cut: date,
+) -> CutSums:
+    params = {"metrics": list(metrics), "start": start, "cut": cut, "key": scope.key,
+              "previous_start": previous_start, "previous_cut": previous_cut}
+    out = CutSums({}, {}, {})
+    for which, metric, total, first in session.connection().execute(CUT_SUMS[scope.kind], params):
+        if which == "through":
+            out.through[metric] = float(total or 0.0)
+        else:
+            out.previous[metric] = float(total or 0.0)
+            out.previous_first[metric] = _as_date(first)  # type: ignore[assignment]
+    return out
+
+
 def period_sums(
     session: Session, metrics: Iterable[str], scope: Scope, start: date, end: date
 ) -> MetricSums:
@@ -216,6 +318,37 @@ def role_member_sums(
         if metric is not None:
             _add(out.setdefault(member, MetricSums({}, {})), metric, total, newest)
     return {key: names[key] for key in sorted(names)}, out
+
+
+# Levels per member (boards): the newest date's value (`last`), the mean of daily values (`mean`).
+_MEMBER_LEVELS = (
+    "SELECT f.member, f.metric, SUM(f.value) FROM fact f"
+    " JOIN (SELECT member AS level_member, metric AS level_metric, MAX(date) AS level_date FROM fact"
+    "  WHERE metric IN :last AND date BETWEEN :start AND :end AND member <> ''{holders} GROUP BY member, metric) n"
+    " ON f.member = n.level_member AND f.metric = n.level_metric AND f.date = n.level_date GROUP BY f.member, f.metric"
+    " UNION ALL"
+    " SELECT member, metric, SUM(value) * 1.0 / COUNT(DISTINCT date) FROM fact WHERE metric IN :mean"
+    " AND date BETWEEN :start AND :end AND member <> ''{holders} GROUP BY member, metric"
+)
+MEMBER_LEVELS = {
+    holders: text(_MEMBER_LEVELS.format(holders=f" AND member IN ({_ROLE_HOLDERS})" if holders else "")).bindparams(
+        bindparam("last", expanding=True), bindparam("mean", expanding=True),
+        bindparam("start", type_=Date()), bindparam("end", type_=Date()))
+    for holders in (False, True)
+}
+
+
+def apply_member_levels(
+    session: Session, sums: dict[str, MetricSums], role: str | None, start: date, end: date,
+    *, last: Sequence[str], mean: Sequence[str],
+) -> None:
+    """Replace the plain sums of level metrics by their `last` / `mean` value, per member."""
+    if not last and not mean:
+        return
+    params = {"last": list(last) or [""], "mean": list(mean) or [""], "start": start, "end": end, "key": role}
+    for member, metric, value in session.connection().execute(MEMBER_LEVELS[role is not None], params):
+        if member in sums:
+            sums[member].sums[metric] = float(value or 0.0)
 
 
 def _add(into: MetricSums, metric: str, total: float | None, newest: Any) -> None:
