@@ -120,17 +120,37 @@ class Target(SQLModel, table=True):
 class Fact(SQLModel, table=True):
     __tablename__ = "fact"
     __table_args__ = (
-        UniqueConstraint("metric", "date", "member", "source", name="uq_fact"),
+        UniqueConstraint("metric", "date", "member", "shop", "source", name="uq_fact"),
         Index("ix_fact_member_metric_date", "member", "metric", "date"),
         Index("ix_fact_source_date", "source", "date"),
+        Index("ix_fact_shop_metric_date", "shop", "metric", "date"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     metric: str = Field(max_length=64)
     date: date
     member: str = Field(default="", max_length=200)  # '' = team-level row
+    shop: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})  # '' = no shop named
     source: str = Field(default="api", max_length=64)
-    value: float
+    value: float  # in the reporting currency for money metrics
+    original_value: float | None = None  # money converted on the way in: the amount as it came
+    original_currency: str | None = Field(default=None, max_length=3)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class FxRate(SQLModel, table=True):
+    """Units of the reporting currency per unit of `currency`, for a day or a whole month."""
+
+    __tablename__ = "fx_rate"
+    __table_args__ = (UniqueConstraint("currency", "period_key", name="uq_fx_rate"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    currency: str = Field(max_length=3)
+    period_key: str = Field(max_length=10)  # 2026-11 (a month) or 2026-11-05 (a day)
+    start: date
+    end: date
+    rate: float
+    set_by: str = Field(default="", max_length=320)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 

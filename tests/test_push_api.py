@@ -113,7 +113,7 @@ def test_every_bad_record_is_listed_by_index_and_nothing_is_written(served: tupl
         {"metric": "gmv", "date": "2026-10-01", "value": 1, "member": "bob\n"},  # 7: control character
         {"metric": "gmv", "date": "2026-10-01", "value": 1, "source": "Tik Tok"},  # 8: bad source
         {"date": "2026-10-01", "value": 1},  # 9: metric missing
-        {"metric": "gmv", "date": "2026-10-01", "value": 1, "shop": "x"},  # 10: unknown field
+        {"metric": "gmv", "date": "2026-10-01", "value": 1, "store": "x"},  # 10: unknown field
         "gmv",  # 11: not an object
         {"metric": "gmv", "date": "2026-10-01", "value": 1e400},  # 12: infinity (json reads 1e400 as inf)
     ]
@@ -131,7 +131,7 @@ def test_every_bad_record_is_listed_by_index_and_nothing_is_written(served: tupl
     assert "control characters" in by_index[7]
     assert "source must be" in by_index[8]
     assert "metric is missing" in by_index[9]
-    assert "unknown field 'shop'" in by_index[10]
+    assert "unknown field 'store'" in by_index[10]
     assert "expected an object" in by_index[11]
     assert "finite" in by_index[12]
     assert fact_count(runtime) == 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from bot.cli import data
+from bot.cli import data, fx
 from storage.settings import Settings, SettingsError, load_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="kpibot — team KPIs in Slack and Feishu.")
@@ -122,6 +122,7 @@ def _registry_or_exit(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 data.register(app)
+fx.register(app)
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ def import_command(
     try:
         with _progress(file) as on_progress:
             report = import_file(db, registry, file, source=source, mapping=mapping, dry_run=dry_run,
-                                 tz=settings.tz, on_progress=on_progress)
+                                 tz=settings.tz, on_progress=on_progress, currency=settings.currency)
     except ImportSetupError as error:
         typer.echo(f"kpibot import: {error}", err=True)
         raise typer.Exit(2) from None

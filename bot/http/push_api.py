@@ -13,6 +13,8 @@ import hmac
 import json
 import logging
 import math
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any, Protocol
 
@@ -22,6 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from jobs.ingest.currency import Money, convert_all, currency_code
 from jobs.ingest.values import (
     MAX_MAGNITUDE,
     ValueProblem,
@@ -44,7 +47,7 @@ PATH = "/api/v1/metrics"
 MAX_RECORDS = 10_000
 MAX_BODY_BYTES = 5 * 1024 * 1024
 DEFAULT_SOURCE = "api"
-RECORD_FIELDS = ("metric", "date", "value", "member", "source")
+RECORD_FIELDS = ("metric", "date", "value", "member", "source", "shop", "currency")
 _KNOWN_FIELDS = frozenset(RECORD_FIELDS)
 
 
@@ -89,6 +92,11 @@ REQUEST_SCHEMA: dict[str, Any] = {
                                "example": "alice@example.com"},
                     "source": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$", "default": "api",
                                "example": "tiktok-shop"},
+                    "shop": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$",
+                             "description": "shop key; omit for rows not tied to a shop", "example": "tiktok-us"},
+                    "currency": {"type": "string", "example": "CNY",
+                                 "description": "of a money value: a code (CNY) or symbol (¥); default the shop's "
+                                                "currency, else KPIBOT_CURRENCY. Converted at the rate for the date"},
                 },
             },
         }
@@ -114,7 +122,7 @@ class PushServices(Protocol):
     db: Database
 
 
-_bearer = HTTPBearer(auto_error=False, description="KPIBOT_API_TOKEN")
+bearer = HTTPBearer(auto_error=False, description="KPIBOT_API_TOKEN")
 
 
 class _NonFinite(float):
@@ -138,23 +146,38 @@ def create_push_router(runtime: PushServices) -> APIRouter:
         openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": REQUEST_SCHEMA}}}},
     )
     async def push_metrics(
-        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
     ) -> JSONResponse:
-        token = runtime.settings.api_token.get_secret_value()
-        if not token:
-            return _message(503, "The push API is disabled: set KPIBOT_API_TOKEN to enable it.")
-        if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), token.encode()):
-            return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
-        body = await _read_body(request)
-        if body is None:
-            return _message(413, f"request body larger than {MAX_BODY_BYTES // (1024 * 1024)} MB")
-        return await run_in_threadpool(_handle, runtime, body)
+        return await answer_authorised(runtime, request, credentials, _handle)
 
     return router
 
 
-async def _read_body(request: Request) -> bytes | None:
+async def answer_authorised(
+    runtime: PushServices, request: Request, credentials: HTTPAuthorizationCredentials | None,
+    handle: Callable[[PushServices, bytes], JSONResponse],
+) -> JSONResponse:
+    """Token checked, body read within MAX_BODY_BYTES, then `handle` in the thread pool (metrics, fx)."""
+    if refusal := auth_refusal(runtime, credentials):
+        return refusal
+    body = await read_body(request)
+    if body is None:
+        return _message(413, f"request body larger than {MAX_BODY_BYTES // (1024 * 1024)} MB")
+    return await run_in_threadpool(handle, runtime, body)
+
+
+def auth_refusal(runtime: PushServices, credentials: HTTPAuthorizationCredentials | None) -> JSONResponse | None:
+    """503 when the API is off, 401 for a missing or wrong token (constant-time), else None."""
+    token = runtime.settings.api_token.get_secret_value()
+    if not token:
+        return _message(503, "The push API is disabled: set KPIBOT_API_TOKEN to enable it.")
+    if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), token.encode()):
+        return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"})
+    return None
+
+
+async def read_body(request: Request) -> bytes | None:
     """The body, or None once it is known to pass MAX_BODY_BYTES (stops reading there)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
@@ -201,6 +224,9 @@ def _handle(runtime: PushServices, body: bytes) -> JSONResponse:
         return JSONResponse({"errors": errors}, status_code=400)
     if records:
         try:
+            records, refused = _in_reporting_currency(runtime, records)
+            if refused:
+                return JSONResponse({"errors": [{"index": i, "error": e} for i, e in refused]}, status_code=400)
             _store(runtime.db, records)
         except Exception:
             log.exception("push API: storing %d records failed", len(records))
@@ -253,9 +279,39 @@ def validate_record(item: Any, metrics: dict[str, Any]) -> tuple[FactRecord | No
         source = DEFAULT_SOURCE
     elif reason := source_name_problem(source):
         problems.append(reason)
+    shop = item.get("shop")
+    if shop is None:
+        shop = ""
+    elif reason := source_name_problem(shop):
+        problems.append(reason.replace("source", "shop"))
+    currency = item.get("currency")
+    if currency is not None and (not isinstance(currency, str) or currency_code(currency) is None):
+        problems.append(f"currency must be a code such as CNY or a symbol such as ¥, got {shown_json(currency)}")
     if problems:
         return None, problems
-    return FactRecord(metric=metric, date=day, value=float(value), member=member, source=source), problems  # type: ignore[arg-type]
+    # original_currency holds the stated currency until _in_reporting_currency converts the value
+    return FactRecord(metric=metric, date=day, value=float(value), member=member, source=source,  # type: ignore[arg-type]
+                      shop=shop, original_currency=currency_code(currency) if currency else None), problems
+
+
+def shown_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)[:40]
+
+
+def _in_reporting_currency(
+    runtime: PushServices, records: list[FactRecord],
+) -> tuple[list[FactRecord], list[tuple[int, str]]]:
+    """Money in another currency converted at its date's rate, or the records without a rate."""
+    items = [Money(i, r.metric, r.date, r.value, r.original_currency or "", r.shop) for i, r in enumerate(records)]
+    if not any(item.currency or item.shop for item in items):
+        return records, []
+    reporting = runtime.settings.currency
+    with runtime.db.session() as session:
+        converted, refused = convert_all(session, items, runtime.registry, reporting)
+    if refused:
+        return records, refused
+    return [replace(r, value=c.value, original_value=c.original_value, original_currency=c.original_currency)
+            for r, c in zip(records, converted, strict=True)], []
 
 
 def _unknown_fields(item: dict[str, Any]) -> list[str]:
@@ -285,7 +341,7 @@ def _store(db: Database, records: list[FactRecord]) -> None:
         upsert_facts(session, records)
         for source, batch in _by_source(records).items():
             record_run(session, source=source, kind="api", started_at=started, ok=True, rows_read=len(batch),
-                       rows_written=len({(r.metric, r.date, r.member) for r in batch}),
+                       rows_written=len({(r.metric, r.date, r.member, r.shop) for r in batch}),
                        newest_date=max(r.date for r in batch))
 
 

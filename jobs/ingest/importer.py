@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from jobs.ingest.currency import MoneyRules
 from jobs.ingest.layout import RowProblem
 from jobs.ingest.mapping import Mapping, MappingError, find_mapping, parse_mapping
 from jobs.ingest.names import MetricNames, normal
@@ -25,6 +26,7 @@ from jobs.ingest.values import source_name_problem
 from storage.db import Database
 from storage.kpi.registry import Registry
 from storage.models import utcnow
+from storage.repositories.fx import all_rates
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ def import_file(
     dry_run: bool = False,
     tz: ZoneInfo | None = None,
     on_progress: ProgressCallback | None = None,
+    currency: str | None = None,
 ) -> IngestReport:
     """Import one file (see module doc). The source is `source`, else the mapping's source, else
     "import". Every real import, accepted or rejected, is recorded as a sync run (kind import)."""
@@ -57,7 +60,7 @@ def import_file(
     try:
         with db.session() as session:
             report = ingest_file(session, registry, path, source=source, mapping=chosen, dry_run=dry_run,
-                                 tz=tz, on_progress=on_progress)
+                                 tz=tz, on_progress=on_progress, currency=currency)
     except Exception as exc:
         if not dry_run:
             record_outcome(db, source=source, kind="import", started_at=started, ok=False,
@@ -91,15 +94,18 @@ def ingest_file(
     dry_run: bool = False,
     tz: ZoneInfo | None = None,
     on_progress: ProgressCallback | None = None,
+    currency: str | None = None,
 ) -> IngestReport:
-    """Read, check and (unless a dry run or a bad row) write one file inside `session`'s transaction."""
+    """Read, check and (unless a dry run or a bad row) write one file inside `session`'s transaction.
+    With a reporting `currency`, money in another currency is converted at the stored rates."""
     report = IngestReport(name=path.name, source=source, dry_run=dry_run)
     names = MetricNames(registry)
+    money = MoneyRules(registry, currency, all_rates(session)) if currency else None
     with Staging(session) as staging:
         try:
             table = open_table(path, mapping.sheet if mapping else None)
             staged = stage_rows(staging, table.rows(), names, mapping, tz=tz, label=table.label,
-                                progress=table.progress, on_progress=on_progress)
+                                progress=table.progress, on_progress=on_progress, money=money)
         except FileProblem as exc:
             report.problems, report.problem_count = [RowProblem("file", 0, str(exc))], 1
             return report

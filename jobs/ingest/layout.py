@@ -16,20 +16,35 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from jobs.ingest.currency import Converted, MoneyRules
 from jobs.ingest.mapping import Mapping
 from jobs.ingest.names import (
+    CURRENCY_HEADERS,
     DATE_HEADERS,
     MEMBER_HEADERS,
     METRIC_HEADERS,
+    SHOP_HEADERS,
     SUMMARY_LABELS,
     VALUE_HEADERS,
     MetricNames,
     header_role,
     normal,
 )
-from jobs.ingest.values import EMPTY, ValueProblem, is_empty, parse_date, parse_member, parse_number, shown
+from jobs.ingest.values import (
+    EMPTY,
+    ValueProblem,
+    is_empty,
+    parse_date,
+    parse_member,
+    parse_number,
+    shown,
+    source_name_problem,
+    stated_currency,
+)
 
-StagedFact = tuple[str, date, str, float]  # metric, date, member ('' = team), value
+# metric, date, member ('' = team), value — and, when the file names shops or converts money:
+# shop, original value, original currency (staging pads the short form)
+StagedFact = tuple[str, date, str, float] | tuple[str, date, str, float, str, float | None, str | None]
 _Problems = list[tuple[str, str | None]]  # a row's (reason, column) pairs
 HEADER_SEARCH_ROWS = 20  # exports often start with a title or a date-range line
 
@@ -70,10 +85,16 @@ class Layout:
     mapping: Mapping | None = None
     tz: ZoneInfo | None = None
     label: str = "line"
+    shop_index: int | None = None
+    shop_header: str | None = None
+    currency_index: int | None = None
+    currency_header: str | None = None
+    money: MoneyRules | None = None  # None: cells are read as plain numbers (no conversion)
     _width: int = field(init=False, repr=False, default=0)  # cells a row needs: the last used index + 1
 
     def __post_init__(self) -> None:
-        used = (self.date_index, self.member_index, self.metric_index, self.value_index,
+        used = (self.date_index, self.member_index, self.metric_index, self.value_index, self.shop_index,
+                self.currency_index,
                 *(column.index for column in self.metric_columns))
         self._width = max(index for index in used if index is not None) + 1
 
@@ -91,7 +112,46 @@ class Layout:
         if problems or day is None:
             where = f"{self.label} {line}"
             return [], [RowProblem(where, line, reason, column) for reason, column in problems]
-        return [(metric, day, member, value) for metric, value in values], []
+        if self.money is None:
+            return [(metric, day, member, value) for metric, value, _ in values], []
+        return self._in_reporting_currency(line, cells, day, member, values)
+
+    def _in_reporting_currency(
+        self, line: int, cells: list[Any], day: date, member: str, values: list[tuple[str, float, Any]],
+    ) -> tuple[list[StagedFact], list[RowProblem]]:
+        """Money converted at the rate for the row's date; the shop and the original amount kept."""
+        assert self.money is not None
+        problems: _Problems = []
+        shop = self._shop(cells, problems)
+        row_currency = self._text(cells, self.currency_index)
+        out: list[StagedFact] = []
+        for metric, value, raw in values:
+            currency = stated_currency(raw) or row_currency
+            converted = self.money.convert(metric, day, value, currency, shop)
+            if isinstance(converted, Converted):
+                out.append((metric, day, member, converted.value, shop, converted.original_value,
+                            converted.original_currency))
+            else:
+                problems.append((converted, self.currency_header if not stated_currency(raw) else None))
+        if problems:
+            return [], [RowProblem(f"{self.label} {line}", line, reason, column) for reason, column in problems]
+        return out, []
+
+    def _shop(self, cells: list[Any], problems: _Problems) -> str:
+        assert self.money is not None
+        text = self._text(cells, self.shop_index)
+        if not text:
+            return ""
+        key = self.money.shop_key(text)
+        if reason := source_name_problem(key):
+            problems.append((reason.replace("source", "shop"), self.shop_header))
+        return key
+
+    @staticmethod
+    def _text(cells: list[Any], index: int | None) -> str | None:
+        if index is None or is_empty(cells[index]):
+            return None
+        return str(cells[index]).strip()
 
     def _date(self, cells: list[Any], problems: _Problems) -> date | None:
         try:
@@ -116,7 +176,7 @@ class Layout:
             member = self.mapping.members.get(normal(member), member)
         return member
 
-    def _long_values(self, cells: list[Any], problems: _Problems) -> list[tuple[str, float]]:
+    def _long_values(self, cells: list[Any], problems: _Problems) -> list[tuple[str, float, Any]]:
         assert self.metric_index is not None and self.value_index is not None and self.names is not None
         raw_metric = cells[self.metric_index]
         metric = None
@@ -132,9 +192,9 @@ class Layout:
         if value is EMPTY:
             problems.append(("no value", self.value_header))
             return []
-        return [(metric, value)] if metric else []  # type: ignore[list-item]
+        return [(metric, value, cells[self.value_index])] if metric else []  # type: ignore[list-item]
 
-    def _wide_values(self, cells: list[Any], problems: _Problems) -> list[tuple[str, float]]:
+    def _wide_values(self, cells: list[Any], problems: _Problems) -> list[tuple[str, float, Any]]:
         out = []
         for column in self.metric_columns:
             try:
@@ -143,7 +203,7 @@ class Layout:
                 problems.append((str(exc), column.header))
                 continue
             if value is not EMPTY:
-                out.append((column.metric, value * column.multiply))  # type: ignore[operator]
+                out.append((column.metric, value * column.multiply, cells[column.index]))  # type: ignore[operator]
         return out
 
 
@@ -166,14 +226,24 @@ def looks_like_header(cells: list[Any], mapping: Mapping | None) -> bool:
 
 def build_layout(
     cells: list[Any], line: int, names: MetricNames, mapping: Mapping | None, *, tz: ZoneInfo | None = None,
-    label: str = "line",
+    label: str = "line", money: MoneyRules | None = None,
 ) -> Layout | list[RowProblem]:
     """The layout the header row describes, or every problem with it."""
     headers = [str(cell).replace("\ufeff", "").strip() if cell is not None else "" for cell in cells]
     where = f"{label} {line} (header)" if line > 0 else "columns"  # line 0: a query's or a table's own columns
     if mapping is not None:
-        return _mapped_layout(headers, where, line, names, mapping, tz, label)
-    return _auto_layout(headers, where, line, names, tz, label)
+        layout = _mapped_layout(headers, where, line, names, mapping, tz, label)
+    else:
+        layout = _auto_layout(headers, where, line, names, tz, label)
+    if isinstance(layout, Layout) and money is not None:
+        layout.money = money
+        for role, aliases in (("shop", SHOP_HEADERS), ("currency", CURRENCY_HEADERS)):
+            position = next((i for i, h in enumerate(headers) if h and header_role(h, aliases)), None)
+            if position is not None:
+                setattr(layout, f"{role}_index", position)
+                setattr(layout, f"{role}_header", headers[position])
+        layout.__post_init__()
+    return layout
 
 
 def _mapped_layout(
@@ -223,7 +293,8 @@ def _auto_layout(
             continue
         role = next(
             (name for name, aliases in (("date", DATE_HEADERS), ("member", MEMBER_HEADERS),
-                                        ("metric", METRIC_HEADERS), ("value", VALUE_HEADERS))
+                                        ("metric", METRIC_HEADERS), ("value", VALUE_HEADERS),
+                                        ("shop", SHOP_HEADERS), ("currency", CURRENCY_HEADERS))
              if header_role(header, aliases)),
             None,
         )

@@ -15,6 +15,8 @@ MEMBER_HEADERS = ("member", "member_key", "成员", "主播", "达人", "创作�
                   "员工", "负责人", "投手", "剪辑师", "运营")
 METRIC_HEADERS = ("metric", "指标", "指标名", "指标名称", "kpi")
 VALUE_HEADERS = ("value", "数值", "值", "数据")
+SHOP_HEADERS = ("shop", "店铺", "店铺名", "店铺名称", "store", "shop_key")
+CURRENCY_HEADERS = ("currency", "币种", "货币", "currency_code")
 SUMMARY_LABELS = frozenset({"total", "totals", "sum", "合计", "总计", "汇总", "总和"})
 
 _PARENTHESISED = re.compile(r"[(（][^)）]*[)）]")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from jobs.ingest.currency import MoneyRules
 from jobs.ingest.layout import HEADER_SEARCH_ROWS, Layout, RowProblem, build_layout, looks_like_header
 from jobs.ingest.mapping import Mapping
 from jobs.ingest.names import MetricNames
@@ -53,6 +54,7 @@ def stage_rows(
     header: tuple[int, list[Any]] | None = None,
     progress: Callable[[], tuple[int, int | None]] | None = None,
     on_progress: ProgressCallback | None = None,
+    money: MoneyRules | None = None,
 ) -> StageResult:
     """Check every row and stage the facts of the good ones. Without `header`, the header is the
     first of the first rows that names a date column (exports often open with a title line)."""
@@ -64,7 +66,7 @@ def stage_rows(
             return result
     line, cells = header
     result.header = cells
-    layout = build_layout(cells, line, names, mapping, tz=tz, label=label)
+    layout = build_layout(cells, line, names, mapping, tz=tz, label=label, money=money)
     if not isinstance(layout, Layout):
         result.add_problems(layout)
         return result

@@ -52,7 +52,10 @@ STAGING = Table(
     Column("metric", String(64), nullable=False),
     Column("date", Date, nullable=False),
     Column("member", String(200), nullable=False),
+    Column("shop", String(64), nullable=False),
     Column("value", Float, nullable=False),
+    Column("original_value", Float, nullable=True),
+    Column("original_currency", String(3), nullable=True),
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
 )
@@ -88,8 +91,9 @@ class Summary:
     members: int = 0
 
 
-StagedRow = tuple[int, str, date, str, float]  # line, metric, date, member, value
-_COLUMNS = "line, metric, date, member, value"
+# line, metric, date, member, shop, value, original value, original currency
+StagedRow = tuple[int, str, date, str, str, float, float | None, str | None]
+_COLUMNS = "line, metric, date, member, shop, value, original_value, original_currency"
 
 
 class Staging:
@@ -118,8 +122,12 @@ class Staging:
         self.session.execute(text(f"DROP TABLE IF EXISTS {schema}.{STAGING_NAME}"))
 
     def add(self, line: int, facts: list[StagedFact]) -> None:
-        for metric, day, member, value in facts:
-            self._buffer.append((line, metric, day, member, value))
+        for fact in facts:
+            if len(fact) == 4:
+                self._buffer.append((line, *fact, "", None, None))  # type: ignore[arg-type]
+            else:
+                metric, day, member, value, shop, original, currency = fact  # type: ignore[misc]
+                self._buffer.append((line, metric, day, member, shop, value, original, currency))
         if len(self._buffer) >= CHUNK_ROWS:
             self.flush()
 
@@ -135,7 +143,7 @@ class Staging:
     def duplicates(self, label: str, limit: int) -> tuple[list[RowProblem], int]:
         """Rows that repeat an earlier row's date, member and metric: (the first `limit`, how many)."""
         self.flush()
-        keys = (STAGING.c.metric, STAGING.c.date, STAGING.c.member)
+        keys = (STAGING.c.metric, STAGING.c.date, STAGING.c.member, STAGING.c.shop)
         groups = (
             select(func.min(STAGING.c.line).label("first"), func.max(STAGING.c.line).label("again"),
                    func.min(STAGING.c.metric).label("metric"))
@@ -164,10 +172,13 @@ class Staging:
         known to be unique (no GROUP BY, and rows reach `fact` in file order, which PostgreSQL's
         indexes take far better than a hash aggregate's order)."""
         if self._keys_unique:
-            return select(STAGING.c.metric, STAGING.c.date, STAGING.c.member, STAGING.c.value).subquery("incoming")
+            return select(STAGING.c.metric, STAGING.c.date, STAGING.c.member, STAGING.c.shop, STAGING.c.value,
+                          STAGING.c.original_value, STAGING.c.original_currency).subquery("incoming")
         return (
-            select(STAGING.c.metric, STAGING.c.date, STAGING.c.member, func.sum(STAGING.c.value).label("value"))
-            .group_by(STAGING.c.metric, STAGING.c.date, STAGING.c.member)
+            select(STAGING.c.metric, STAGING.c.date, STAGING.c.member, STAGING.c.shop,
+                   func.sum(STAGING.c.value).label("value"), func.sum(STAGING.c.original_value).label("original_value"),
+                   func.max(STAGING.c.original_currency).label("original_currency"))
+            .group_by(STAGING.c.metric, STAGING.c.date, STAGING.c.member, STAGING.c.shop)
             .subquery("incoming")
         )
 
@@ -185,7 +196,7 @@ class Staging:
         self.flush()
         incoming = self._aggregated()
         join = and_(FACT.c.metric == incoming.c.metric, FACT.c.date == incoming.c.date,
-                    FACT.c.member == incoming.c.member, FACT.c.source == source)
+                    FACT.c.member == incoming.c.member, FACT.c.shop == incoming.c.shop, FACT.c.source == source)
         differs = func.abs(FACT.c.value - incoming.c.value) > TOLERANCE
         new, changed, unchanged = self.session.execute(
             select(
@@ -208,7 +219,8 @@ class Staging:
         if scope.end is not None:
             conditions.append(FACT.c.date <= scope.end)
         still_there = exists().where(
-            STAGING.c.metric == FACT.c.metric, STAGING.c.date == FACT.c.date, STAGING.c.member == FACT.c.member
+            STAGING.c.metric == FACT.c.metric, STAGING.c.date == FACT.c.date, STAGING.c.member == FACT.c.member,
+            STAGING.c.shop == FACT.c.shop,
         )
         conditions.append(~still_there)
         return conditions
@@ -221,17 +233,20 @@ class Staging:
             self.session.execute(delete(FACT).where(*self._vanished(source, scope)))
         incoming = self._aggregated()
         rows = select(
-            incoming.c.metric, incoming.c.date, incoming.c.member, literal(source, String(64)), incoming.c.value,
+            incoming.c.metric, incoming.c.date, incoming.c.member, incoming.c.shop, literal(source, String(64)),
+            incoming.c.value, incoming.c.original_value, incoming.c.original_currency,
             bindparam("now", utcnow(), type_=UtcDateTime()),
         ).where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
         stmt = insert_for(self.session, FACT).from_select(
-            ["metric", "date", "member", "source", "value", "updated_at"], rows
+            ["metric", "date", "member", "shop", "source", "value", "original_value", "original_currency",
+             "updated_at"], rows
         )
         if diff.changed == diff.unchanged == 0 and self._insert_only(stmt):
             return diff
         stmt = stmt.on_conflict_do_update(
-            index_elements=["metric", "date", "member", "source"],
-            set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+            index_elements=["metric", "date", "member", "shop", "source"],
+            set_={"value": stmt.excluded.value, "original_value": stmt.excluded.original_value,
+                  "original_currency": stmt.excluded.original_currency, "updated_at": stmt.excluded.updated_at},
             where=func.abs(FACT.c.value - stmt.excluded.value) > TOLERANCE,
         )
         self.session.execute(stmt)
@@ -262,8 +277,8 @@ def write_staged(connection: Connection, rows: list[StagedRow]) -> None:
                 copy.write_row(row)
     elif dialect == "sqlite":  # dates as the Date column stores them on SQLite: ISO text
         connection.exec_driver_sql(
-            f"INSERT INTO temp.{STAGING_NAME} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
-            [(line, metric, day.isoformat(), member, value) for line, metric, day, member, value in rows],
+            f"INSERT INTO temp.{STAGING_NAME} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(line, metric, day.isoformat(), *rest) for line, metric, day, *rest in rows],
         )
     else:
         keys = _COLUMNS.split(", ")

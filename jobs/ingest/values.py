@@ -99,6 +99,21 @@ def parse_number(raw: Any) -> float | _Empty:
     return _finite(-number if negative else number, raw)
 
 
+# A currency written in a money cell: a prefix or suffix symbol or code ("¥1.2万", "1,000元", "S$ 20").
+_STATED_CURRENCY = re.compile(r"^\s*[-−(+]?\s*(US\$|S\$|RM|Rp|[A-Za-z]{3}|[$¥￥€£฿₫])|"
+                              r"([A-Za-z]{3}|元|[$¥￥€£฿₫])\s*\)?\s*$")
+
+
+def stated_currency(raw: Any) -> str | None:
+    """The currency sign or code a cell's text carries (as written), or None for a plain number."""
+    if not isinstance(raw, str) or _SIMPLE_NUMBER.fullmatch(raw):
+        return None
+    found = _STATED_CURRENCY.search(unicodedata.normalize("NFKC", raw) if raw.isascii() is False else raw)
+    if found is None:
+        return None
+    return found.group(1) or found.group(2)
+
+
 def _finite(number: float, raw: Any) -> float:
     if not math.isfinite(number):
         raise ValueProblem(f"{shown(raw)!r} is not a finite number")

@@ -41,6 +41,7 @@ T = Catalog({
                         "目标由季度目标（{keys}）按天数折算"),
     "derived_quarter_ratio": ("Target taken from the quarter target ({keys})", "目标沿用季度目标（{keys}）"),
     "derived_members": ("Target is the sum of {count} member targets", "目标为 {count} 位成员目标之和"),
+    "derived_shops": ("Target is the sum of {count} shop targets", "目标为 {count} 个店铺目标之和"),
     "change": ("{change} vs the same days of the previous period", "较上期同期 {change}"),
     "stale": ("Source {sources} is stale: figures may be incomplete", "数据源 {sources} 更新滞后，数据可能不完整"),
     "member": ("Member", "成员"),
@@ -96,8 +97,8 @@ def target_note(target: ResolvedTarget | None, additive: bool, lang: str) -> str
     if target is None or not target.derived:
         return None
     keys = ", ".join(target.sources)
-    if target.derived_from == "members":
-        return T("derived_members", lang, count=len(target.sources))
+    if target.derived_from in ("members", "shops"):
+        return T(f"derived_{target.derived_from}", lang, count=len(target.sources))
     suffix = "" if additive else "_ratio"
     return T(f"derived_{target.derived_from}{suffix}", lang, keys=keys)
 

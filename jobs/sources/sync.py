@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from jobs.ingest.currency import MoneyRules
 from jobs.ingest.layout import RowProblem
 from jobs.ingest.names import MetricNames
 from jobs.ingest.pipeline import IngestReport, stage_rows
@@ -32,6 +33,7 @@ from jobs.sources.sql import query_rows
 from storage.db import Database
 from storage.kpi.registry import Registry
 from storage.models import utcnow
+from storage.repositories.fx import all_rates
 from storage.settings import Settings
 
 log = logging.getLogger("kpibot.sources")
@@ -144,8 +146,9 @@ def _stage_and_apply(
     rows: Iterable[tuple[int, list[Any] | RowProblem]],
     label: str, scope: DeleteScope, outcome: SyncOutcome,
 ) -> None:
+    money = MoneyRules(registry, settings.currency, all_rates(staging.session))  # a `shop` column, `currency`
     staged = stage_rows(staging, rows, MetricNames(registry), config.mapping, tz=settings.tz, label=label,
-                        header=header)
+                        header=header, money=money)
     outcome.rows_read = staged.rows_read
     if staged.problem_count:
         report = IngestReport(name=config.name, source=config.name, rows_read=staged.rows_read,

@@ -96,13 +96,29 @@ class KpiEngine:
         scores = self.member_scores([kpi], role, period)
         rows = [BoardRow(s.member, s.display_name, s.statuses[0]) for s in scores]
 
-        def rank(row: BoardRow) -> tuple[int, float]:
-            value = row.status.actual
-            if value is None:
-                return (1, 0.0)
-            return (0, value if kpi.lower_is_better else -value)
+        return sorted(rows, key=lambda row: _rank(kpi, row))
 
-        return sorted(rows, key=rank)
+    def shop_board(self, kpi: KpiDef, period: Period) -> list[BoardRow]:
+        """Shops side by side (横向对比), best first: every declared shop and every shop named by data.
+        Queries: the shops' sums (one GROUP BY), the shops' targets."""
+        today = self.today()
+        with self.db.session() as session:
+            sums = fact_repo.shop_period_sums(session, kpi.metrics, period.start, period.end)
+            rows = target_rows(session, [kpi.id], *self._target_window(period), scope_kind="shop")
+        book = TargetBook(self.calendar, rows, role_members={})
+        names = {key: shop.name for key, shop in self.registry.shops.items()} | {k: k for k in sums
+                                                                                 if k not in self.registry.shops}
+        no_rows = fact_repo.MetricSums({}, {})
+        out = []
+        for shop, name in names.items():
+            found = sums.get(shop, no_rows)
+            values = _with_zeros(found.sums, kpi)
+            scope = Scope.of_shop(shop)
+            missing = tuple(m for m in kpi.metrics if m not in values)
+            status = evaluate(kpi, scope, period, values, found.through_for(kpi.metrics), today,
+                              book.resolve(kpi, scope, period), missing=missing)
+            out.append(BoardRow(shop, name, status))
+        return sorted(out, key=lambda row: _rank(kpi, row))
 
     def member_scores(
         self, kpis: list[KpiDef], role: str | None, period: Period, weights: dict[str, float] | None = None,
@@ -157,7 +173,9 @@ class KpiEngine:
         """The scope's own targets; members' targets and the role map only if a sum needs them."""
         kpi_ids, window = [k.id for k in kpis], self._target_window(period)
         own = target_rows(session, kpi_ids, *window, scope_kind=scope.kind, scope_key=scope.key)
-        if scope.kind == "member":
+        if scope.shop and scope.kind != "shop":  # targets are per shop, role or member — not per role in a shop
+            return TargetBook(self.calendar, [], role_members={})
+        if scope.kind in ("member", "shop"):
             return TargetBook(self.calendar, own, role_members={})
 
         def load_members() -> tuple[list[TargetRow], dict[str, list[str]]]:
@@ -167,7 +185,20 @@ class KpiEngine:
                     role_members.setdefault(role, []).append(member)
             return target_rows(session, kpi_ids, *window, scope_kind="member"), role_members
 
-        return TargetBook(self.calendar, own, load_members=load_members)
+        def load_shops() -> tuple[list[TargetRow], list[str]]:
+            shops = sorted(set(self.registry.shops) | set(fact_repo.shops_with_data(session)))
+            return (target_rows(session, kpi_ids, *window, scope_kind="shop") if shops else []), shops
+
+        return TargetBook(self.calendar, own, load_members=load_members,
+                          load_shops=load_shops if scope.kind == "team" else None)
+
+
+def _rank(kpi: KpiDef, row: BoardRow) -> tuple[int, float]:
+    """Best first (direction-aware); rows without data last."""
+    value = row.status.actual
+    if value is None:
+        return (1, 0.0)
+    return (0, value if kpi.lower_is_better else -value)
 
 
 def _metrics_of(kpis: list[KpiDef]) -> list[str]:

@@ -27,12 +27,14 @@ class TargetLike(Protocol):
 
 # Loads every member's targets and the members of each role, for the sum-of-members derivation.
 MemberLoader = Callable[[], tuple[Sequence[TargetLike], dict[str, list[str]]]]
+# Loads every shop's targets and the shops there are (declared or named by data), for the team's.
+ShopLoader = Callable[[], tuple[Sequence[TargetLike], list[str]]]
 
 
 @dataclass(frozen=True)
 class ResolvedTarget:
     value: float
-    derived_from: str | None = None  # None = set explicitly; "month" | "quarter" | "members"
+    derived_from: str | None = None  # None = set explicitly; "month" | "quarter" | "members" | "shops"
     sources: tuple[str, ...] = ()  # period keys, or member keys, it came from
 
     @property
@@ -49,6 +51,8 @@ class TargetBook:
     targets: Sequence[TargetLike]
     role_members: dict[str, list[str]] | None = None  # role → member keys; None = not loaded yet
     load_members: MemberLoader | None = None
+    load_shops: ShopLoader | None = None
+    _shops: list[str] | None = field(default=None, repr=False)
     _index: dict[tuple[str, str, str, str], float] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -73,9 +77,24 @@ class TargetBook:
         in_time = self._derive_in_time(kpi, scope, period)
         if in_time is not None:
             return in_time
+        if kpi.additive and scope.kind == "team" and (from_shops := self._sum_of_shops(kpi, period)):
+            return from_shops
         if kpi.additive and scope.kind in ("team", "role"):
             return self._sum_of_members(kpi, scope, period)
         return None
+
+    def _sum_of_shops(self, kpi: KpiDef, period: Period) -> ResolvedTarget | None:
+        """The team's target as the sum of its shops' — only when every shop has one."""
+        if self._shops is None:
+            targets, self._shops = self.load_shops() if self.load_shops else ([], [])
+            self._add(targets)
+        total = 0.0
+        for shop in self._shops:
+            found = self.resolve_at_scope(kpi, Scope.of_shop(shop), period)
+            if found is None:
+                return None
+            total += found.value
+        return ResolvedTarget(total, "shops", tuple(self._shops)) if self._shops else None
 
     def _derive_in_time(self, kpi: KpiDef, scope: Scope, period: Period) -> ResolvedTarget | None:
         if period.kind in ("day", "week"):

@@ -22,13 +22,19 @@ ROWS_PER_STATEMENT = 10_000  # a push API batch at most; bigger imports go in se
 class FactRecord:
     metric: str
     date: date
-    value: float
+    value: float  # in the reporting currency for money metrics
     member: str = ""  # '' = team-level
     source: str = "api"
+    shop: str = ""  # '' = no shop named
+    original_value: float | None = None  # money converted on the way in: the amount as it came
+    original_currency: str | None = None
+
+
+FactKey = tuple[str, date, str, str, str]  # metric, date, member, shop, source
 
 
 def upsert_facts(session: Session, records: Sequence[FactRecord]) -> int:
-    """Insert or replace facts on (metric, date, member, source): a repeat changes nothing, a
+    """Insert or replace facts on (metric, date, member, shop, source): a repeat changes nothing, a
     corrected value replaces the old one. Set-based: per chunk, the rows go into a temporary table by
     the driver's bulk path (COPY on PostgreSQL, executemany on SQLite), then one INSERT … SELECT …
     ON CONFLICT statement writes them all."""
@@ -37,7 +43,8 @@ def upsert_facts(session: Session, records: Sequence[FactRecord]) -> int:
     written = 0
     for start in range(0, len(records), ROWS_PER_STATEMENT):
         # The last of several records with the same key wins (a statement may not touch a row twice).
-        unique = {(r.metric, r.date, r.member, r.source): r.value for r in records[start : start + ROWS_PER_STATEMENT]}
+        chunk = records[start : start + ROWS_PER_STATEMENT]
+        unique = {(r.metric, r.date, r.member, r.shop, r.source): r for r in chunk}
         connection.exec_driver_sql(_CREATE_INCOMING)
         _load_incoming(connection, unique)
         connection.execute(UPSERT_INCOMING, now)
@@ -46,14 +53,18 @@ def upsert_facts(session: Session, records: Sequence[FactRecord]) -> int:
     return written
 
 
-INCOMING = "kpibot_upsert"  # per connection (TEMPORARY), empty between statements
+INCOMING = "kpibot_incoming"  # per connection (TEMPORARY), empty between statements
+_INCOMING_COLUMNS = "metric, date, member, shop, source, value, original_value, original_currency"
 _CREATE_INCOMING = (f"CREATE TEMPORARY TABLE IF NOT EXISTS {INCOMING} (metric VARCHAR(64) NOT NULL, "
-                    "date DATE NOT NULL, member VARCHAR(200) NOT NULL, source VARCHAR(64) NOT NULL, "
-                    "value FLOAT NOT NULL)")
+                    "date DATE NOT NULL, member VARCHAR(200) NOT NULL, shop VARCHAR(64) NOT NULL, "
+                    "source VARCHAR(64) NOT NULL, value FLOAT NOT NULL, original_value FLOAT, "
+                    "original_currency VARCHAR(3))")
 UPSERT_INCOMING = text(
-    "INSERT INTO fact (metric, date, member, source, value, updated_at) "
-    f"SELECT metric, date, member, source, value, :now FROM {INCOMING} WHERE true "  # SQLite needs the WHERE
-    "ON CONFLICT (metric, date, member, source) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+    f"INSERT INTO fact ({_INCOMING_COLUMNS}, updated_at) "
+    f"SELECT {_INCOMING_COLUMNS}, :now FROM {INCOMING} WHERE true "  # SQLite needs the WHERE
+    "ON CONFLICT (metric, date, member, shop, source) DO UPDATE SET value = excluded.value, "
+    "original_value = excluded.original_value, original_currency = excluded.original_currency, "
+    "updated_at = excluded.updated_at"
 ).bindparams(bindparam("now", type_=FACT.c.updated_at.type))
 
 
@@ -62,18 +73,19 @@ def _incoming_table(connection: Connection) -> str:
     return f"{schema}.{INCOMING}"
 
 
-def _load_incoming(connection: Connection, rows: dict[tuple[str, date, str, str], float]) -> None:
+def _load_incoming(connection: Connection, rows: dict[FactKey, FactRecord]) -> None:
     table = _incoming_table(connection)
     if connection.dialect.name == "postgresql":
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor, cursor.copy(f"COPY {table} (metric, date, member, source, value) FROM STDIN") as copy:
-            for (metric, day, member, source), value in rows.items():
-                copy.write_row((metric, day, member, source, float(value)))
+        with cursor, cursor.copy(f"COPY {table} ({_INCOMING_COLUMNS}) FROM STDIN") as copy:
+            for (metric, day, member, shop, source), r in rows.items():
+                copy.write_row((metric, day, member, shop, source, float(r.value), r.original_value,
+                                r.original_currency))
     else:  # SQLite: dates as the Date column stores them, ISO text
         connection.exec_driver_sql(
-            f"INSERT INTO {table} (metric, date, member, source, value) VALUES (?, ?, ?, ?, ?)",
-            [(metric, day.isoformat(), member, source, float(value))
-             for (metric, day, member, source), value in rows.items()],
+            f"INSERT INTO {table} ({_INCOMING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(metric, day.isoformat(), member, shop, source, float(r.value), r.original_value, r.original_currency)
+             for (metric, day, member, shop, source), r in rows.items()],
         )
 
 
@@ -86,11 +98,14 @@ def role_members_select(role_id: str):  # type: ignore[no-untyped-def]
 
 
 def scope_condition(scope: Scope):  # type: ignore[no-untyped-def]
+    conditions = []
     if scope.kind == "member":
-        return FACT.c.member == scope.key
-    if scope.kind == "role":
-        return FACT.c.member.in_(role_members_select(scope.key))
-    return None
+        conditions.append(FACT.c.member == scope.key)
+    elif scope.kind == "role":
+        conditions.append(FACT.c.member.in_(role_members_select(scope.key)))
+    if scope.shop:
+        conditions.append(FACT.c.shop == scope.shop)
+    return and_(*conditions) if conditions else None
 
 
 @dataclass(frozen=True)
@@ -115,10 +130,14 @@ def _reading(sql: str) -> TextClause:
 
 
 _ROLE_HOLDERS = "SELECT m.key FROM member m JOIN role_assignment r ON r.member_id = m.id WHERE r.role = :key"
-_SCOPE_FILTERS = {"team": "", "member": " AND member = :key", "role": f" AND member IN ({_ROLE_HOLDERS})"}
+# Whose rows, by Scope.kind (series.py reads these too); a role or member narrowed to a shop adds one more.
+_SCOPE_FILTERS = {"team": "", "member": " AND member = :key", "role": f" AND member IN ({_ROLE_HOLDERS})",
+                  "shop": " AND shop = :key"}
+_SCOPED = {(kind, in_shop): whose + (" AND shop = :shop" if in_shop else "")
+           for kind, whose in _SCOPE_FILTERS.items() for in_shop in (False, True) if not (kind == "shop" and in_shop)}
 _SCOPED_SUMS = ("SELECT metric, SUM(value), MAX(date) FROM fact WHERE metric IN :metrics"
                 " AND date BETWEEN :start AND :end{scope} GROUP BY metric")
-PERIOD_SUMS = {kind: _reading(_SCOPED_SUMS.format(scope=scope)) for kind, scope in _SCOPE_FILTERS.items()}
+PERIOD_SUMS = {kind: _reading(_SCOPED_SUMS.format(scope=scope)) for kind, scope in _SCOPED.items()}
 EVERY_MEMBER_SUMS = _reading(
     "SELECT member, metric, SUM(value), MAX(date) FROM fact WHERE metric IN :metrics"
     " AND date BETWEEN :start AND :end AND member <> '' GROUP BY member, metric"
@@ -161,7 +180,7 @@ def _with_previous(dialect: str, scope: str) -> TextClause:
 
 
 WITH_PREVIOUS_SUMS = {
-    (dialect, kind): _with_previous(dialect, scope) for dialect in _CUT for kind, scope in _SCOPE_FILTERS.items()
+    (dialect, kind): _with_previous(dialect, scope) for dialect in _CUT for kind, scope in _SCOPED.items()
 }
 
 
@@ -172,9 +191,10 @@ def sums_with_previous(
     later) is compared with as many days of the previous one as it has data for; a finished one with
     the whole previous period. No data yet → no previous."""
     fixed = current.end < today
-    statement = WITH_PREVIOUS_SUMS[(session.get_bind().dialect.name, scope.kind)]
+    statement = WITH_PREVIOUS_SUMS[(session.get_bind().dialect.name, scope.filter_kind)]
     params = {"metrics": list(metrics), "start": current.start, "end": current.end, "key": scope.key,
-              "previous_start": previous.start, "previous_end": previous.end, "today": today, "fixed": fixed}
+              "shop": scope.shop, "previous_start": previous.start, "previous_end": previous.end, "today": today,
+              "fixed": fixed}
     found = {"current": MetricSums({}, {}), "previous": MetricSums({}, {})}
     for which, metric, total, newest in session.connection().execute(statement, params):
         _add(found[which], metric, total, newest)
@@ -216,13 +236,13 @@ def _figures_reading(scope: str, levels: bool) -> TextClause:
     sql = _BY_SOURCE.format(scope=scope)
     extra = [bindparam("last", expanding=True), bindparam("mean", expanding=True)] if levels else []
     if levels:
-        f_scope = scope.replace(" AND member", " AND f.member")
+        f_scope = scope.replace(" AND member", " AND f.member").replace(" AND shop", " AND f.shop")
         sql += _LAST.format(scope=scope, f_scope=f_scope) + _MEAN.format(scope=scope)
     return _reading(sql).bindparams(*extra)
 
 
 FIGURES = {(kind, levels): _figures_reading(scope, levels)
-           for kind, scope in _SCOPE_FILTERS.items() for levels in (False, True)}
+           for kind, scope in _SCOPED.items() for levels in (False, True)}
 
 
 def period_figures(
@@ -231,12 +251,13 @@ def period_figures(
 ) -> PeriodFigures:
     """Every metric's value over [start, end] in a scope, with each source's span: one statement."""
     levels = bool(last or mean)
-    params: dict[str, Any] = {"metrics": list(metrics), "start": start, "end": end, "key": scope.key}
+    params: dict[str, Any] = {"metrics": list(metrics), "start": start, "end": end, "key": scope.key,
+                              "shop": scope.shop}
     if levels:
         params |= {"last": list(last) or [""], "mean": list(mean) or [""]}
     out = PeriodFigures({}, {})
     level_values: dict[str, float] = {}
-    for kind, metric, source, total, first, newest in session.connection().execute(FIGURES[(scope.kind, levels)],
+    for kind, metric, source, total, first, newest in session.connection().execute(FIGURES[(scope.filter_kind, levels)],
                                                                                    params):
         if kind == "sum":
             out.values[metric] = out.values.get(metric, 0.0) + float(total or 0.0)
@@ -258,7 +279,7 @@ CUT_SUMS = {
     kind: text(_CUT_SUMS.format(scope=scope)).bindparams(
         bindparam("metrics", expanding=True), bindparam("start", type_=Date()), bindparam("cut", type_=Date()),
         bindparam("previous_start", type_=Date()), bindparam("previous_cut", type_=Date()))
-    for kind, scope in _SCOPE_FILTERS.items()
+    for kind, scope in _SCOPED.items()
 }
 
 
@@ -273,10 +294,10 @@ def cut_sums(
     session: Session, metrics: Iterable[str], scope: Scope, start: date, cut: date,
     previous_start: date, previous_cut: date,
 ) -> CutSums:
-    params = {"metrics": list(metrics), "start": start, "cut": cut, "key": scope.key,
+    params = {"metrics": list(metrics), "start": start, "cut": cut, "key": scope.key, "shop": scope.shop,
               "previous_start": previous_start, "previous_cut": previous_cut}
     out = CutSums({}, {}, {})
-    for which, metric, total, first in session.connection().execute(CUT_SUMS[scope.kind], params):
+    for which, metric, total, first in session.connection().execute(CUT_SUMS[scope.filter_kind], params):
         if which == "through":
             out.through[metric] = float(total or 0.0)
         else:
@@ -289,9 +310,9 @@ def period_sums(
     session: Session, metrics: Iterable[str], scope: Scope, start: date, end: date
 ) -> MetricSums:
     """Sums of each metric over [start, end] in a scope, and the newest date with data."""
-    params = {"metrics": list(metrics), "start": start, "end": end, "key": scope.key}
+    params = {"metrics": list(metrics), "start": start, "end": end, "key": scope.key, "shop": scope.shop}
     out = MetricSums({}, {})
-    for metric, total, newest in session.connection().execute(PERIOD_SUMS[scope.kind], params):
+    for metric, total, newest in session.connection().execute(PERIOD_SUMS[scope.filter_kind], params):
         _add(out, metric, total, newest)
     return out
 
@@ -302,6 +323,21 @@ def member_period_sums(session: Session, metrics: Iterable[str], start: date, en
     params = {"metrics": list(metrics), "start": start, "end": end}
     for member, metric, total, newest in session.connection().execute(EVERY_MEMBER_SUMS, params).all():
         _add(out.setdefault(member, MetricSums({}, {})), metric, total, newest)
+    return out
+
+
+EVERY_SHOP_SUMS = _reading(
+    "SELECT shop, metric, SUM(value), MAX(date) FROM fact WHERE metric IN :metrics"
+    " AND date BETWEEN :start AND :end AND shop <> '' GROUP BY shop, metric"
+)
+
+
+def shop_period_sums(session: Session, metrics: Iterable[str], start: date, end: date) -> dict[str, MetricSums]:
+    """Per-shop sums over [start, end] for every shop with rows, in one GROUP BY."""
+    out: dict[str, MetricSums] = {}
+    params = {"metrics": list(metrics), "start": start, "end": end}
+    for shop, metric, total, newest in session.connection().execute(EVERY_SHOP_SUMS, params).all():
+        _add(out.setdefault(shop, MetricSums({}, {})), metric, total, newest)
     return out
 
 
@@ -385,6 +421,20 @@ NEWEST_BY_SOURCE = text(
     " SELECT source, (SELECT MAX(f.date) FROM fact f WHERE f.source = sources.source) FROM sources"
     " WHERE source IS NOT NULL"
 )
+
+
+# The shops named in facts, by a loose index scan over ix_fact_shop_metric_date (one probe per shop).
+SHOPS_WITH_DATA = text(
+    "WITH RECURSIVE shops(shop) AS ("
+    " SELECT MIN(shop) FROM fact WHERE shop > ''"
+    " UNION ALL"
+    " SELECT (SELECT MIN(f.shop) FROM fact f WHERE f.shop > shops.shop) FROM shops WHERE shops.shop IS NOT NULL)"
+    " SELECT shop FROM shops WHERE shop IS NOT NULL"
+)
+
+
+def shops_with_data(session: Session) -> list[str]:
+    return [row[0] for row in session.execute(SHOPS_WITH_DATA)]
 
 
 def newest_date_by_source(session: Session) -> dict[str, date]:
