@@ -1,8 +1,11 @@
-"""`kpibot demo`: a demo shop in its own SQLite file, then a few answers, printed.
+"""`kpibot demo`: a demo team in its own SQLite file, then a few answers, printed.
 
-One TikTok Shop team: 3 live hosts, 2 ad buyers, 2 video editors and an ops manager; 10 weeks of
-daily facts for every built-in metric (weekends busier, a 3-day promo, one host clearly behind),
-targets for this month and this quarter. Random but seeded, so a run is reproducible for a date.
+One team selling in two shops: TikTok Shop US (USD, the reporting currency) with 3 live hosts, 2 ad
+buyers, 2 video editors and an ops manager, and Shopee SG (SGD, converted at a month rate; its feed
+runs a day behind the other, so figures are paced to its date and the reply names it). 10 weeks of
+daily facts for every built-in metric (weekends busier, a 3-day promo, one host clearly behind), ad GMV
+attributed to the ad buyers, ad spend against a budget, targets for this month and this quarter.
+Random but seeded, so a run is reproducible for a date.
 """
 
 from __future__ import annotations
@@ -18,18 +21,25 @@ from bot.testing import TestAdapter
 from jobs.digest import write_demo_digest
 from storage.db import Database
 from storage.kpi.periods import Calendar, today_in
-from storage.kpi.registry import load_registry
+from storage.kpi.registry import Registry, ShopDef, load_registry
 from storage.kpi.scope import Scope
 from storage.repositories import members as member_repo
 from storage.repositories import notes as note_repo
 from storage.repositories import targets as target_repo
 from storage.repositories.facts import FactRecord, upsert_facts
+from storage.repositories.fx import rate_span, set_rates
 from storage.settings import Settings, load_settings
 
 DAYS = 70
 PROMO_DAYS_AGO = (24, 23, 22)  # a 3-day promo, e.g. a mid-month sale
 PRICE_CHANGE_DAYS_AGO = 10  # order value +15 % from this day (a note says so)
 UNUSUAL_DAYS_AGO = 3  # a video went viral: organic orders ×3 for one day, no note (`unusual` finds it)
+MAIN_SHOP = "tiktok-us"
+SECOND_SHOP, SECOND_SOURCE, SGD_PER_USD = "shopee-sg", "shopee-sg", 0.74  # 1 SGD = 0.74 USD, every month
+SHOPS = {
+    MAIN_SHOP: ShopDef(MAIN_SHOP, "TikTok Shop US", "tiktok", "US", "USD"),
+    SECOND_SHOP: ShopDef(SECOND_SHOP, "Shopee SG", "shopee", "SG", "SGD"),
+}
 
 
 @dataclass(frozen=True)
@@ -65,9 +75,18 @@ def generate_facts(today: date, seed: int = 7) -> list[FactRecord]:
     facts: list[FactRecord] = []
 
     def add(metric: str, day: date, value: float, member: str = "") -> None:
-        if metric == "gmv" and (today - day).days <= PRICE_CHANGE_DAYS_AGO:
+        if metric in ("gmv", "ad_gmv") and (today - day).days <= PRICE_CHANGE_DAYS_AGO:
             value *= 1.15
-        facts.append(FactRecord(metric, day, round(value, 2), member, "demo"))
+        facts.append(FactRecord(metric, day, round(value, 2), member, "demo", shop=MAIN_SHOP))
+
+    def add_sgd(metric: str, day: date, value: float, money: bool = False) -> None:
+        """Shopee SG: money arrives in SGD and is stored in USD with the original amount kept."""
+        if money:
+            sgd = round(value, 2)
+            facts.append(FactRecord(metric, day, round(sgd * SGD_PER_USD, 2), "", SECOND_SOURCE, SECOND_SHOP,
+                                    sgd, "SGD"))
+        else:
+            facts.append(FactRecord(metric, day, round(value), "", SECOND_SOURCE, SECOND_SHOP))
 
     for offset in range(DAYS, 0, -1):
         day = today - timedelta(days=offset)
@@ -96,7 +115,9 @@ def generate_facts(today: date, seed: int = 7) -> list[FactRecord]:
                 add("impressions", day, round(impressions), m.key)
                 add("clicks", day, round(clicks), m.key)
                 add("orders", day, round(orders), m.key)
-                add("gmv", day, orders * 38 * noise(), m.key)
+                gmv = orders * 38 * noise()
+                add("gmv", day, gmv, m.key)
+                add("ad_gmv", day, gmv, m.key)  # what the ads brought: ROAS = ad_gmv / ad_spend
             elif m.role == "editor":
                 videos = rng.choice((2, 3, 3, 4)) * (1 if m.strength >= 1 else rng.choice((1, 1, 0.5)))
                 views = videos * 8000 * noise() * f
@@ -118,6 +139,10 @@ def generate_facts(today: date, seed: int = 7) -> list[FactRecord]:
         reviews = max(1, round(3 * noise()))
         add("negative_reviews", day, reviews)
         add("review_response_hours", day, reviews * 7.5 * noise())
+        if offset >= 2:  # Shopee SG's export runs a day behind (T+2)
+            sg_orders = 30 * f * noise()
+            add_sgd("orders", day, sg_orders)
+            add_sgd("gmv", day, sg_orders * 44 * noise(), money=True)
     return facts
 
 
@@ -155,6 +180,13 @@ def seed_targets(db: Database, calendar: Calendar, today: date) -> None:
             put("completion_rate", Scope.member(key), 0.12)
 
 
+def demo_registry() -> Registry:
+    """The built-ins, with the demo's two shops declared (as a KPI file's `shops:` would)."""
+    registry = load_registry(None)
+    registry.shops.update(SHOPS)
+    return registry
+
+
 def build_demo(database: Path, settings: Settings | None = None, today: date | None = None) -> KpiBot:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
@@ -166,8 +198,11 @@ def build_demo(database: Path, settings: Settings | None = None, today: date | N
         for m in MEMBERS:
             member = member_repo.ensure_member(session, m.key, email=m.key, display_name=m.name)
             member_repo.assign_role(session, member, m.role)
+        first = today - timedelta(days=DAYS)
+        months = {(first + timedelta(days=i)).strftime("%Y-%m") for i in range(DAYS + 1)}
+        set_rates(session, [rate_span("SGD", key, SGD_PER_USD) for key in sorted(months)], set_by=ADMIN)
         upsert_facts(session, generate_facts(today))
-    core = KpiBot(settings=settings, db=db, registry=load_registry(None), today=lambda: today)
+    core = KpiBot(settings=settings, db=db, registry=demo_registry(), today=lambda: today)
     seed_targets(db, core.engine.calendar, today)
     seed_notes(db, today)
     return core
@@ -191,6 +226,7 @@ EXCHANGES = [
     ("hana", "why did GMV drop last week"),
     ("hana", "有什么异常"),
     ("hana", "compare gmv around note 1"),
+    ("dan", "me"),
 ]
 
 

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from bot.cli import app as cli_app
 from bot.http.server import ServerThread
 from bot.runtime import Runtime, build_http_app, build_runtime
+from jobs.digest import build_weekly_digest
 from jobs.ingest import import_file
 from storage.db import Database
 from storage.kpi.engine import KpiEngine
@@ -233,3 +234,15 @@ def test_shops_side_by_side_and_the_team_target_from_theirs(db: Database, tmp_pa
     team = engine.status(gmv, Scope.team(), november)
     assert team.target is not None and team.target.value == 60_000  # 42,000 + 18,000
     assert team.target.derived_from == "shops"
+
+
+def test_the_digest_has_a_shop_table_when_there_is_more_than_one_shop(db: Database, tmp_path: Path) -> None:
+    seed_shops(db)
+    registry = _registry(tmp_path)
+    engine = KpiEngine(db, registry, tz=ZoneInfo("UTC"), today=lambda: date(2026, 11, 10))
+    reply = build_weekly_digest(engine, registry, lang="en", currency="USD", with_charts=False)
+    shops = next(t for t in reply.tables if t.title == "Shops · GMV · November 2026 to date")
+    # Nov 1–2: tiktok-us (1000 + 400) × 2 = 2,800; shopee-cn (300 + 200) × 2 = 1,000
+    assert [row[:2] for row in shops.rows] == [["TikTok Shop US", "$2,800"], ["Shopee CN", "$1,000"]]
+    zh = build_weekly_digest(engine, registry, lang="zh", currency="USD", with_charts=False)
+    assert any(t.title == "店铺对比 · GMV · 2026年11月至今" for t in zh.tables)

@@ -16,7 +16,7 @@ from jobs.digest.messages import T
 from jobs.digest.movers import Mover, RiskItem, RoleReview, at_risk, biggest_movers
 from jobs.digest.review import ReviewSections, collect_review
 from storage.kpi.attainment import KpiStatus
-from storage.kpi.engine import KpiEngine
+from storage.kpi.engine import BoardRow, KpiEngine
 from storage.kpi.periods import Calendar, Period
 from storage.kpi.registry import KpiDef, Registry
 from storage.kpi.scope import Scope
@@ -42,6 +42,7 @@ class DigestData:
     pace_daily: dict[date, float]  # the pace KPI's value per day of the pacing period
     stale_sources: list[str]
     review_sections: ReviewSections = field(default_factory=ReviewSections)  # unusual days, baselines, why
+    shops: list[BoardRow] = field(default_factory=list)  # the pace KPI per shop, to date (2+ shops only)
 
     @property
     def data_through(self) -> date | None:
@@ -91,7 +92,16 @@ def collect(
         funnel=funnel_stages(funnel_sums, funnel_thresholds(registry)),
         pace_kpi=pace_kpi, pace_daily=pace_daily, stale_sources=list(stale_sources),
         review_sections=collect_review(engine, registry, review, team_kpis, pace_kpi, pacing),
+        shops=_shops(engine, pace_kpi, pacing),
     )
+
+
+def _shops(engine: KpiEngine, kpi: KpiDef | None, pacing: Period) -> list[BoardRow]:
+    """Shops side by side on the pace KPI, when there is more than one to compare."""
+    if kpi is None:
+        return []
+    rows = engine.shop_board(kpi, pacing)
+    return rows if len(rows) > 1 else []
 
 
 def _role_review(

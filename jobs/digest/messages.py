@@ -22,6 +22,8 @@ T = Catalog({
     "fig_through": ("Data through", "数据截至"),
     "team_review": ("Team · {period}", "团队 · {period}"),
     "team_pacing": ("Team pacing · {period} to date", "团队进度 · {period}至今"),
+    "shops": ("Shops · {kpi} · {period} to date", "店铺对比 · {kpi} · {period}至今"),
+    "shop": ("Shop", "店铺"),
     "role_table": ("{role} · attainment {period}", "{role} · 达成率 {period}"),
     "movers": ("Biggest movers", "变化最大"),
     "at_risk": ("At risk or off track · {period} to date", "有风险或落后 · {period}至今"),

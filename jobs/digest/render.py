@@ -33,6 +33,12 @@ def digest_reply(data: DigestData, registry: Registry, *, lang: str, currency: s
             [(st.kpi.label(lang), st) for st in data.team_pacing], lang, currency,
             first_column=T("kpi", lang), title=T("team_pacing", lang, period=pacing_label),
         ))
+    if data.shops:
+        kpi_label = data.shops[0].status.kpi.label(lang)
+        reply.tables.append(statuses_table(
+            [(row.display_name, row.status) for row in data.shops], lang, currency,
+            first_column=T("shop", lang), title=T("shops", lang, kpi=kpi_label, period=pacing_label),
+        ))
     for role in data.roles:
         reply.tables.append(_role_table(role, lang, currency, review_label))
     if data.movers:
