@@ -51,7 +51,7 @@ def snapshot(db: Database) -> tuple[list[tuple[str, str, str, float]], int]:
         ("target set gmv 1m 2m month", "Give one value only."),
         ("target set gmv 1m month week", "Give one period only."),
         ("target set gmv roas 1m", "Name one KPI at a time"),
-        ("target frobnicate gmv", "“frobnicate” is not a subcommand here; expected one of: set, list, clear."),
+        ("target frobnicate gmv", "“frobnicate” is not a subcommand here; expected one of: set, list, clear, split."),
         ("gmv mnth", "I don't understand “mnth”. Did you mean “month”?"),
         ("alert add roas 2", "Give one comparison: <, <=, > or >=."),
         ("alert add gmv pace < 0.9", "A pace threshold is a percentage, e.g. 90% (got “0.9”)."),

@@ -228,3 +228,16 @@ def test_a_trial_kpi_is_tagged_and_left_out_of_composite_scores(db: Database, tm
     assert score.composite == pytest.approx(1.5)
     assert registry.kpis["live_cvr"].label("en") == "Live conversion rate (trial)"
     assert registry.kpis["live_cvr"].label("zh") == "成交转化率（试运行）"
+
+
+def test_digest_movers_leave_out_a_previous_week_without_data_from_its_start(db: Database) -> None:
+    from jobs.digest import collect_digest
+    from tests.fixtures_jobs import make_engine, seed_review_fixture
+
+    seed_review_fixture(db)  # data from Nov 1
+    engine = make_engine(db, today=date(2026, 11, 9))  # reviews W45 (Nov 2–8) against W44 (Oct 26 – Nov 1)
+    data = collect_digest(engine, engine.registry, lang="en", stale_sources=[])
+    gmv = next(st for st in data.team_review if st.kpi.id == "gmv")
+    # W44 has one day of data (Nov 1): alice +25 % or bob −10 % against it would be noise
+    assert gmv.previous_from == date(2026, 11, 1) and gmv.change is None
+    assert data.movers == []

@@ -66,6 +66,7 @@ T = Catalog({
                        "修改{what}需要管理员权限；请在 KPIBOT_ADMINS 中配置管理员。"),
     "what_target": ("targets", "目标"), "what_role": ("roles", "角色"), "what_alert": ("alerts", "告警"),
     "what_digest": ("digest subscriptions", "周报订阅"), "what_admin": ("admins", "管理员"),
+    "what_fx": ("exchange rates", "汇率"),
     "unknown_me": ("I don't know which data member you are yet. An admin can link you: "
                    "`role assign @you host as your-member-key`.",
                    "还不知道你对应数据中的哪位成员。请管理员执行：`role assign @你 host as 你的成员标识`。"),

@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from bot.core.request import CommandRequest
 from bot.handlers.context import Context
+from bot.handlers.split import SPLIT_WORDS, USAGE, USAGE_ZH, TargetSplit, read_split, split_subject, target_split
 from bot.language import commands as c
 from bot.language.parser import Parser
 from bot.language.registry import Bilingual, CommandGroup, Subcommand
@@ -121,6 +122,10 @@ COMMANDS = [CommandGroup(
         Subcommand(c.TargetClear, read_clear, target_clear, name="clear", words=("清除", "删除", "remove", "rm"),
                    admin=True, audit="target.clear", subject=target_subject,
                    usage=Bilingual("target clear KPI [SCOPE] [PERIOD]", "目标 清除 指标 [范围] [时间]")),
+        # its own words (平均, 按上月占比 …) are listed so the tokenizer keeps them whole
+        Subcommand(TargetSplit, read_split, target_split, name="split", words=("拆解", "拆分", *SPLIT_WORDS),
+                   admin=True, audit="target.split", subject=split_subject,
+                   usage=Bilingual(USAGE, USAGE_ZH)),
     ),
     extra_commands=(
         Subcommand(c.TargetForm, read_form, target_form, name="form", admin=True, audit="target.form",
@@ -128,6 +133,8 @@ COMMANDS = [CommandGroup(
                    usage=Bilingual("target (form)", "目标（表单）")),
     ),
     examples=Bilingual("target set gmv 1.2m role:host month · target set return_rate 8% month · target list month · "
-                       "target clear return_rate month · target",
-                       "设置目标 gmv 120万 本月 · 目标 列表 本月 · 清除目标 gmv 本月"),
+                       "target clear return_rate month · target split gmv 300k month role:host equally preview · "
+                       "target split gmv 300k month role:host by weights 40,35,25 · target",
+                       "设置目标 gmv 120万 本月 · 目标 列表 本月 · 清除目标 gmv 本月 · "
+                       "目标拆解 gmv 30万 本月 主播 按上月占比 预览"),
 )]

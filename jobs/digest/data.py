@@ -84,10 +84,13 @@ def collect(
                 pace_daily[day] = value
     with engine.db.session() as session:
         funnel_sums = fact_repo.period_sums(session, STAGES, team, review.start, review.end).sums
+        history_from = fact_repo.first_date(session)
+    previous_review = engine.calendar.previous(review)
     return DigestData(
-        cadence=cadence, today=today, review=review, previous_review=engine.calendar.previous(review),
+        cadence=cadence, today=today, review=review, previous_review=previous_review,
         pacing=pacing, team_review=team_review, team_pacing=team_pacing, roles=roles,
-        movers=biggest_movers(team_review, roles, team_label=_team_label(lang)),
+        movers=biggest_movers(team_review, roles, team_label=_team_label(lang),
+                              previous_complete=history_from is not None and history_from <= previous_review.start),
         at_risk=at_risk(team_pacing, roles, team_label=_team_label(lang)),
         funnel=funnel_stages(funnel_sums, funnel_thresholds(registry)),
         pace_kpi=pace_kpi, pace_daily=pace_daily, stale_sources=list(stale_sources),

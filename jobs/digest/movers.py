@@ -55,11 +55,15 @@ class RiskItem:
 
 def biggest_movers(
     team_review: list[KpiStatus], roles: list[RoleReview], *, team_label: str, count: int = MOVER_COUNT,
+    previous_complete: bool = True,
 ) -> list[Mover]:
+    """`previous_complete` False: the data starts after the previous period's first day, so members
+    are not compared with it (the team's statuses say so themselves, through previous_from)."""
     candidates: dict[tuple[str, str], Mover] = {}
     for st in team_review:
-        _add_mover(candidates, "", team_label, st.kpi, st.previous_actual, st.actual)
-    for role in roles:
+        if st.previous_from is None:
+            _add_mover(candidates, "", team_label, st.kpi, st.previous_actual, st.actual)
+    for role in roles if previous_complete else []:
         before = {score.member: score for score in role.previous}
         for score in role.review:
             earlier = before.get(score.member)

@@ -124,7 +124,8 @@ class Staging:
     def add(self, line: int, facts: list[StagedFact]) -> None:
         for fact in facts:
             if len(fact) == 4:
-                self._buffer.append((line, *fact, "", None, None))  # type: ignore[arg-type]
+                metric, day, member, value = fact  # type: ignore[misc]
+                self._buffer.append((line, metric, day, member, "", value, None, None))
             else:
                 metric, day, member, value, shop, original, currency = fact  # type: ignore[misc]
                 self._buffer.append((line, metric, day, member, shop, value, original, currency))

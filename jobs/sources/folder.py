@@ -56,13 +56,13 @@ class FolderResult:
 
 def scan_folder(
     db: Database, registry: Registry, source: str, folder: Path, *, mapping: Mapping | None, tz: ZoneInfo,
-    settle_seconds: float,
+    settle_seconds: float, currency: str | None = None,
 ) -> FolderResult:
     if not folder.is_dir():
         raise FileNotFoundError(f"folder {folder} does not exist")
     result = FolderResult()
     for path in waiting_files(folder, settle_seconds):
-        _take(db, registry, source, path, mapping, tz, result)
+        _take(db, registry, source, path, mapping, tz, result, currency)
     return result
 
 
@@ -82,7 +82,7 @@ def waiting_files(folder: Path, settle_seconds: float) -> list[Path]:
 
 def _take(
     db: Database, registry: Registry, source: str, path: Path, mapping: Mapping | None, tz: ZoneInfo,
-    result: FolderResult,
+    result: FolderResult, currency: str | None,
 ) -> None:
     digest = sha256_of(path)
     with db.session() as session:
@@ -97,7 +97,7 @@ def _take(
             report = IngestReport(name=path.name, source=source, problem_count=1,
                                   problems=[RowProblem("file", 0, "is not a CSV or XLSX file")])
         else:
-            report = ingest_file(session, registry, path, source=source, mapping=mapping, tz=tz)
+            report = ingest_file(session, registry, path, source=source, mapping=mapping, tz=tz, currency=currency)
         if report is not None:
             _remember(session, source, path.name, digest, "done" if report.ok else "failed")
     if report is None:

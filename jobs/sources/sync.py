@@ -169,7 +169,7 @@ def _sync_folder(db: Database, registry: Registry, settings: Settings, config: S
     if not folder.is_absolute() and settings.kpis_file:
         folder = Path(settings.kpis_file).expanduser().resolve().parent / folder
     result = scan_folder(db, registry, config.name, folder, mapping=config.mapping, tz=settings.tz,
-                         settle_seconds=config.settle_seconds)
+                         settle_seconds=config.settle_seconds, currency=settings.currency)
     outcome.folder = result
     outcome.rows_read, outcome.rows_written, outcome.newest_date = (
         result.rows_read, result.rows_written, result.newest_date

@@ -437,6 +437,15 @@ def shops_with_data(session: Session) -> list[str]:
     return [row[0] for row in session.execute(SHOPS_WITH_DATA)]
 
 
+OLDEST_BY_SOURCE = text(NEWEST_BY_SOURCE.text.replace("MAX(f.date)", "MIN(f.date)"))
+
+
+def first_date(session: Session) -> date | None:
+    """The first date with any fact (per source by the same index probes, then the oldest)."""
+    firsts = [_as_date(day) for _, day in session.execute(OLDEST_BY_SOURCE)]
+    return min((day for day in firsts if day is not None), default=None)
+
+
 def newest_date_by_source(session: Session) -> dict[str, date]:
     return {source: _as_date(newest) for source, newest in session.execute(NEWEST_BY_SOURCE)}  # type: ignore[misc]
 

@@ -19,7 +19,9 @@ _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class FxProblem(ValueError):
-    pass
+    def __init__(self, message: str, field: str = "", given: object = None) -> None:
+        super().__init__(message)
+        self.field, self.given = field, given  # which part was wrong (currency | period | rate) and as given
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,9 @@ def rate_span(currency: str, period: str, rate: float) -> RateSpan:
     """A rate as entered, checked: a three-letter code, a month or a day, a positive finite number."""
     code = currency.strip().upper()
     if not (len(code) == 3 and code.isalpha() and code.isascii()):
-        raise FxProblem(f"currency must be a three-letter code such as CNY, got {currency!r}")
+        raise FxProblem(f"currency must be a three-letter code such as CNY, got {currency!r}", "currency", currency)
     if not (isinstance(rate, int | float) and not isinstance(rate, bool)) or not 0 < float(rate) < 1e9:
-        raise FxProblem(f"rate must be a positive number, got {rate!r}")
+        raise FxProblem(f"rate must be a positive number, got {rate!r}", "rate", rate)
     key = period.strip()
     try:
         if _MONTH.fullmatch(key):
@@ -48,7 +50,8 @@ def rate_span(currency: str, period: str, rate: float) -> RateSpan:
         else:
             raise ValueError
     except ValueError:
-        raise FxProblem(f"period must be a month YYYY-MM or a day YYYY-MM-DD, got {period!r}") from None
+        raise FxProblem(f"period must be a month YYYY-MM or a day YYYY-MM-DD, got {period!r}", "period",
+                        period) from None
     return RateSpan(code, key, start, end, float(rate))
 
 

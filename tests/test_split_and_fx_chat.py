@@ -1,0 +1,106 @@
+"""`target split` (目标拆解) and `fx set / list` (汇率) through chat, as users type them (issue 14 §8–9).
+Fixture: tests/conversation_fixture.py (hosts Hana h1 and Hugo h2; Oct has no data). SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import select
+
+from bot.testing import TestAdapter
+from jobs.present.reply import ReplyKind
+from storage.db import Database
+from storage.kpi.periods import Calendar
+from storage.models import AuditEntry, FxRate, Target
+from storage.repositories import members as member_repo
+from tests.conversation_fixture import conversation_team
+from tests.fixtures import add_facts, add_members
+
+
+@pytest.fixture
+def chat(db: Database, make_settings) -> TestAdapter:  # type: ignore[no-untyped-def]
+    adapter = conversation_team(db, make_settings(KPIBOT_ADMINS="boss@shop.com"))
+    add_members(db)
+    return adapter
+
+
+def host_targets(db: Database) -> dict[str, float]:
+    with db.session() as session:
+        rows = session.exec(select(Target).where(Target.kpi == "gmv", Target.scope_kind == "member",
+                                                 Target.period_key == "2026-11")).all()
+    return {row.scope_key: row.value for row in rows}
+
+
+def audits(db: Database, action: str) -> list[AuditEntry]:
+    with db.session() as session:
+        return list(session.exec(select(AuditEntry).where(AuditEntry.action == action)).all())
+
+
+def test_a_three_way_split_sums_to_the_cent(chat: TestAdapter, db: Database) -> None:
+    with db.session() as session:  # a third host
+        member_repo.assign_role(session, member_repo.ensure_member(session, "h3@shop.com", display_name="Hao"), "host")
+    reply = chat.ask("target split gmv 100 month role:host equally", as_user="boss")
+    assert reply.kind is ReplyKind.CONFIRMATION
+    # 10,000 cents / 3 = 3,333.33 → 33.33 each, the 1 cent left goes to the largest share (the first of equals)
+    assert host_targets(db) == {"h1@shop.com": 33.34, "h2@shop.com": 33.33, "h3@shop.com": 33.33}
+    assert sum(host_targets(db).values()) == pytest.approx(100.0, abs=1e-9)
+    assert [a.subject for a in audits(db, "target.split")] == [
+        "target gmv member:h1@shop.com 2026-11", "target gmv member:h2@shop.com 2026-11",
+        "target gmv member:h3@shop.com 2026-11"]
+
+
+def test_split_by_weights_and_its_preview_writes_nothing(chat: TestAdapter, db: Database) -> None:
+    preview = chat.ask("target split gmv 300k month role:host by weights 60,40 preview", as_user="boss")
+    assert preview.kind is ReplyKind.ANSWER and host_targets(db) == {"h1@shop.com": 30000}  # the fixture's only
+    assert [row[1:] for row in preview.tables[0].rows] == [["60.0%", "$180K"], ["40.0%", "$120K"]]
+    chat.ask("目标拆解 gmv 30万 本月 主播 按权重 60,40", as_user="boss")
+    assert host_targets(db) == {"h1@shop.com": 180_000, "h2@shop.com": 120_000}  # 300,000 × 60 % / 40 %
+
+
+def test_split_by_last_month(chat: TestAdapter, db: Database) -> None:
+    add_facts(db, [("gmv", date(2026, 10, 5), 3000, "h1@shop.com"), ("gmv", date(2026, 10, 6), 1000, "h2@shop.com")])
+    reply = chat.ask("target split gmv 10000 month role:host by last-month", as_user="boss")
+    # October: Hana 3,000, Hugo 1,000 → 75 % / 25 % of 10,000
+    assert host_targets(db) == {"h1@shop.com": 7500, "h2@shop.com": 2500}
+    assert "by last month's GMV" in (reply.text or "")
+
+
+def test_split_mistakes_get_a_specific_answer_and_change_nothing(chat: TestAdapter, db: Database) -> None:
+    wrong = chat.ask("target split gmv 100 month role:host by weights 1,2,3", as_user="boss")
+    assert wrong.kind is ReplyKind.ERROR and wrong.text == (
+        "3 weights for 2 (Hana, Hugo); give one weight for each, in this order.")
+    nobody = chat.ask("target split gmv 100 month", as_user="boss")
+    assert nobody.kind is ReplyKind.ERROR and "role:ROLE or by shop" in (nobody.text or "")
+    ratio = chat.ask("target split aov 100 month role:host", as_user="boss")
+    assert ratio.kind is ReplyKind.ERROR and "is a ratio" in (ratio.text or "")
+    refused = chat.ask("target split gmv 100 month role:host", as_user="hugo")
+    assert refused.kind is ReplyKind.REFUSAL
+    assert host_targets(db) == {"h1@shop.com": 30000}
+
+
+def test_fx_set_and_list_in_both_languages(chat: TestAdapter, db: Database) -> None:
+    reply = chat.ask("fx set CNY 0.1385 2026-11", as_user="boss")
+    assert reply.kind is ReplyKind.CONFIRMATION and reply.text == "1 CNY = 0.1385 USD for 2026-11."
+    again = chat.ask("汇率 设置 CNY 0.14 2026-11", as_user="boss")
+    assert again.text == "2026-11 1 CNY = 0.14 USD（原为 0.1385）。"
+    with db.session() as session:
+        [rate] = session.exec(select(FxRate)).all()
+    assert (rate.currency, rate.period_key, rate.start, rate.end, rate.rate) == (
+        "CNY", "2026-11", date(2026, 11, 1), date(2026, 11, 30), 0.14)
+    [first, second] = audits(db, "fx.set")
+    assert (first.old, first.new, second.old, second.new) == (None, "0.1385", "0.1385", "0.14")
+    listed = chat.ask("fx list", as_user="hana")
+    assert listed.tables[0].rows == [["CNY", "0.14", "2026-11"]]
+    assert chat.ask("汇率", as_user="hana").tables[0].columns == ["币种", "兑 USD 汇率", "适用"]
+    assert Calendar(0).month(date(2026, 11, 20)).key == "2026-11"
+
+
+def test_fx_mistakes_and_non_admins_change_nothing(chat: TestAdapter, db: Database) -> None:
+    bad = chat.ask("fx set CNY 0.1 Nov", as_user="boss")
+    assert bad.kind is ReplyKind.ERROR and bad.text is not None
+    assert bad.text.startswith("Period must be a month YYYY-MM or a day YYYY-MM-DD, got 'Nov'.")
+    assert chat.ask("汇率 设置 CNY abc 2026-11", as_user="boss").text.startswith("汇率须为正数，收到 'abc'。")
+    assert chat.ask("fx set CNY 0.1 2026-11", as_user="hana").kind is ReplyKind.REFUSAL
+    with db.session() as session:
+        assert session.exec(select(FxRate)).all() == []
