@@ -13,7 +13,7 @@ from storage.repositories.facts import FactRecord, upsert_facts
 
 def test_existing_facts_survive_and_a_shop_makes_a_new_key(database_url: str) -> None:
     db = Database(database_url)
-    command.upgrade(alembic_config(db.url, db.engine), "0006")  # the schema before shops
+    command.upgrade(alembic_config(db.url, db.engine), "0003")  # the schema before shops (0004 follows 0003)
     with db.engine.begin() as conn:
         conn.execute(text("INSERT INTO fact (metric, date, member, source, value, updated_at) "
                           "VALUES ('gmv', '2026-11-02', 'h1', 'api', 1234.5, '2026-11-02 10:00:00')"))

@@ -4,7 +4,7 @@ Existing facts keep their values and get shop '' (no shop named). The unique key
 (metric, date, member, shop, source).
 
 Revision ID: 0004
-Revises: 0006
+Revises: 0003
 Create Date: 2026-11-30 16:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = "0006"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
