@@ -4,6 +4,7 @@ is tested the moment it is declared (bot/language/registry.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import pytest
@@ -14,8 +15,10 @@ from bot.core.messages import T
 from bot.core.request import CommandRequest, UserRef, extract_typed_mentions
 from bot.demo import build_demo
 from bot.handlers import command_registry
-from bot.language.commands import ParseError
-from bot.language.registry import CommandRegistry
+from bot.handlers.context import Context
+from bot.language.commands import Command, ParseError
+from bot.language.parser import Parser
+from bot.language.registry import Bilingual, CommandGroup, CommandRegistry, Subcommand
 from bot.testing import TestAdapter
 from jobs.outbox import FileOutbox
 from jobs.present.reply import Reply, ReplyKind
@@ -184,3 +187,57 @@ def test_the_scheduler_hears_of_a_new_alert_after_it_is_committed(demo: KpiBot) 
     finally:
         demo.on_schedule_change.remove(reschedule)
     assert seen == [before + 1]
+
+
+# --- a command declared the way bot/language/registry.py shows --------------------------------
+
+@dataclass(frozen=True)
+class Streak(Command):
+    kpi: str
+
+
+@dataclass(frozen=True)
+class StreakReset(Command):
+    kpi: str
+
+
+def read_streak(parser: Parser, words: list[str], request: CommandRequest) -> Streak:
+    found = parser.scan(words, request)
+    parser.reject_unknown(found, "streak")
+    return Streak(kpi=parser.one_kpi(found, default=True, topic="streak"))
+
+
+def read_reset(parser: Parser, words: list[str], request: CommandRequest) -> StreakReset:
+    return StreakReset(kpi=parser.one_kpi(parser.scan(words, request), default=False, topic="streak"))
+
+
+def answer_streak(ctx: Context, cmd: Streak | StreakReset) -> Reply:
+    kpi = ctx.services.registry.kpis[cmd.kpi]
+    return Reply(title=f"{type(cmd).__name__} {kpi.label(ctx.lang)}", lang=ctx.lang)
+
+
+STREAK = CommandGroup(
+    name="streak", words=("连续",), default="show",
+    summary=Bilingual("Days in a row on track.", "连续达标天数。"),
+    subcommands=(
+        Subcommand(Streak, read_streak, answer_streak, name="show", words=("查看",),
+                   usage=Bilingual("streak [show] [KPI]", "连续 [查看] [指标]")),
+        Subcommand(StreakReset, read_reset, answer_streak, name="reset", words=("重置",), admin=True,
+                   audit="streak.reset", subject=lambda ctx, session, cmd: f"streak {cmd.kpi}",
+                   what=Bilingual("streaks", "连续记录"), usage=Bilingual("streak reset KPI", "连续 重置 指标")),
+    ),
+    examples=Bilingual("streak show gmv · streak reset gmv", "连续 查看 gmv"),
+)
+
+
+def test_a_new_declaration_is_dispatched_helped_and_guarded(demo: KpiBot) -> None:
+    core = KpiBot(settings=demo.settings, db=demo.db, registry=demo.registry, today=lambda: TODAY,
+                  commands=CommandRegistry.of([*command_registry().groups, STREAK]))
+    assert console_ask(core, "streak").title == "Streak GMV"  # no subcommand written: the default one
+    assert console_ask(core, "连续 查看 gmv").title == "Streak GMV"
+    assert "连续 重置 指标" in (console_ask(core, "帮助 连续").text or "")
+    assert "*streak* — Days in a row on track." in (console_ask(core, "help").text or "")
+    assert "did you mean “streak”" in (console_ask(core, "streek gmv").text or "").lower()
+    refused = core.handle(to_request("streak reset gmv", console_user("anna@demo.shop"), None))
+    assert refused.kind is ReplyKind.REFUSAL and "streaks" in (refused.text or "")
+    assert console_ask(core, "streak reset gmv").title == "StreakReset GMV"  # Hana is an admin

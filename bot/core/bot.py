@@ -18,6 +18,7 @@ from bot.handlers import command_registry
 from bot.handlers.context import Context, Services
 from bot.language import commands as c
 from bot.language.parser import Parser
+from bot.language.registry import CommandRegistry
 from jobs.outbox import Outbox
 from jobs.present.i18n import pick_language
 from jobs.present.reply import Reply, ReplyKind
@@ -36,14 +37,15 @@ HINT_COMMANDS_ZH = ["GMV达成率多少", "本周主播排名", "我的KPI", "ta
 class KpiBot:
     def __init__(
         self, *, settings: Settings, db: Database, registry: Registry, today: Callable[[], date] | None = None,
-        outboxes: dict[str, Outbox] | None = None,
+        outboxes: dict[str, Outbox] | None = None, commands: CommandRegistry | None = None,
     ) -> None:
-        """`outboxes`: platform → outbox for `digest now`, shared with the process (filled as platforms start)."""
+        """`outboxes`: platform → outbox for `digest now`, shared with the process (filled as platforms start).
+        `commands`: the declared commands; by default every `COMMANDS` of bot/handlers."""
         self.settings = settings
         self.db = db
         self.registry = registry
         self.engine = KpiEngine(db, registry, tz=settings.tz, week_start=settings.week_start_index, today=today)
-        self.commands = command_registry()
+        self.commands = commands or command_registry()
         self.parser = Parser(registry, self.engine.calendar, self.engine.today, self.commands)
         self.services = Services(settings=settings, db=db, registry=registry, engine=self.engine,
                                  commands=self.commands, outboxes=outboxes if outboxes is not None else {})
@@ -82,7 +84,9 @@ class KpiBot:
         with ctx.session() as session:
             if spec.admin:
                 subject = spec.subject(ctx, session, command) if spec.subject else spec.audit
-                if refusal := ctx.refuse_unless_admin(session, spec.what or group.name, spec.audit, subject):
+                what = spec.what(ctx.lang) if spec.what else (
+                    T(f"what_{group.name}", ctx.lang) if f"what_{group.name}" in T else group.name)
+                if refusal := ctx.refuse_unless_admin(session, what, spec.audit, subject):
                     return refusal
             reply = spec.handle(ctx, command)
         if ctx.schedule_touched:  # committed: the scheduler now reads the new alerts / digests

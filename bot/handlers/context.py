@@ -137,13 +137,14 @@ class Context:
     # --- writes --------------------------------------------------------------------------
 
     def refuse_unless_admin(self, session: Session, what: str, action: str, subject: str) -> Reply | None:
+        """`what`: what the refused command changes, in the asker's language ("targets", "目标")."""
         """None for an admin; otherwise the refusal (audited as refused)."""
         if identity.is_admin(session, self.services.settings, self.user):
             return None
         audit_repo.record(session, self.actor, action, subject, outcome="refused")
         admins = self.services.settings.admin_list + [m.email or m.key for m in member_repo.admins(session)]
-        text = (self.t("refused", what=self.t(f"what_{what}"), admins=", ".join(admins)) if admins
-                else self.t("refused_nobody", what=self.t(f"what_{what}")))
+        text = (self.t("refused", what=what, admins=", ".join(admins)) if admins
+                else self.t("refused_nobody", what=what))
         return Reply(title=self.t("refused_title"), lang=self.lang, kind=ReplyKind.REFUSAL, text=text)
 
     def confirmation(self, title_key: str, text: str) -> Reply:

@@ -44,9 +44,16 @@ command is one new module — for example `bot/handlers/streak.py`:
     )]
 
 A group with several subcommands lists one `Subcommand` per action, each with its `name` and the
-`words` that select it (`target set` / `目标 设置`); `default` is the one run when none is written.
-An admin-only subcommand sets `admin=True`, `audit="group.action"` and `subject` (what the
-refusal's audit entry names); the core refuses a non-admin before the handler runs.
+`words` that select it (`target set` / `目标 设置`); `default` is the one run when nothing follows the
+command word (another first word is an error that lists the subcommands). An admin-only subcommand
+sets `admin=True`, `audit="group.action"`, `subject` (what the refusal's audit entry names) and,
+unless the catalogue has `what_<group>`, `what=Bilingual("notes", "备注")`; the core refuses a
+non-admin (audited) before the handler runs, inside the question's one unit of work (`ctx.session()`).
+
+tests/test_registry.py then covers the new command without being edited: `help NAME` in both
+languages, every example run on the demo workspace as an admin (they must answer, not err), and
+every admin subcommand — which must appear among the English examples — refused for a non-admin
+on every surface. A command word must be new: the registry refuses a clash at start-up.
 """
 
 from __future__ import annotations
@@ -98,7 +105,7 @@ class Subcommand:
     admin: bool = False
     audit: str = ""  # the audit action of a refusal, e.g. "target.set"
     subject: Subject | None = None  # what the refusal's audit entry names
-    what: str = ""  # refusal wording: catalogue key what_<what> ("targets", "角色"); default the group's name
+    what: Bilingual | None = None  # what a refusal says it changes ("notes", "备注"); default: catalogue what_<group>
 
     def all_words(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(w.lower() for w in (self.name, *self.words) if w))
