@@ -67,6 +67,15 @@ def test_console_reads_one_command_per_line_when_piped(tmp_path: Path) -> None:
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_console_as_someone_has_their_permissions_and_bare_console_is_the_operator(tmp_path: Path) -> None:
+    url = october_db(tmp_path / "k.db")
+    script = "target set gmv 50k 2026-10\n"
+    hana = run(["console", "--as", "h1@shop.com"], tmp_path, stdin=script, DATABASE_URL=url)
+    assert "Only admins can do that" in hana.stdout  # Hana is a host, not an admin
+    operator = run(["console"], tmp_path, stdin=script, DATABASE_URL=url)
+    assert "Target saved" in operator.stdout and "(was $" not in operator.stdout  # no team target before
+
+
 def test_console_lang_option(tmp_path: Path) -> None:
     url = october_db(tmp_path / "k.db")
     result = run(["console", "--lang", "zh"], tmp_path, stdin="gmv 2026-10\n", DATABASE_URL=url)

@@ -40,6 +40,7 @@ from jobs.charts.models import (
     RadarChartData,
 )
 from jobs.present.formatting import number as format_number
+from jobs.present.formatting import percent
 
 CHART_WIDTH_PX = 1200
 CHART_HEIGHT_PX = 675
@@ -90,7 +91,7 @@ def format_percent(ratio: float | None) -> str:
     """1.0 → "100.0%"; None or NaN → "—"."""
     if ratio is None or not math.isfinite(ratio):
         return "—"
-    return f"{ratio * 100:.1f}%"
+    return percent(ratio)  # as chat text prints it
 
 
 def text_units(text: str) -> int:
