@@ -110,6 +110,7 @@ NON_ADMIN_SURFACES: dict[str, Callable[[KpiBot], Callable[[str], Reply]]] = {
     "test adapter": _test_adapter_as("test"),
     "test adapter as a Slack user": _test_adapter_as("slack"),
     "test adapter as a Feishu user": _test_adapter_as("feishu"),
+    "test adapter as a DingTalk user": _test_adapter_as("dingtalk"),
 }
 
 
