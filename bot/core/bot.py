@@ -18,7 +18,7 @@ from bot.handlers import command_registry
 from bot.handlers.context import Context, Services
 from bot.language import commands as c
 from bot.language.parser import Parser
-from bot.language.registry import CommandRegistry
+from bot.language.registry import Bilingual, CommandRegistry
 from jobs.outbox import Outbox
 from jobs.present.i18n import pick_language
 from jobs.present.reply import Reply, ReplyKind
@@ -84,8 +84,7 @@ class KpiBot:
         with ctx.session() as session:
             if spec.admin:
                 subject = spec.subject(ctx, session, command) if spec.subject else spec.audit
-                what = spec.what(ctx.lang) if spec.what else (
-                    T(f"what_{group.name}", ctx.lang) if f"what_{group.name}" in T else group.name)
+                what = self._what(spec.what, group.name, ctx.lang)
                 if refusal := ctx.refuse_unless_admin(session, what, spec.audit, subject):
                     return refusal
             reply = spec.handle(ctx, command)
@@ -120,6 +119,14 @@ class KpiBot:
 
     def language_of(self, text: str) -> str:
         return pick_language(text, self.settings.locale)
+
+    @staticmethod
+    def _what(declared: Bilingual | str | None, group: str, lang: str) -> str:
+        """What a refused command changes, in words: declared text, else the catalogue's what_<key>."""
+        if isinstance(declared, Bilingual):
+            return declared(lang)
+        key = f"what_{declared or group}"
+        return T(key, lang) if key in T else declared or group
 
     # --- replies for bad input -----------------------------------------------------------
 

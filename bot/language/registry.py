@@ -47,7 +47,8 @@ A group with several subcommands lists one `Subcommand` per action, each with it
 `words` that select it (`target set` / `目标 设置`); `default` is the one run when nothing follows the
 command word (another first word is an error that lists the subcommands). An admin-only subcommand
 sets `admin=True`, `audit="group.action"`, `subject` (what the refusal's audit entry names) and,
-unless the catalogue has `what_<group>`, `what=Bilingual("notes", "备注")`; the core refuses a
+unless the catalogue has `what_<group>`, `what=Bilingual("notes", "备注")` (or a catalogue key suffix
+such as `what="baseline"`); the core refuses a
 non-admin (audited) before the handler runs, inside the question's one unit of work (`ctx.session()`).
 
 tests/test_registry.py then covers the new command without being edited: `help NAME` in both
@@ -105,7 +106,9 @@ class Subcommand:
     admin: bool = False
     audit: str = ""  # the audit action of a refusal, e.g. "target.set"
     subject: Subject | None = None  # what the refusal's audit entry names
-    what: Bilingual | None = None  # what a refusal says it changes ("notes", "备注"); default: catalogue what_<group>
+    # What a refusal says it changes: Bilingual("notes", "备注"), or a catalogue key suffix ("baseline" →
+    # what_baseline in bot/core/messages.py); default: what_<group> if the catalogue has it, else the group name.
+    what: Bilingual | str | None = None
 
     def all_words(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(w.lower() for w in (self.name, *self.words) if w))
