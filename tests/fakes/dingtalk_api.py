@@ -35,7 +35,7 @@ import httpx
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
 
-from tests.fakes.http_server import LocalHttpServer, send_reply
+from tests.fakes.http_server import RecordingServer, send_reply
 
 CLIENT_ID = "dingkpibottest"
 CLIENT_SECRET = "test-dingtalk-app-secret-0123456789"
@@ -92,10 +92,9 @@ class Throttle:
     retry_after: str
 
 
-class FakeDingTalk(LocalHttpServer):
+class FakeDingTalk(RecordingServer):
     def __init__(self) -> None:
         super().__init__(_handler_for(self), name="fake-dingtalk")
-        self.calls: list[Call] = []
         self.sent: list[Sent] = []
         self.card_updates: list[tuple[str, dict[str, Any]]] = []
         self.media: dict[str, bytes] = {}
@@ -105,7 +104,6 @@ class FakeDingTalk(LocalHttpServer):
         self._tickets: set[str] = set()
         self._throttles: list[Throttle] = []
         self._flow_controlled: dict[str, int] = {}
-        self._changed = threading.Condition()
         self._ids = itertools.count(1)
         self._connection: ServerConnection | None = None
         self.stream_connected = threading.Event()
@@ -124,29 +122,17 @@ class FakeDingTalk(LocalHttpServer):
 
     def throttle_next(self, path: str, *, times: int = 1, retry_after: str = "0.2") -> None:
         """The next `times` calls to `path` answer 429 with `Retry-After`."""
-        with self._changed:
+        with self.changed:
             self._throttles.append(Throttle(path, times, retry_after))
 
     def flow_control_user(self, staff_id: str, *, times: int = 1) -> None:
         """The next `times` 1:1 sends to this user list it in `flowControlledStaffIdList`."""
-        with self._changed:
+        with self.changed:
             self._flow_controlled[staff_id] = times
 
     def calls_to(self, path: str) -> list[Call]:
-        with self._changed:
+        with self.changed:
             return [call for call in self.calls if call.path == path]
-
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                value = predicate()
-                if value:
-                    return value
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"timed out; calls: {[(c.method, c.path, c.status) for c in self.calls]}")
-                self._changed.wait(min(remaining, 0.1))
 
     def wait_for_sent(self, count: int = 1, timeout: float = 10.0) -> list[Sent]:
         return self.wait_for(lambda: list(self.sent) if len(self.sent) >= count else None, timeout)
@@ -179,7 +165,7 @@ class FakeDingTalk(LocalHttpServer):
 
     def _serve_stream(self, connection: ServerConnection) -> None:
         ticket = parse_qs(urlsplit(connection.request.path).query).get("ticket", [""])[0]
-        with self._changed:
+        with self.changed:
             valid = ticket in self._tickets
             self._tickets.discard(ticket)  # a ticket opens one connection only
         if not valid:
@@ -190,9 +176,9 @@ class FakeDingTalk(LocalHttpServer):
         try:
             for raw in connection:
                 ack = json.loads(raw)
-                with self._changed:
+                with self.changed:
                     self.acks[ack["headers"]["messageId"]] = ack
-                    self._changed.notify_all()
+                    self.changed.notify_all()
         except ConnectionClosed:
             pass
         finally:
@@ -201,18 +187,10 @@ class FakeDingTalk(LocalHttpServer):
 
     # -- HTTP (called from the server's threads) -----------------------------------------------------
 
-    def handle(self, call: Call) -> tuple[int, dict[str, Any], dict[str, str]]:
-        with self._changed:
-            try:
-                status, body, headers = self._route(call)
-            except Exception as exc:  # a bug in the fake or a malformed request: say so loudly
-                status, body, headers = 500, {"code": "fake.error", "message": repr(exc)}, {}
-            call.status = status
-            self.calls.append(call)
-            self._changed.notify_all()
-            return status, body, headers
+    def fake_error(self, exc: Exception) -> dict[str, Any]:
+        return {"code": "fake.error", "message": repr(exc)}
 
-    def _route(self, call: Call) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def route(self, call: Call) -> tuple[int, dict[str, Any], dict[str, str]]:
         path = call.path
         if call.method == "POST" and path == "/v1.0/oauth2/accessToken":
             return self._issue_token(call)

@@ -40,7 +40,7 @@ from Crypto.Cipher import AES
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
 
-from tests.fakes.http_server import LocalHttpServer, send_reply
+from tests.fakes.http_server import RecordingServer, send_reply
 
 APP_SECRET = "fake-app-secret-0123456789abcdef"
 ENCRYPT_KEY = "fake-encrypt-key-kpibot-9f8e7d"
@@ -101,12 +101,11 @@ class Message:
         return json.dumps(self.content, ensure_ascii=False)
 
 
-class FakeFeishu(LocalHttpServer):
+class FakeFeishu(RecordingServer):
     def __init__(self, *, app_id: str, app_secret: str = APP_SECRET, users: dict[str, dict[str, Any]] | None = None):
         self.app_id = app_id
         self.app_secret = app_secret
         self.users = dict(DEFAULT_USERS if users is None else users)
-        self.calls: list[Call] = []
         self.messages: list[Message] = []
         self.patches: list[tuple[str, Any]] = []
         self.images: dict[str, bytes] = {}
@@ -118,7 +117,6 @@ class FakeFeishu(LocalHttpServer):
         self._chat_limit = False
         self._reject_token = False
         self._ids = itertools.count(1)
-        self._changed = threading.Condition()
         self.long_connection = FakeLongConnection()
         super().__init__(_handler_for(self), name="fake-feishu", poll_interval=0.05)
 
@@ -135,57 +133,36 @@ class FakeFeishu(LocalHttpServer):
     # -- switches -------------------------------------------------------------------------------
 
     def rate_limit_next(self, path_prefix: str = "/open-apis/im/v1/messages", reset_seconds: int = 1) -> None:
-        with self._changed:
+        with self.changed:
             self._rate_limit = (path_prefix, reset_seconds)
 
     def chat_limit_next(self) -> None:
-        with self._changed:
+        with self.changed:
             self._chat_limit = True
 
     def reject_next_token(self) -> None:
-        with self._changed:
+        with self.changed:
             self._reject_token = True
 
     # -- what happened --------------------------------------------------------------------------
 
     def calls_to(self, method: str, path_prefix: str) -> list[Call]:
-        with self._changed:
+        with self.changed:
             return [c for c in self.calls if c.method == method and c.path.startswith(path_prefix)]
 
     def replies_to(self, message_id: str) -> list[Message]:
-        with self._changed:
+        with self.changed:
             return [m for m in self.messages if m.reply_to == message_id]
-
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
-        """Wait until `predicate()` is truthy (re-checked on every request); return its value."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                value = predicate()
-                if value:
-                    return value
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"timed out after {timeout} s; calls: {[c.path for c in self.calls]}")
-                self._changed.wait(min(remaining, 0.1))
 
     def wait_for_reply(self, message_id: str, timeout: float = 10.0) -> Message:
         return self.wait_for(lambda: next(iter(self.replies_to(message_id)), None), timeout)
 
     # -- request handling (called from the server's threads) -----------------------------------
 
-    def handle(self, call: Call) -> tuple[int, dict[str, Any], dict[str, str]]:
-        with self._changed:
-            try:
-                status, body, headers = self._route(call)
-            except Exception as exc:  # a bug in the fake or a malformed request: say so loudly
-                status, body, headers = 500, {"code": -1, "msg": f"fake error: {exc!r}"}, {}
-            call.status = status
-            self.calls.append(call)
-            self._changed.notify_all()
-            return status, body, headers
+    def fake_error(self, exc: Exception) -> dict[str, Any]:
+        return {"code": -1, "msg": f"fake error: {exc!r}"}
 
-    def _route(self, call: Call) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def route(self, call: Call) -> tuple[int, dict[str, Any], dict[str, str]]:
         path, method = call.path, call.method
         if method == "POST" and path == "/open-apis/auth/v3/tenant_access_token/internal":
             return self._issue_token(call)

@@ -4,8 +4,10 @@ from daemon threads, started and stopped by `with`, and the one way their handle
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Self
+from typing import Any, Self
 
 
 class LocalHttpServer:
@@ -38,6 +40,48 @@ class LocalHttpServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class RecordingServer(LocalHttpServer):
+    """A fake platform API: `handle(call)` answers with `route(call)` and records the call (its `status`
+    set) in `calls`; tests `wait_for` what the fake saw. Subclasses guard their own state with `changed`."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], *, name: str, poll_interval: float = 0.5) -> None:
+        self.calls: list[Any] = []
+        self.changed = threading.Condition()
+        super().__init__(handler, name=name, poll_interval=poll_interval)
+
+    def route(self, call: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
+        raise NotImplementedError
+
+    def fake_error(self, exc: Exception) -> dict[str, Any]:
+        """The body of a 500 when `route` raised: a bug in the fake or a malformed request, said loudly."""
+        return {"error": f"fake error: {exc!r}"}
+
+    def handle(self, call: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
+        with self.changed:
+            try:
+                status, body, headers = self.route(call)
+            except Exception as exc:
+                status, body, headers = 500, self.fake_error(exc), {}
+            call.status = status
+            self.calls.append(call)
+            self.changed.notify_all()
+            return status, body, headers
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until `predicate()` is truthy (re-checked on every request); return its value."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                value = predicate()
+                if value:
+                    return value
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = [(call.method, call.path, call.status) for call in self.calls]
+                    raise AssertionError(f"timed out after {timeout} s; calls: {seen}")
+                self.changed.wait(min(remaining, 0.1))
 
 
 def send_reply(
