@@ -14,6 +14,7 @@ from storage.db import Database
 from storage.kpi.periods import Calendar
 from storage.models import AuditEntry, FxRate, Target
 from storage.repositories import members as member_repo
+from storage.repositories.facts import FactRecord, upsert_facts
 from tests.conversation_fixture import conversation_team
 from tests.fixtures import add_facts, add_members
 
@@ -104,3 +105,24 @@ def test_fx_mistakes_and_non_admins_change_nothing(chat: TestAdapter, db: Databa
     assert chat.ask("fx set CNY 0.1 2026-11", as_user="hana").kind is ReplyKind.REFUSAL
     with db.session() as session:
         assert session.exec(select(FxRate)).all() == []
+
+
+def test_shop_scope_board_by_shop_and_shop_targets_in_chat(chat: TestAdapter, db: Database) -> None:
+    with db.session() as session:
+        upsert_facts(session, [FactRecord("gmv", date(2026, 11, 2), 700, "h1@shop.com", "test", shop="tiktok-us"),
+                               FactRecord("gmv", date(2026, 11, 2), 200, "", "test", shop="shopee-sg")])
+    shop = chat.ask("gmv month shop:tiktok-us", as_user="hana")
+    assert shop.title == "GMV · tiktok-us · November 2026"
+    assert {f.label: f.value for f in shop.figures}["Actual"] == "$700"
+    within = chat.ask("gmv month shop:tiktok-us role:host", as_user="hana")
+    assert within.title == "GMV · Live host · tiktok-us · November 2026"
+    board = chat.ask("board gmv by shop month", as_user="hana")
+    assert board.title == "GMV leaderboard · Shops · November 2026"
+    assert [row[1:3] for row in board.tables[0].rows] == [["tiktok-us", "$700"], ["shopee-sg", "$200"]]
+    assert chat.ask("target set gmv 42k shop:tiktok-us month", as_user="boss").kind is ReplyKind.CONFIRMATION
+    refused = chat.ask("target set gmv 1k shop:tiktok-us role:host month", as_user="boss")
+    assert refused.kind is ReplyKind.ERROR and refused.title == "I couldn't set that target"
+    with db.session() as session:
+        shop_targets = session.exec(select(Target).where(Target.scope_kind == "shop")).all()
+        role_targets = session.exec(select(Target).where(Target.scope_kind == "role")).all()
+    assert [(t.scope_key, t.value) for t in shop_targets] == [("tiktok-us", 42_000)] and role_targets == []

@@ -109,6 +109,12 @@ class Context:
 
     def resolve_scope(self, session: Session, ref: ScopeRef) -> Scope:
         """A written scope → a data scope; a mentioned user must be linked to a member."""
+        scope = self._resolve_scope(session, ref)
+        return scope.in_shop(ref.shop) if ref.shop else scope
+
+    def _resolve_scope(self, session: Session, ref: ScopeRef) -> Scope:
+        if ref.kind == "shop":
+            return Scope.of_shop(ref.key)
         if ref.kind == "team":
             return Scope.team()
         if ref.kind == "role":
@@ -122,6 +128,12 @@ class Context:
         return Scope.member(member.key)
 
     def scope_label(self, scope: Scope, session: Session | None = None) -> str:
+        if scope.shop:
+            shop = self.services.registry.shops.get(scope.shop)
+            name = shop.name if shop else scope.shop
+            if scope.kind == "shop":
+                return name
+            return f"{self.scope_label(Scope(scope.kind, scope.key), session)} · {name}"
         if scope.kind == "team":
             return self.t("team")
         if scope.kind == "role":

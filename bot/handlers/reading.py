@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core import identity
 from bot.core.request import CommandRequest
 from bot.handlers.context import Context
+from bot.handlers.split import T as SPLIT_T
 from bot.language import commands as c
 from bot.language.parser import Parser
 from bot.language.registry import Bilingual, CommandGroup, Subcommand
@@ -70,13 +71,18 @@ def member_kpis_reply(ctx: Context, member_key: str, roles: list[str], period: P
 
 def board(ctx: Context, cmd: c.Board) -> Reply:
     kpi = ctx.services.registry.kpis[cmd.kpi]
-    rows = ctx.services.engine.board(kpi, cmd.role, cmd.period)
-    scope = ctx.role_label(cmd.role) if cmd.role else ctx.t("everyone")
+    if cmd.by_shop:
+        rows = ctx.services.engine.shop_board(kpi, cmd.period)
+        scope = SPLIT_T("shops", ctx.lang)
+    else:
+        rows = ctx.services.engine.board(kpi, cmd.role, cmd.period)
+        scope = ctx.role_label(cmd.role) if cmd.role else ctx.t("everyone")
     title = ctx.t("board_title", kpi=kpi.label(ctx.lang), scope=scope, period=period_label(cmd.period, ctx.lang))
     if not any(row.status.actual is not None for row in rows):
         return Reply(title=title, lang=ctx.lang, text=ctx.t("board_empty", kpi=kpi.label(ctx.lang)))
     currency = ctx.services.settings.currency
-    columns = ["#", ctx.t("col_member"), kpi.label(ctx.lang), ctx.t("col_target"),
+    columns = ["#", SPLIT_T("col_shop", ctx.lang) if cmd.by_shop else ctx.t("col_member"), kpi.label(ctx.lang),
+               ctx.t("col_target"),
                STATUS_T("attainment", ctx.lang), STATUS_T("status", ctx.lang)]
     body, marks = [], []
     for rank, row in enumerate(rows, start=1):
@@ -120,14 +126,20 @@ def read_me(parser: Parser, words: list[str], request: CommandRequest) -> c.Me:
     return c.Me(period=parser.one_period(found, "me"))
 
 
+BY_SHOP_WORDS = {"shop", "shops", "店铺", "按店铺"}
+
+
 def read_board(parser: Parser, words: list[str], request: CommandRequest) -> c.Board:
+    by_shop = any(w.lower() in BY_SHOP_WORDS for w in words)
+    if by_shop:  # `board gmv by shop month` (按店铺): shops side by side
+        words = [w for w in words if w.lower() not in BY_SHOP_WORDS | {"by"}]
     found = parser.scan(words, request)
     found.intents.discard("board")
     role = parser.board_role(found)
     kpi = parser.one_kpi(found, default=False, topic="board") if found.kpis or found.unknown else (
         parser.headline_kpi(role))
     parser.reject_unknown(found, "board")
-    return c.Board(kpi=kpi, role=role, period=parser.one_period(found, "board"))
+    return c.Board(kpi=kpi, role=role, period=parser.one_period(found, "board"), by_shop=by_shop)
 
 
 COMMANDS = [

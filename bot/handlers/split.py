@@ -37,9 +37,16 @@ T = Catalog({
     "last_month": ("by last month's {kpi}", "按上月{kpi}占比"),
     "weights": ("by weights {weights}", "按权重 {weights}"),
     "col_who": ("Who", "对象"),
+    "col_shop": ("Shop", "店铺"),
+    "shops": ("Shops", "各店铺"),
+    "shop_role_target": ("Targets are set per shop, role or member, not for a role within one shop: "
+                         "use shop:KEY alone, or split a shop's target with target split … by shop.",
+                         "目标按店铺、岗位或成员设置，不能设给某店铺内的岗位：请单独用 shop:店铺，"
+                         "或用 目标拆解 … 按店铺。"),
     "col_share": ("Share", "占比"),
     "col_target": ("Target", "目标"),
     "bad_title": ("I couldn't split that", "无法拆解"),
+    "target_title": ("I couldn't set that target", "无法设置目标"),
     "need_whom": ("Say whom to split between: role:ROLE or by shop. Usage: {usage}",
                   "请说明拆给谁：role:角色 或 按店铺。用法：{usage}"),
     "nobody": ("Nobody to split between: {whom} has no members or shops yet.",
@@ -120,17 +127,17 @@ def target_split(ctx: Context, cmd: TargetSplit) -> Reply:
     registry = ctx.services.registry
     kpi = registry.kpis[cmd.kpi]
     if not kpi.additive:
-        return _bad(ctx, T("additive_only", ctx.lang, kpi=kpi.label(ctx.lang)))
+        return bad_input(ctx, T("additive_only", ctx.lang, kpi=kpi.label(ctx.lang)))
     if cmd.role == "":
-        return _bad(ctx, T("need_whom", ctx.lang, usage=USAGE))
+        return bad_input(ctx, T("need_whom", ctx.lang, usage=USAGE))
     with ctx.session() as session:
         whom = _whom(ctx, session, cmd)
         if not whom:
             label = ctx.role_label(cmd.role) if cmd.role else T("col_who", ctx.lang)
-            return _bad(ctx, T("nobody", ctx.lang, whom=label))
+            return bad_input(ctx, T("nobody", ctx.lang, whom=label))
         weights = _weights(ctx, cmd, whom)
         if isinstance(weights, str):
-            return _bad(ctx, weights)
+            return bad_input(ctx, weights)
         shares = split_to_cents(cmd.total, weights)
         if not cmd.preview:
             for key, value in shares.items():
@@ -185,5 +192,5 @@ def _reply(ctx: Context, cmd: TargetSplit, whom: dict[str, str], weights: dict[s
     )
 
 
-def _bad(ctx: Context, text: str) -> Reply:
-    return Reply(title=T("bad_title", ctx.lang), lang=ctx.lang, kind=ReplyKind.ERROR, text=text)
+def bad_input(ctx: Context, text: str, title: str = "bad_title") -> Reply:
+    return Reply(title=T(title, ctx.lang), lang=ctx.lang, kind=ReplyKind.ERROR, text=text)

@@ -7,6 +7,8 @@ from sqlmodel import Session
 from bot.core.request import CommandRequest
 from bot.handlers.context import Context
 from bot.handlers.split import SPLIT_WORDS, USAGE, USAGE_ZH, TargetSplit, read_split, split_subject, target_split
+from bot.handlers.split import T as SPLIT_T
+from bot.handlers.split import bad_input as split_error
 from bot.language import commands as c
 from bot.language.parser import Parser
 from bot.language.registry import Bilingual, CommandGroup, Subcommand
@@ -33,6 +35,8 @@ def target_form(ctx: Context, cmd: c.TargetForm) -> Reply:
 def target_set(ctx: Context, cmd: c.TargetSet) -> Reply:
     with ctx.session() as session:
         scope = ctx.resolve_scope(session, cmd.scope)
+        if scope.shop and scope.kind != "shop":
+            return split_error(ctx, SPLIT_T("shop_role_target", ctx.lang), "target_title")
         what = subject(cmd.kpi, scope, cmd.period)
         old = target_repo.set_target(session, cmd.kpi, scope, cmd.period, cmd.value.value, str(ctx.actor))
         audit_repo.record(session, ctx.actor, "target.set", what, old=old, new=cmd.value.value)

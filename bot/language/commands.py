@@ -13,9 +13,10 @@ from storage.kpi.periods import Period
 class ScopeRef:
     """A scope as written: team, role:ROLE, member:KEY, or a mentioned user (resolved later)."""
 
-    kind: str  # team | role | member | user
+    kind: str  # team | role | member | user | shop
     key: str = ""
     user: UserRef | None = None
+    shop: str = ""  # shop:KEY with a role or member: only that shop's rows
 
 
 TEAM = ScopeRef("team")
@@ -48,6 +49,7 @@ class Board(Command):
     kpi: str
     role: str | None
     period: Period
+    by_shop: bool = False  # shops side by side instead of members
 
 
 @dataclass(frozen=True)

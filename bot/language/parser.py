@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from bot.core.request import MENTION_TOKEN, CommandRequest
@@ -54,6 +54,7 @@ class Found:
     channels: list[str] = field(default_factory=list)
     intents: set[str] = field(default_factory=set)
     unknown: list[str] = field(default_factory=list)
+    shops: list[str] = field(default_factory=list)  # shop:KEY
 
 
 # Chinese puts these actions before the object: 设置目标 gmv … reads as `target set gmv …`.
@@ -162,6 +163,8 @@ class Parser:
                 if role is None:
                     raise c.ParseError("unknown_role", {"word": word[5:], "roles": self.role_list()})
                 found.scopes.append(c.ScopeRef("role", role.id))
+            elif low.startswith("shop:") and word[5:].strip():
+                found.shops.append(word[5:].strip().lower())
             elif low.startswith("member:"):
                 key = word[7:].strip()
                 if not key:
@@ -243,9 +246,12 @@ class Parser:
     def one_scope(self, found: Found, topic: str) -> c.ScopeRef:
         scopes = list(dict.fromkeys(found.scopes))
         scopes += [c.ScopeRef("role", r) for r in dict.fromkeys(found.roles) if c.ScopeRef("role", r) not in scopes]
-        if len(scopes) > 1:
+        if len(scopes) > 1 or len(set(found.shops)) > 1:
             raise c.ParseError("two_scopes", {}, topic)
-        return scopes[0] if scopes else c.TEAM
+        scope = scopes[0] if scopes else c.TEAM
+        if found.shops:  # a shop alone, or a role / member within it
+            return c.ScopeRef("shop", found.shops[0]) if scope.kind == "team" else replace(scope, shop=found.shops[0])
+        return scope
 
     def board_role(self, found: Found) -> str | None:
         roles = list(dict.fromkeys(found.roles + [s.key for s in found.scopes if s.kind == "role"]))
