@@ -45,7 +45,15 @@ class PlatformAdapter(Protocol):
         """Start background clients (Socket Mode / long connection); return at once."""
         ...
 
-    def stop(self) -> None: ...
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop taking new events, then let answers under way finish for up to `timeout` seconds
+        (graceful shutdown); True when they all did."""
+        ...
+
+    def connection_up(self) -> bool | None:
+        """Whether the platform connection (Socket Mode, long connection, stream) is up; None when the
+        platform only calls our HTTP endpoints. Read by /readyz and /metrics."""
+        ...
 
     def outbox(self) -> Outbox: ...
 

@@ -90,8 +90,9 @@ def _source_sync(settings: Settings) -> Callable[..., Any] | None:
 def build_http_app(runtime: Runtime) -> FastAPI:
     from bot.http.app import create_http_app
     from bot.http.fx_api import create_fx_router
+    from bot.http.ops import OpsView, create_ops_router
     from bot.http.push_api import create_push_router
 
     endpoints = [endpoint for adapter in runtime.adapters.values() for endpoint in adapter.endpoints()]
-    routers = [create_push_router(runtime), create_fx_router(runtime)]
+    routers = [create_push_router(runtime), create_fx_router(runtime), create_ops_router(OpsView.of(runtime))]
     return create_http_app(ping=runtime.db.ping, endpoints=endpoints, extra_routers=routers)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from bot.http.server import serve_forever as run_http
+from bot import __version__
+from bot.http.server import ServerThread
 from bot.runtime import Runtime, build_http_app, build_runtime
+from bot.shutdown import StopSignal, drain
 from storage.settings import Settings
 
 log = logging.getLogger("kpibot.serve")
@@ -38,13 +40,29 @@ def stop_background(runtime: Runtime) -> None:
         adapter.stop()
 
 
-def serve_forever(settings: Settings) -> None:
+def serve_forever(settings: Settings) -> int:
+    """Run until SIGTERM/SIGINT, then shut down gracefully (bot/shutdown.py). Returns the exit code:
+    0 when the work in hand finished within KPIBOT_SHUTDOWN_GRACE, 1 otherwise."""
+    stop = StopSignal()
+    stop.install()
     runtime = build_runtime(settings, with_jobs=True)
     message = describe_platforms(runtime)
     (log.warning if not runtime.adapters else log.info)(message)
+    server = ServerThread(build_http_app(runtime), settings.host, settings.port, grace=settings.shutdown_grace,
+                          own_logging=True)
     start_background(runtime)
     try:
-        log.info("listening on http://%s:%s", settings.host, settings.port)
-        run_http(build_http_app(runtime), settings.host, settings.port)
-    finally:
+        server.start()
+    except RuntimeError:
+        log.error("could not listen on %s:%s (is the port taken?)", settings.host, settings.port)
         stop_background(runtime)
+        return 1
+    log.info("kpibot %s listening on http://%s:%s", __version__, settings.host, settings.port)
+    while not stop.event.wait(1.0):
+        if not server.thread.is_alive():
+            log.error("the HTTP server stopped on its own; shutting down")
+            break
+    log.info("%s received", stop.signal_name or "stop")
+    finished = drain(runtime, server, settings.shutdown_grace)
+    log.info("stopped%s", "" if finished else " with work left unfinished")
+    return 0 if finished else 1

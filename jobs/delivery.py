@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from jobs.observability import observed_delivery
 from jobs.outbox import ChannelRef, Outbox
 from jobs.present.i18n import Catalog
 from jobs.present.reply import Mark, Reply, ReplyKind
@@ -100,6 +101,7 @@ class Deliverer:
         """Cut short any backoff wait (used at shutdown)."""
         self._stopping.set()
 
+    @observed_delivery
     def deliver(self, key: DeliveryKey, build: Callable[[], Reply], *, lang: str = "en") -> DeliveryResult:
         """Send what `build()` makes to `key.channel`, at most once per key. `build` runs only for the claimant."""
         target = ChannelRef.parse(key.channel)
@@ -192,6 +194,7 @@ class Deliverer:
                 found[f"{platform}:{direct}"] = None
         return list(found)
 
+    @observed_delivery
     def post_notice(self, key: DeliveryKey, reply: Reply) -> bool:
         """A short operational notice: claimed like any scheduled send, one attempt, no further notices."""
         target = ChannelRef.parse(key.channel)

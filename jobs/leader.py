@@ -256,6 +256,18 @@ class LeaderElection:
         if dispose is not None:
             dispose()
 
+    def resign(self) -> bool:
+        """Give leadership up at once (shutdown): stop trying and release the lock now, so another replica
+        takes over on its next try. `on_lost` is not called: the caller winds its own work down. Returns
+        whether this process was the leader."""
+        self._stop.set()
+        with self._mutex:
+            was_leader, self._leader = self._leader, False
+            self.lock.release()
+        if was_leader:
+            log.info("released the scheduler lock (%s) for another replica", self.lock.description)
+        return was_leader
+
     def _run(self) -> None:
         while not self._stop.wait(self.retry_seconds):
             self._attempt()

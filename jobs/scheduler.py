@@ -154,6 +154,11 @@ class JobScheduler:
     def start(self) -> None:
         self._scheduler.start()
 
+    def pause(self) -> None:
+        """Start no further job runs (runs under way go on); `shutdown` later."""
+        if self._scheduler.running:
+            self._scheduler.pause()
+
     def shutdown(self, wait: bool = True) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=wait)

@@ -31,6 +31,7 @@ from jobs.alerts import AlertRunner
 from jobs.delivery import Deliverer, RetryPolicy, notice
 from jobs.digest import send_weekly_digest
 from jobs.digest.schedule import DigestRunner
+from jobs.drain import finish_within
 from jobs.leader import LeaderElection, LeaderLock, lock_for
 from jobs.outbox import Outbox
 from jobs.present.i18n import Catalog
@@ -124,9 +125,23 @@ class JobService:
         self.digests.run_due(now)
         self.alerts.evaluate_all(now)
 
-    def stop(self) -> None:
+    def resign(self) -> None:
+        """Shutdown, first step: hand leadership to another replica at once and start no new job runs.
+        Runs under way go on; their ledger rows stay claimed by this process, so nothing is sent twice."""
+        if self._election.resign() and self._scheduler is not None:
+            self._scheduler.pause()
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop the scheduler, letting runs under way finish for up to `timeout` seconds (None: as long as
+        they take). Retry back-offs are cut short. True when everything finished in time."""
         self.deliverer.stop()
-        self._election.stop()
+        finished = True
+        if timeout is None:
+            self._election.stop()
+        else:
+            finished = finish_within(self._stop_scheduler, timeout, "scheduled jobs")
+            self._election.stop()
+        return finished
 
     def next_run_times(self) -> dict[str, datetime | None]:
         return self._scheduler.next_run_times() if self._scheduler is not None else {}

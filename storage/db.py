@@ -1,17 +1,28 @@
-"""One engine per process, a session per unit of work, schema through Alembic."""
+"""One engine per process, a session per unit of work, schema through Alembic.
+
+Upgrades run under a database-wide lock (PostgreSQL: a session advisory lock; SQLite: an exclusive
+`flock` on a file beside the database), so replicas starting together against an empty database
+upgrade it once: the first takes the lock and migrates, the others wait, then find it current.
+"""
 
 from __future__ import annotations
 
+import logging
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_LOCK_ID = 0x6B70696D  # "kpim": the advisory lock's first key; the second is the schema's hash
 
 # The session of the unit of work in progress on this thread (Database.shared_session), if any.
 _shared: ContextVar[tuple[Database, Session] | None] = ContextVar("kpibot_shared_session", default=None)
@@ -57,11 +68,56 @@ class Database:
             finally:
                 _shared.reset(token)
 
-    def upgrade(self) -> None:
-        """Bring the schema to the newest migration."""
+    def upgrade(self) -> bool:
+        """Bring the schema to the newest migration, under the migration lock. True when this call
+        applied migrations, False when the schema was already current."""
         from alembic import command
 
-        command.upgrade(alembic_config(self.url, self.engine), "head")
+        with self._migration_lock():
+            before = self.current_revision()
+            if before == head_revision():
+                return False
+            command.upgrade(alembic_config(self.url, self.engine), "head")
+        log.info("database schema upgraded from %s to %s", before or "empty", head_revision())
+        return True
+
+    def current_revision(self) -> str | None:
+        """The schema's Alembic revision; None for an empty database."""
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+    def migrations_current(self) -> bool:
+        return self.current_revision() == head_revision()
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        if self.dialect == "postgresql":
+            with self.engine.connect() as conn:
+                schema = conn.execute(text("SELECT current_schema()")).scalar_one() or "public"
+                keys = {"c": MIGRATION_LOCK_ID, "o": _signed32(zlib.crc32(str(schema).encode()))}
+                conn.execute(text("SELECT pg_advisory_lock(CAST(:c AS integer), CAST(:o AS integer))"), keys)
+                conn.commit()  # the session lock outlives the transaction; do not sit idle in one
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(CAST(:c AS integer), CAST(:o AS integer))"), keys)
+                    conn.commit()
+            return
+        database = make_url(self.url).database or ""
+        if self.dialect != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+            yield
+            return
+        import fcntl
+
+        path = Path(database).expanduser().resolve()
+        with path.with_name(path.name + ".migrate.lock").open("a+") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # blocks while another process migrates
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def ping(self) -> bool:
         try:
@@ -73,6 +129,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def _signed32(value: int) -> int:
+    return value - (1 << 32) if value >= (1 << 31) else value
 
 
 def alembic_config(url: str, engine: Engine | None = None):  # -> alembic.config.Config

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -45,11 +46,13 @@ def settings_or_exit() -> Settings:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the schema to the newest migration."""
-    from storage.db import Database
+    from storage.db import Database, head_revision
 
     settings = settings_or_exit()
-    Database(settings.database_url).upgrade()
-    typer.echo("database is up to date")
+    if Database(settings.database_url).upgrade():
+        typer.echo(f"database upgraded to {head_revision()}")
+    else:
+        typer.echo(f"database is up to date ({head_revision()})")
 
 
 @kpis_app.command("list")
@@ -105,10 +108,16 @@ def demo(
 @app.command()
 def serve() -> None:
     """Run the HTTP server, the scheduler and the platform connections."""
+    from bot.logs import configure_logging
     from bot.serve import serve_forever
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve_forever(settings_or_exit())
+    settings = settings_or_exit()
+    configure_logging(settings)
+    code = serve_forever(settings)
+    logging.shutdown()
+    if code:
+        os._exit(code)  # work still running past the grace period must not hold the process
+    raise typer.Exit(0)
 
 
 def _registry_or_exit(settings: Settings):  # type: ignore[no-untyped-def]

@@ -19,6 +19,7 @@ from bot.handlers.context import Context, Services
 from bot.language import commands as c
 from bot.language.parser import Parser
 from bot.language.registry import Bilingual, CommandRegistry
+from jobs import observability
 from jobs.outbox import Outbox
 from jobs.present.i18n import pick_language
 from jobs.present.reply import Reply, ReplyKind
@@ -65,22 +66,27 @@ class KpiBot:
 
     def handle(self, request: CommandRequest) -> Reply:
         """Answer one message or slash command."""
-        lang = request.lang or self.language_of(request.text)
-        ctx = self.context(request.user, lang, request.channel)
-        try:
-            return self.handle_command_object(ctx, self.parser.parse(request))
-        except c.ParseError as error:
-            return self._error_reply(ctx, error)
-        except c.NotUnderstood as unknown:
-            return self._hint_reply(ctx, unknown)
-        except Exception:
-            log.exception("command failed (platform=%s)", request.platform)
-            return Reply(title=T("oops_title", lang), lang=lang, kind=ReplyKind.ERROR, text=T("oops", lang))
+        with observability.answering(request.platform):
+            lang = request.lang or self.language_of(request.text)
+            ctx = self.context(request.user, lang, request.channel)
+            try:
+                return self.handle_command_object(ctx, self.parser.parse(request))
+            except c.ParseError as error:
+                observability.note_outcome("refused")
+                return self._error_reply(ctx, error)
+            except c.NotUnderstood as unknown:
+                observability.note_outcome("hint")
+                return self._hint_reply(ctx, unknown)
+            except Exception:
+                observability.note_outcome("failed")
+                log.exception("command failed (platform=%s)", request.platform)
+                return Reply(title=T("oops_title", lang), lang=lang, kind=ReplyKind.ERROR, text=T("oops", lang))
 
     def handle_command_object(self, ctx: Context, command: c.Command) -> Reply:
         """Run a parsed command in one unit of work: its declaration's permission check, then its
         handler (raises ParseError for input that only the database can reject)."""
         group, spec = self.commands.spec_for(type(command))
+        observability.note_command("_".join(filter(None, (group.name, spec.name))))
         with ctx.session() as session:
             if spec.admin:
                 subject = spec.subject(ctx, session, command) if spec.subject else spec.audit

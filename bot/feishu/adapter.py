@@ -17,6 +17,7 @@ from bot.feishu.identity import Identities
 from bot.feishu.longconn import LongConnection
 from bot.feishu.outbox import FeishuOutbox
 from bot.feishu.webhook import EVENTS_PATH, FeishuWebhook, build_event_handler
+from jobs.drain import finish_within
 from storage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,10 +65,15 @@ class FeishuAdapter:
             log.info("Feishu: starting the long connection")
             self.long_connection.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop taking events, then let answers under way finish for up to `timeout` seconds."""
         if self.long_connection is not None:
             self.long_connection.stop()
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        return finish_within(lambda: self.executor.shutdown(wait=True), timeout, "Feishu answers")
+
+    def connection_up(self) -> bool | None:
+        """Long connection: whether it is connected; None in webhook mode (no connection to keep)."""
+        return None if self.long_connection is None else self.long_connection.connected
 
     def outbox(self) -> FeishuOutbox:
         return self._outbox

@@ -24,6 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from jobs import observability
 from jobs.ingest.currency import Money, convert_all, currency_code
 from jobs.ingest.values import (
     MAX_MAGNITUDE,
@@ -340,9 +341,10 @@ def _store(db: Database, records: list[FactRecord]) -> None:
     with db.session() as session:
         upsert_facts(session, records)
         for source, batch in _by_source(records).items():
+            written = len({(r.metric, r.date, r.member, r.shop) for r in batch})
             record_run(session, source=source, kind="api", started_at=started, ok=True, rows_read=len(batch),
-                       rows_written=len({(r.metric, r.date, r.member, r.shop) for r in batch}),
-                       newest_date=max(r.date for r in batch))
+                       rows_written=written, newest_date=max(r.date for r in batch))
+            observability.record_run(source, ok=True, rows_written=written)
 
 
 def _by_source(records: list[FactRecord]) -> dict[str, list[FactRecord]]:

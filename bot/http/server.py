@@ -1,10 +1,11 @@
-"""Runs the HTTP app with uvicorn: in the foreground for `serve`, or in a thread (tests, bench)."""
+"""Runs the HTTP app with uvicorn in a thread: for `serve` (whose main thread handles signals), tests, bench."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -13,10 +14,15 @@ from fastapi import FastAPI
 class ServerThread:
     """A real uvicorn server on 127.0.0.1 in a background thread; `port=0` picks a free port."""
 
-    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0, *, grace: float | None = None,
+                 own_logging: bool = False) -> None:
+        """`grace`: seconds requests under way may take once stopping; `own_logging`: leave log handlers
+        as the process configured them (`kpibot serve`) instead of uvicorn's own."""
         self.host = host
         self.port = port or free_port(host)
-        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="off")
+        logging_options: dict[str, Any] = {"log_config": None} if own_logging else {"log_level": "warning"}
+        config = uvicorn.Config(app, host=host, port=self.port, lifespan="off", timeout_graceful_shutdown=grace,
+                                **logging_options)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="http-server", daemon=True)
 
@@ -48,7 +54,3 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
-
-
-def serve_forever(app: FastAPI, host: str, port: int) -> None:
-    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")

@@ -55,10 +55,15 @@ class SlackAdapter:
         if self.socket_mode is not None:
             self.socket_mode.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop taking events, then let answers under way finish for up to `timeout` seconds."""
         if self.socket_mode is not None:
             self.socket_mode.stop()
-        self.services.close()
+        return self.services.close(timeout)
+
+    def connection_up(self) -> bool | None:
+        """Socket Mode: whether it is connected; None over HTTP (no connection to keep)."""
+        return None if self.socket_mode is None else self.socket_mode.connected
 
     def outbox(self) -> SlackOutbox:
         return self.services.outbox

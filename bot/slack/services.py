@@ -12,6 +12,7 @@ from bot.core.request import CommandRequest, UserRef
 from bot.slack.identity import SlackDirectory
 from bot.slack.outbox import SlackOutbox
 from bot.slack.translate import command_request
+from jobs.drain import finish_within
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,9 @@ class SlackServices:
             log.exception("is_admin failed")
             return False
 
-    def close(self) -> None:
+    def close(self, timeout: float = 5.0) -> bool:
+        """Let answers already taken finish (up to `timeout` seconds; the ack watch keeps time for them
+        meanwhile), then stop. True when they all finished."""
+        finished = finish_within(lambda: self.listeners.shutdown(wait=True), timeout, "Slack answers")
         self.ack_watch.stop()
-        self.listeners.shutdown(wait=False, cancel_futures=True)
+        return finished

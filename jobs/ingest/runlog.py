@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
+from jobs import observability
 from storage.db import Database
 from storage.repositories.sync_runs import failing_streak, record_run
 
@@ -27,6 +28,7 @@ def record_outcome(
 ) -> bool:
     """Write the run in its own transaction (a failed sync rolled its data back, the run stays).
     True when this run makes the source's second failure in a row: admins should hear of it."""
+    observability.record_run(source, ok=ok, rows_written=rows_written)
     with db.session() as session:
         record_run(
             session, source=source, kind=kind, started_at=started_at, ok=ok, rows_read=rows_read,

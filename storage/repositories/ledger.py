@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from storage.models import DeliveryLedger
 from storage.repositories.upsert import insert_ignore
@@ -106,3 +106,9 @@ def _row(session: Session, key: DeliveryKey) -> DeliveryLedger:
     if row is None:
         raise LookupError(f"no ledger row for {key.idempotency_key}")
     return row
+
+
+def claimed_count(session: Session) -> int:
+    """Sends claimed and never recorded as sent or failed (in flight, or abandoned by a killed process)."""
+    return int(session.exec(select(func.count()).select_from(DeliveryLedger)
+                            .where(DeliveryLedger.status == "claimed")).one())
