@@ -55,6 +55,17 @@ def db_upgrade() -> None:
         typer.echo(f"database is up to date ({head_revision()})")
 
 
+@app.command()
+def doctor() -> None:
+    """Check settings, database, migrations, the KPI file and each configured platform's credentials."""
+    from bot.cli.doctor import run_checks
+
+    checks = run_checks()
+    for check in checks:
+        typer.echo(check.line())
+    raise typer.Exit(0 if all(check.ok for check in checks) else 1)
+
+
 @kpis_app.command("list")
 def kpis_list() -> None:
     """Print the KPIs and roles in force (built-ins plus KPIBOT_KPIS_FILE)."""
