@@ -55,8 +55,8 @@ def build_runtime(
     if upgrade:
         db.upgrade()
     registry = load_registry(settings.kpis_file or None)
-    if upgrade:
-        with db.session() as session:
+    if upgrade:  # replicas starting together would insert the same definitions: one at a time
+        with db.schema_lock(), db.session() as session:
             sync_definitions(session, registry)
     outboxes: dict[str, Outbox] = {}  # shared by the core (`digest now`) and the jobs, filled below
     core = KpiBot(settings=settings, db=db, registry=registry, outboxes=outboxes)

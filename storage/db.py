@@ -73,7 +73,7 @@ class Database:
         applied migrations, False when the schema was already current."""
         from alembic import command
 
-        with self._migration_lock():
+        with self.schema_lock():
             before = self.current_revision()
             if before == head_revision():
                 return False
@@ -92,7 +92,9 @@ class Database:
         return self.current_revision() == head_revision()
 
     @contextmanager
-    def _migration_lock(self) -> Iterator[None]:
+    def schema_lock(self) -> Iterator[None]:
+        """Held while migrating and while mirroring definitions at start-up: one process at a time.
+        Not re-entrant: do not take it again inside (`upgrade()` takes it itself)."""
         if self.dialect == "postgresql":
             with self.engine.connect() as conn:
                 schema = conn.execute(text("SELECT current_schema()")).scalar_one() or "public"

@@ -26,7 +26,7 @@ def _upgrade_process(database_url: str, workdir: Path) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _waiting_on_lock(db: Database, lock_file: Path | None) -> int:
+def waiting_on_lock(db: Database, lock_file: Path | None) -> int:
     """How many other sessions/processes are blocked on the migration lock."""
     if lock_file is None:
         with db.engine.connect() as conn:
@@ -45,10 +45,10 @@ def test_two_processes_upgrading_together_upgrade_once(database_url: str, tmp_pa
     lock_file = Path(sqlite_file + ".migrate.lock") if sqlite_file else None
     try:
         assert db.current_revision() is None  # empty database
-        with db._migration_lock():
+        with db.schema_lock():
             processes = [_upgrade_process(database_url, tmp_path) for _ in range(2)]
             deadline = time.monotonic() + 60
-            while _waiting_on_lock(db, lock_file) < 2:
+            while waiting_on_lock(db, lock_file) < 2:
                 assert time.monotonic() < deadline, "the two upgrades never both waited on the lock"
                 assert all(p.poll() is None for p in processes), [p.communicate() for p in processes]
                 time.sleep(0.05)

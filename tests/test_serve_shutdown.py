@@ -15,11 +15,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.http.server import free_port
 from storage.db import Database, head_revision
 from tests.fakes.slack_api import BOT_USER_ID, MEMBER_ID, FakeSlack, message_event, signed_headers, slack_settings
 from tests.fakes.slack_api import event_envelope as slack_envelope
+from tests.test_migration_lock import waiting_on_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW_LOOKUP_SECONDS = 3.0  # users.info at the fake: the answer is still being worked out when SIGTERM lands
@@ -115,8 +117,15 @@ def test_two_replicas_starting_together_upgrade_once(database_url: str, tmp_path
                                                      serve_processes: list[ServeProcess]) -> None:
     db = Database(database_url)
     assert db.current_revision() is None  # an empty database
-    for _ in range(2):
-        serve_processes.append(ServeProcess(tmp_path, {"DATABASE_URL": database_url}))
+    sqlite_file = make_url(database_url).database if db.dialect == "sqlite" else None
+    with db.schema_lock():  # both start while the lock is held, so they contend for the same empty database
+        for _ in range(2):
+            serve_processes.append(ServeProcess(tmp_path, {"DATABASE_URL": database_url}))
+        deadline = time.monotonic() + 60
+        while waiting_on_lock(db, Path(sqlite_file + ".migrate.lock") if sqlite_file else None) < 2:
+            assert time.monotonic() < deadline, "the two replicas never both waited on the migration lock"
+            assert all(s.process.poll() is None for s in serve_processes), [s.log() for s in serve_processes]
+            time.sleep(0.05)
     for serve in serve_processes:
         serve.wait_ready()
     upgrades = [m for serve in serve_processes for m in serve.messages() if m.startswith("database schema upgraded")]
