@@ -52,7 +52,7 @@ def _secret_settings(fmt: str, level: str = "INFO"):  # type: ignore[no-untyped-
 def test_json_lines_carry_the_context_and_never_a_secret(restore_logging: None) -> None:
     stream = io.StringIO()
     configure_logging(_secret_settings("json"), stream)
-    log = logging.getLogger("kpibot.test")
+    log = logging.getLogger("test_logs")
     with answering("slack", request_id="Ev0ABC"):
         note_command("status")
         log.info("posting with token %s", BOT_TOKEN)
@@ -65,7 +65,7 @@ def test_json_lines_carry_the_context_and_never_a_secret(restore_logging: None) 
     assert len(lines) == 2
     first, second = lines
     assert set(first) == {"time", "level", "logger", "message", "request_id", "platform", "command"}
-    assert first["level"] == "INFO" and first["logger"] == "kpibot.test"
+    assert first["level"] == "INFO" and first["logger"] == "test_logs"
     assert (first["request_id"], first["platform"], first["command"]) == ("Ev0ABC", "slack", "status")
     assert first["message"] == f"posting with token {REDACTED}"
     assert first["time"].endswith("+00:00")
@@ -77,13 +77,13 @@ def test_json_lines_carry_the_context_and_never_a_secret(restore_logging: None) 
 def test_text_format_and_level(restore_logging: None) -> None:
     stream = io.StringIO()
     configure_logging(_secret_settings("text", "warning"), stream)
-    log = logging.getLogger("kpibot.test")
+    log = logging.getLogger("test_logs")
     with log_context(platform="feishu", request_id="req-1", command="board"):
         log.info("dropped: below WARNING")
         log.warning("token %s refused", SIGNING_SECRET)
     text = stream.getvalue()
     assert "dropped" not in text
-    assert "WARNING kpibot.test: token [redacted] refused [request_id=req-1 platform=feishu command=board]" in text
+    assert "WARNING test_logs: token [redacted] refused [request_id=req-1 platform=feishu command=board]" in text
     assert SIGNING_SECRET not in text
 
 
