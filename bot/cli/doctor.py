@@ -3,7 +3,7 @@ one line per check, with the fix for each failure. Exit code 1 when any check fa
 
 Platform checks live in each platform's package (`bot/<platform>/health.py`, a function
 `credential_problems(settings) -> [(check, problem, fix)]`), so this module imports no platform SDK.
-A platform is checked when `settings.<platform>_enabled` is true.
+Every platform of the platform table (bot/platforms.py) that the settings enable is checked.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.platforms import enabled_platforms
 from storage.settings import Settings, SettingsError, load_settings
-
-PLATFORMS = ("slack", "feishu", "dingtalk")
 
 
 @dataclass(frozen=True)
@@ -40,10 +39,10 @@ def run_checks(load: Callable[[], Settings] = load_settings) -> list[Check]:
     checks = [Check("settings", True, f"{len(settings.secret_values())} secrets set, none shown")]
     checks.extend(_database_checks(settings))
     checks.append(_kpi_file_check(settings))
-    for platform in PLATFORMS:
-        if getattr(settings, f"{platform}_enabled", False):
-            checks.extend(_platform_checks(platform, settings))
-    if not any(getattr(settings, f"{p}_enabled", False) for p in PLATFORMS):
+    platforms = enabled_platforms(settings)
+    for platform in platforms:
+        checks.extend(_platform_checks(platform.name, settings))
+    if not platforms:
         checks.append(Check("platforms", True, "none configured (push API, console and demo still work)"))
     return checks
 
@@ -81,7 +80,7 @@ def _kpi_file_check(settings: Settings) -> Check:
 
 def _platform_checks(platform: str, settings: Settings) -> list[Check]:
     module_name = f"bot.{platform}.health"
-    if importlib.util.find_spec(f"bot.{platform}") is None or importlib.util.find_spec(module_name) is None:
+    if importlib.util.find_spec(module_name) is None:
         return [Check(f"{platform} credentials", True, "configured; this version has no credential check for it")]
     try:
         problems = importlib.import_module(module_name).credential_problems(settings)
