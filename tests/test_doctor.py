@@ -10,6 +10,10 @@ from pathlib import Path
 
 from bot.cli.doctor import run_checks
 from storage.db import Database, head_revision
+from storage.kpi.registry import load_registry
+from tests.fakes.dingtalk_api import CLIENT_ID as DINGTALK_ID
+from tests.fakes.dingtalk_api import CLIENT_SECRET as DINGTALK_SECRET
+from tests.fakes.dingtalk_api import FakeDingTalk
 from tests.fakes.feishu_api import APP_SECRET, FakeFeishu
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, slack_settings
 
@@ -30,7 +34,7 @@ def test_everything_accepted(make_settings, database_url: str) -> None:  # type:
             "[ok]   settings: 4 secrets set, none shown",  # bot token, signing secret, app token, Feishu secret
             f"[ok]   database: {Database(database_url).dialect} answers",
             f"[ok]   migrations: at {head_revision()}",
-            "[ok]   KPI file: 17 KPIs (built-ins only)",
+            f"[ok]   KPI file: {len(load_registry(None).kpis)} KPIs (built-ins only)",
             "[ok]   slack credentials: accepted",
             "[ok]   feishu credentials: accepted",
         ]
@@ -54,6 +58,24 @@ def test_refused_credentials_and_pending_migrations_say_how_to_fix(make_settings
     printed = "\n".join(c.line() for c in checks)
     for secret in (BOT_TOKEN, SIGNING_SECRET, wrong_secret, APP_SECRET):
         assert secret not in printed
+
+
+def test_dingtalk_access_token(make_settings, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    Database(database_url).upgrade()
+    with FakeDingTalk() as fake:
+        def settings(secret: str):  # type: ignore[no-untyped-def]
+            return make_settings(**slack_settings("http://127.0.0.1:1/api/", SLACK_BOT_TOKEN="", DINGTALK_CLIENT_ID=
+                                                  DINGTALK_ID, DINGTALK_CLIENT_SECRET=secret, DINGTALK_MODE="http",
+                                                  DINGTALK_API_URL=fake.url, DINGTALK_OAPI_URL=fake.url))
+
+        accepted = run_checks(lambda: settings(DINGTALK_SECRET))
+        refused = run_checks(lambda: settings("not-the-dingtalk-secret"))
+    assert accepted[-1].line() == "[ok]   dingtalk credentials: accepted"
+    assert refused[-1].line() == (
+        "[FAIL] DingTalk access token: DingTalk refused the access token request (HTTP 400 invalidClientIdOrSecret)"
+        " — fix: copy Client ID (AppKey) and Client Secret (AppSecret) from the DingTalk developer console's app "
+        "credentials page into DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET")
+    assert "not-the-dingtalk-secret" not in refused[-1].line()
 
 
 def test_unreachable_platform_and_database(make_settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from bot.dingtalk.client import DingTalkApi
 from bot.dingtalk.events import DingTalkEvents
 from bot.dingtalk.identity import DingTalkDirectory
 from bot.dingtalk.outbox import DingTalkOutbox
+from jobs.drain import finish_within
 from storage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,11 +51,17 @@ class DingTalkAdapter:
             log.info("DingTalk: starting the Stream connection")
             self.stream.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop taking events, then let answers under way finish for up to `timeout` seconds."""
         if self.stream is not None:
             self.stream.stop()
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        finished = finish_within(lambda: self.executor.shutdown(wait=True), timeout, "DingTalk answers")
         self.api.close()
+        return finished
+
+    def connection_up(self) -> bool | None:
+        """Stream mode: whether the Stream connection is up; None with an HTTP callback only."""
+        return None if self.stream is None else self.stream.connected.is_set()
 
     def outbox(self) -> DingTalkOutbox:
         return self._outbox
