@@ -7,7 +7,7 @@ from jobs.present.formatting import kpi_value, percent, period_label
 from jobs.present.reply import Chart, Figure, Mark, Reply, Table
 from jobs.review.labels import change_text, reference_label, short_label, signed_value
 from jobs.review.messages import T
-from storage.kpi.why import UNATTRIBUTED, Why
+from storage.kpi.why import UNATTRIBUTED, MemberMove, Why
 
 
 def why_reply(why: Why, *, scope_label: str, lang: str, currency: str, with_chart: bool = True) -> Reply:
@@ -39,8 +39,9 @@ def why_reply(why: Why, *, scope_label: str, lang: str, currency: str, with_char
             reply.footnotes.append(T("why_blocked", lang, factors=names))
         else:
             reply.footnotes.append(T("why_method", lang))
-    if why.movers:
-        reply.tables.append(_movers_table(why, lang, currency))
+    for moves, split in ((why.movers, "member"), (why.shops, "shop"), (why.sources, "source")):
+        if moves:
+            reply.tables.append(_moves_table(why, moves, split, lang, currency))
     if why.compared.days < period.days:
         reply.footnotes.append(T("why_days", lang, days=why.compared.days))
     if why.notes:
@@ -66,19 +67,27 @@ def _factor_table(why: Why, lang: str, currency: str) -> Table:
     return Table(columns=columns, rows=rows, marks=marks)
 
 
-def _movers_table(why: Why, lang: str, currency: str) -> Table:
+_SPLIT_KEYS = {  # split by → (table title, first column, the row for an empty key)
+    "member": ("why_movers", "why_who", "why_unattributed"),
+    "shop": ("why_shops", "why_shop", "why_no_shop"),
+    "source": ("why_sources", "why_source", "why_no_source"),
+}
+
+
+def _moves_table(why: Why, moves: list[MemberMove], split: str, lang: str, currency: str) -> Table:
     kpi = why.compared.kpi
+    title, who, empty = _SPLIT_KEYS[split]
     rows = []
-    for move in why.movers:
-        name = T("why_unattributed", lang) if move.member == UNATTRIBUTED else move.name
+    for move in moves:
+        name = T(empty, lang) if move.member == UNATTRIBUTED else move.name
         rows.append([name, kpi_value(move.before, kpi.unit, currency, lang),
                      kpi_value(move.after, kpi.unit, currency, lang),
                      percent(move.share) if move.share is not None else change_text(
                          (move.after - move.before) / abs(move.before) if move.before and move.after is not None
                          else None)])
-    columns = [T("why_who", lang), T("why_before", lang), T("why_after", lang),
+    columns = [T(who, lang), T("why_before", lang), T("why_after", lang),
                T("why_share", lang) if kpi.additive else T("compare_change", lang)]
-    return Table(columns=columns, rows=rows, title=T("why_movers", lang))
+    return Table(columns=columns, rows=rows, title=T(title, lang))
 
 
 def why_chart(why: Why, *, scope_label: str, lang: str, currency: str) -> Chart:

@@ -1,8 +1,9 @@
 """Why a KPI moved: its change against a reference, split exactly into its driver tree's factors (LMDI-I),
-the members whose own change accounts for most of it, and the notes of those days.
+the members, shops and sources whose own change accounts for most of it, and the notes of those days.
 
 Queries: the current window's sums (its newest day sets how many days are like for like), then the
-reference windows, the per-member sums and the notes: four statements whatever the data size.
+reference windows, one grouped read each for members, shops and sources, and the notes: six statements
+whatever the data size.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from storage.models_review import Note
 from storage.repositories import baselines as baseline_repo
 from storage.repositories import members as member_repo
 from storage.repositories import notes as note_repo
-from storage.repositories.series import member_window_sums, window_sums
+from storage.repositories.series import split_window_sums, window_sums
 
 MOVER_COUNT = 3
-UNATTRIBUTED = ""  # fact rows not attributed to a person (shop-level)
+UNATTRIBUTED = ""  # fact rows not attributed to a person (shop-level) or to no named shop
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,9 @@ class FactorMove:
 
 @dataclass(frozen=True)
 class MemberMove:
-    member: str  # UNATTRIBUTED for shop-level rows
+    """One member's (or shop's, or source's) own change; `member` holds the key of whichever was split by."""
+
+    member: str  # UNATTRIBUTED for shop-level rows (or rows naming no shop)
     name: str
     before: float | None
     after: float | None
@@ -146,6 +149,8 @@ class Why:
     factors: list[FactorMove] = field(default_factory=list)
     blocked: list[FactorMove] = field(default_factory=list)  # zero or missing factors that stop the split
     movers: list[MemberMove] = field(default_factory=list)
+    shops: list[MemberMove] = field(default_factory=list)  # only when the data names more than one shop
+    sources: list[MemberMove] = field(default_factory=list)  # only when it came from more than one source
     notes: list[Note] = field(default_factory=list)
 
     @property
@@ -178,11 +183,18 @@ def explain(engine: KpiEngine, kpi: KpiDef, scope: Scope, period: Period, agains
         if found is None:
             return why
         ref, before_sums = found
-        movers = _movers(session, kpi, scope, period, compared, ref)
+        movers = [] if scope.kind == "member" else _moves(session, kpi, scope, period, compared, ref, "member")
+        shops = [] if scope.kind == "shop" else _moves(session, kpi, scope, period, compared, ref, "shop")
+        sources = _moves(session, kpi, scope, period, compared, ref, "source")
         notes = [n for n in note_repo.notes_between(session, min(w[0] for w in ref.windows), period.end)
                  if note_repo.applies_to(n, scope, kpi.id)]
     factors, blocked = _factor_moves(tree, before_sums, compared.current if compared.through else None)
-    return Why(compared, against, tree, factors, blocked, movers, notes)
+    return Why(compared, against, tree, factors, blocked, movers, _if_split(shops), _if_split(sources), notes)
+
+
+def _if_split(moves: list[MemberMove]) -> list[MemberMove]:
+    """One shop (or source) carrying the whole change says nothing: shown only when the data has several."""
+    return moves if len(moves) > 1 else []
 
 
 def _roles_of(session: Session, scope: Scope) -> list[str]:
@@ -206,18 +218,16 @@ def _factor_moves(
     return moves, [moves[i] for i in split.blocked_by]
 
 
-def _movers(
-    session: Session, kpi: KpiDef, scope: Scope, period: Period, compared: Compared, ref: Reference,
+def _moves(
+    session: Session, kpi: KpiDef, scope: Scope, period: Period, compared: Compared, ref: Reference, by: str,
 ) -> list[MemberMove]:
-    """Members (and the shop-level rows) whose own change explains most of the total. For a summed KPI each
-    one's change is a share of the team's; for a ratio, each one's own value moved (no shares)."""
-    if scope.kind == "member":
-        return []
+    """Members (and the shop-level rows), shops or sources (`by`) whose own change explains most of the total.
+    For a summed KPI each one's change is a share of the scope's; for a ratio, each one's own value moved."""
     current_window = (period.start, period.start + timedelta(days=compared.days - 1))
-    found = member_window_sums(session, kpi.metrics, scope, [current_window, *ref.windows])
+    found = split_window_sums(session, kpi.metrics, scope, [current_window, *ref.windows], by)
     now, past = found[0], found[1:]
     members = sorted(set(now) | {m for window in past for m in window})
-    names = member_repo.display_names(session, [m for m in members if m])
+    names = member_repo.display_names(session, [m for m in members if m]) if by == "member" else {}
     moves = []
     for member in members:
         after = _value(kpi, now[member].sums) if member in now else None

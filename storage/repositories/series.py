@@ -52,10 +52,15 @@ class WindowSums:
     oldest: date | None = None
 
 
+SPLITS = ("member", "shop", "source")  # the fact columns a total can be split by
+
+
 @cache
-def _windows_statement(count: int, scope_kind: str, by_member: bool) -> TextClause:
-    who = "member" if by_member else "''"
-    group = "member, metric" if by_member else "metric"
+def _windows_statement(count: int, scope_kind: str, by: str | None) -> TextClause:
+    if by is not None and by not in SPLITS:
+        raise ValueError(f"cannot split facts by {by!r}")
+    who = by or "''"
+    group = f"{by}, metric" if by else "metric"
     branch = ("SELECT {i}, {who}, metric, SUM(value), MAX(date), MIN(date) FROM fact WHERE metric IN :metrics"
               " AND date BETWEEN :s{i} AND :e{i}{scope} GROUP BY {group}")
     sql = " UNION ALL ".join(branch.format(i=i, who=who, scope=_SCOPE_FILTERS[scope_kind], group=group)
@@ -68,33 +73,34 @@ def window_sums(
     session: Session, metrics: Iterable[str], scope: Scope, windows: Sequence[tuple[date, date]],
 ) -> list[WindowSums]:
     """The scope's sums over each [start, end] window, in one statement (windows may overlap)."""
-    found = _read_windows(session, metrics, scope, windows, by_member=False)
+    found = _read_windows(session, metrics, scope, windows, by=None)
     return [found.get((i, ""), WindowSums()) for i in range(len(windows))]
 
 
-def member_window_sums(
-    session: Session, metrics: Iterable[str], scope: Scope, windows: Sequence[tuple[date, date]],
+def split_window_sums(
+    session: Session, metrics: Iterable[str], scope: Scope, windows: Sequence[tuple[date, date]], by: str,
 ) -> list[dict[str, WindowSums]]:
-    """Per window, each member's sums within the scope (member '' = rows not attributed to a person)."""
-    found = _read_windows(session, metrics, scope, windows, by_member=True)
+    """Per window, the scope's sums for each value of one fact column (`member`, `shop` or `source`), grouped
+    by the database in one statement ('' = the column left empty: no person, no shop named)."""
+    found = _read_windows(session, metrics, scope, windows, by=by)
     out: list[dict[str, WindowSums]] = [{} for _ in windows]
-    for (i, member), sums in found.items():
-        out[i][member] = sums
+    for (i, key), sums in found.items():
+        out[i][key] = sums
     return out
 
 
 def _read_windows(
-    session: Session, metrics: Iterable[str], scope: Scope, windows: Sequence[tuple[date, date]], *, by_member: bool,
+    session: Session, metrics: Iterable[str], scope: Scope, windows: Sequence[tuple[date, date]], *, by: str | None,
 ) -> dict[tuple[int, str], WindowSums]:
     if not windows:
         return {}
     params: dict[str, Any] = {"metrics": list(metrics), "key": scope.key}
     for i, (start, end) in enumerate(windows):
         params[f"s{i}"], params[f"e{i}"] = start, end
-    statement = _windows_statement(len(windows), scope.kind, by_member)
+    statement = _windows_statement(len(windows), scope.kind, by)
     out: dict[tuple[int, str], WindowSums] = {}
-    for index, member, metric, total, newest, oldest in session.connection().execute(statement, params):
-        into = out.setdefault((int(index), member), WindowSums())
+    for index, key, metric, total, newest, oldest in session.connection().execute(statement, params):
+        into = out.setdefault((int(index), key), WindowSums())
         into.sums[metric] = float(total)
         new, old = as_date(newest), as_date(oldest)
         into.newest = new if into.newest is None else max(into.newest, new)
