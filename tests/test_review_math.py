@@ -61,7 +61,7 @@ def test_log_mean_of_equal_values_is_the_value() -> None:
 
 def test_builtin_trees_multiply_to_their_kpi() -> None:
     registry = load_registry(None)
-    for kpi_id in ("gmv", "orders", "roas"):
+    for kpi_id in ("gmv", "orders", "roas", "completion_rate"):
         for tree in trees_of(registry, kpi_id).values():
             assert product_equals(registry.kpis[kpi_id].formula, [f.formula for f in tree.factors]), (kpi_id, tree)
     host = tree_for(registry, "gmv", ["host"])
@@ -69,6 +69,29 @@ def test_builtin_trees_multiply_to_their_kpi() -> None:
     assert host is not None and [f.id for f in host.factors] == ["live_viewers", "live_cvr", "gmv / live_orders"]
     assert team is not None and [f.id for f in team.factors] == ["impressions", "ctr", "orders / clicks", "aov"]
     assert not product_equals(parse_formula("gmv"), [parse_formula("clicks"), parse_formula("gmv / orders")])
+
+
+def test_completion_rate_tree_and_its_check(tmp_path: Path) -> None:
+    registry = load_registry(None)
+    tree = tree_for(registry, "completion_rate", ["editor"])
+    assert tree is not None and [f.id for f in tree.factors] == ["hook_rate_3s", "completions / views_3s"]
+    assert tree.factors[1].label("zh") == "看过3秒后的完播率"
+    # Last week views 10,000, 3 s views 4,000, completions 1,500 → rate 0.15 = hook 0.4 × stayed-and-finished 0.375.
+    # This week 10,000, 5,000, 1,600 → 0.16 = 0.5 × 0.32. Change +0.01.
+    # L(0.16, 0.15) = 0.01 / ln(0.16 / 0.15) = 0.01 / 0.0645385 = 0.1549462
+    # hook:     0.1549462 · ln(0.5 / 0.4)    = 0.1549462 ·  0.2231436 = +0.0345753
+    # finished: 0.1549462 · ln(0.32 / 0.375) = 0.1549462 · −0.1586050 = −0.0245753
+    x0 = tree.values({"video_views": 10_000, "views_3s": 4_000, "completions": 1_500})
+    x1 = tree.values({"video_views": 10_000, "views_3s": 5_000, "completions": 1_600})
+    assert x0 == pytest.approx([0.4, 0.375]) and x1 == pytest.approx([0.5, 0.32])
+    split = lmdi(x0, x1)
+    assert split.contributions == pytest.approx([0.0345753, -0.0245753], abs=1e-7)
+    # a KPI file that redefines completion rate breaks the built-in tree's product: `kpis check` says where
+    changed = tmp_path / "changed.yaml"
+    changed.write_text("kpis:\n  completion_rate:\n    formula: completions / views_3s\n", encoding="utf-8")
+    [problem] = check_kpi_file(changed)
+    assert problem.key == "kpis.completion_rate.formula" and "built-in driver tree" in problem.reason
+    assert "declare `drivers:`" in problem.reason
 
 
 def test_kpi_file_drivers_are_checked(tmp_path: Path) -> None:
@@ -173,6 +196,28 @@ def test_projection_range_from_past_periods() -> None:
     # each usable past week (8 looked at; those with 4 weeks of history before them) projected 740 at
     # Wednesday and ended at 740: ratios all 1.0 → range 740–740
     assert found.low == pytest.approx(740) and found.high == pytest.approx(740)
+
+
+def test_projection_range_from_past_weeks_that_ended_differently() -> None:
+    # 12 weeks of history, every day 100, except the Sundays of the 4 latest weeks: 1 week back 170,
+    # 2 back 30, 3 back 135, 4 back 65. No window of 8 Sundays holds more than 2 above or 2 below 100, so
+    # every typical day (a median of up to 8 same weekdays) is still 100.
+    # Each past week at its Wednesday: actual 300, typical 300 → scale 1, projection 300 + 4 · 100 = 700.
+    # How they ended: 770, 630, 735, 665, then 700 × 4 → ratios 1.10, 0.90, 1.05, 0.95, 1.0, 1.0, 1.0, 1.0.
+    # Sorted: 0.90 0.95 1.0 1.0 1.0 1.0 1.05 1.10 (n = 8; inclusive quantiles at position p · (n − 1)):
+    #   10th: position 0.7 → 0.90 + 0.7 · (0.95 − 0.90) = 0.935;  90th: 6.3 → 1.05 + 0.3 · (1.10 − 1.05) = 1.065.
+    # This week Mon–Wed 90 each: actual 270, scale 0.9, projection 270 + 0.9 · 400 = 630;
+    # range 630 · 0.935 = 589.05 to 630 · 1.065 = 670.95.
+    calendar = Calendar(0)
+    week = calendar.week(date(2026, 11, 23))
+    daily = {week.start - timedelta(days=offset): 100.0 for offset in range(1, 7 * 12 + 1)}
+    for weeks_back, sunday in enumerate([170.0, 30.0, 135.0, 65.0], start=1):
+        daily[week.start - timedelta(weeks=weeks_back) + timedelta(days=6)] = sunday
+    for i in range(3):
+        daily[week.start + timedelta(days=i)] = 90.0
+    found = project_with_range(daily, week, date(2026, 11, 25), calendar.previous)
+    assert found is not None and found.scale == pytest.approx(0.9) and found.value == pytest.approx(630)
+    assert found.low == pytest.approx(589.05) and found.high == pytest.approx(670.95)
 
 
 def test_compiled_formulas_agree_with_the_formula_language() -> None:

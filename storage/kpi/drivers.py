@@ -2,7 +2,7 @@
 × live order value. `why` splits a KPI's change into its factors with LMDI-I (storage/kpi/lmdi.py).
 
 A factor is a KPI id, a raw metric, or a formula with a label. Built-in trees cover GMV (a host's and the
-team's), orders and ROAS; the KPI file adds or replaces them per KPI:
+team's), orders, ROAS and the editors' completion rate; the KPI file adds or replaces them per KPI:
 
     kpis:
       gmv:
@@ -11,8 +11,9 @@ team's), orders and ROAS; the KPI file adds or replaces them per KPI:
       # or one tree per role, `default` for every other scope:
       #   drivers: {host: [...], default: [...]}
 
-`check_drivers` (part of `kpis check`) verifies that each tree's product equals its KPI: both are evaluated
-on several sets of positive metric values and must agree.
+`check_drivers` (part of `kpis check`) verifies that each tree's product equals its KPI — the file's trees,
+and the built-in trees of KPIs whose formula the file redefines: both are evaluated on several sets of
+positive metric values and must agree.
 """
 
 from __future__ import annotations
@@ -54,6 +55,13 @@ BUILTIN_TREES: dict[str, dict[str, list[Any]]] = {
                    "unit": "percent"},
                   {"formula": "{numerator} / orders", "label": {"en": "Value per order", "zh": "单均成交额"},
                    "unit": "currency"}],
+    },
+    # completions / video_views = (views_3s / video_views) × (completions / views_3s): did fewer viewers
+    # get past the hook, or did fewer of those who stayed watch to the end?
+    "completion_rate": {
+        DEFAULT: ["hook_rate_3s",
+                  {"formula": "completions / views_3s",
+                   "label": {"en": "Completions per 3-second view", "zh": "看过3秒后的完播率"}, "unit": "percent"}],
     },
 }
 
@@ -164,6 +172,15 @@ def check_drivers(registry: Registry, file: str) -> list[Problem]:
             problem = _tree_problem(registry, kpi_id, items)
             if problem:
                 problems.append(Problem(file, where, problem))
+    declared = registry.sections.get("drivers", {})
+    for kpi_id in BUILTIN_TREES:
+        spec = None if kpi_id in declared else _builtin(registry, kpi_id)
+        for items in (spec or {}).values():
+            problem = _tree_problem(registry, kpi_id, items)
+            if problem:  # the file changed the KPI's formula under its built-in tree
+                problems.append(Problem(file, f"kpis.{kpi_id}.formula", f"built-in driver tree: {problem}; "
+                                        "declare `drivers:` for it"))
+                break
     return problems
 
 
