@@ -38,11 +38,13 @@ def parse_time(text: str) -> tuple[int, int]:
 
 
 def digest_trigger(cadence: str, day: str, time: str, timezone: str) -> CronTrigger:
-    """weekly: `day` is a weekday name; monthly: a day of month or `last`. Days 29–31 mean the last day
-    of the month, so short months still get their digest."""
+    """daily: `day` is ignored; weekly: `day` is a weekday name; monthly: a day of month or `last`.
+    Days 29–31 mean the last day of the month, so short months still get their digest."""
     hour, minute = parse_time(time)
     zone = ZoneInfo(timezone)
     day = day.strip().lower()
+    if cadence == "daily":
+        return CronTrigger(hour=hour, minute=minute, timezone=zone)
     if cadence == "weekly":
         if day[:3] not in WEEKDAY_NAMES:
             raise ValueError(f"a weekly digest needs a weekday name (mon … sun), not {day!r}")
@@ -53,7 +55,7 @@ def digest_trigger(cadence: str, day: str, time: str, timezone: str) -> CronTrig
         if day.isdigit() and 1 <= int(day) <= 28:
             return CronTrigger(day=int(day), hour=hour, minute=minute, timezone=zone)
         raise ValueError(f"a monthly digest needs a day of month 1–31 or 'last', not {day!r}")
-    raise ValueError(f"cadence must be weekly or monthly, not {cadence!r}")
+    raise ValueError(f"cadence must be daily, weekly or monthly, not {cadence!r}")
 
 
 def crontab_trigger(expression: str, timezone: str) -> CronTrigger:

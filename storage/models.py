@@ -237,14 +237,41 @@ class DigestSubscription(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
     channel: str = Field(max_length=200)
-    cadence: str = Field(default="weekly", max_length=8)  # weekly | monthly
-    day: str = Field(default="mon", max_length=8)  # weekday name, or day of month for monthly
+    cadence: str = Field(default="weekly", max_length=8)  # daily | weekly | monthly
+    day: str = Field(default="mon", max_length=8)  # weekday name, day of month for monthly, '' for daily
     time: str = Field(default="09:00", max_length=5)  # HH:MM in `timezone`
     timezone: str = Field(max_length=64)
     lang: str = Field(default="en", max_length=2)
     active: bool = True
     created_by: str = Field(max_length=320)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # `me` subscriptions: `channel` is the subscriber's user id on `platform`, sent as a direct message.
+    direct: bool = False
+    scope_kind: str = Field(default="team", max_length=8)  # team | role | shop | member
+    scope_key: str = Field(default="", max_length=200)
+    kpis: str = Field(default="", max_length=500)  # comma-separated KPI ids; '' = the scope's own
+
+
+class ActionItem(SQLModel, table=True):
+    """Who does what by when, agreed in a review; the next review checks it (行动项)."""
+
+    __tablename__ = "action_item"
+    __table_args__ = (Index("ix_action_item_status_due", "status", "due"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner: str = Field(max_length=200, index=True)  # member key
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    due: date | None = None  # last day of the `by` period
+    due_label: str = Field(default="", max_length=16)  # the period as given: 2026-W50, 2026-12, 2026-12-15
+    kpi: str | None = Field(default=None, max_length=64)
+    kpi_baseline: float | None = None  # the KPI's value for the owner's scope when the action was created
+    kpi_baseline_period: str | None = Field(default=None, max_length=16)
+    status: str = Field(default="open", max_length=8)  # open | done | dropped
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    created_by: str = Field(max_length=320)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    closed_by: str | None = Field(default=None, max_length=320)
+    closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class SourceSyncRun(SQLModel, table=True):

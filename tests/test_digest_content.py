@@ -100,7 +100,11 @@ def test_funnel_rates_against_thresholds(engine) -> None:
         ("clicks", 1400, pytest.approx(0.02), False),
         ("add_to_cart", 280, pytest.approx(0.20), False),
         ("orders", 70, pytest.approx(0.25), True),
+        ("paid_orders", None, None, False),  # no rows: missing, not a 0 % payment rate
     ]
+    # Scores: clicks 2 % / 1 % × 100 = 200 → capped 120; add to cart 20/15 × 100 = 133 → 120; orders 25/30 × 100 = 83.3
+    assert [s.score for s in data.funnel] == [None, 120, 120, pytest.approx(83.333, abs=0.001), None]
+    assert data.funnel_review.leak.metric == "orders"
 
 
 def test_stale_source_is_named(engine) -> None:

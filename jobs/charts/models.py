@@ -102,6 +102,8 @@ class FunnelChartData:
     thresholds: list[float | None]  # a rate below its threshold is shown in red
     lang: str
     words: ChartWords | None = None
+    # Said in the chart when bar widths are compressed (default: built-in English/Chinese sentence).
+    compressed_note: str | None = None
 
 
 @dataclass
@@ -110,6 +112,6 @@ class RadarChartData:
 
     title: str
     axis_labels: list[str]
-    series: list[tuple[str, list[float]]]  # (member label, one score per axis)
+    series: list[tuple[str, list[float | None]]]  # (member label, one score per axis; None = no score)
     lang: str
     words: ChartWords | None = None

@@ -619,16 +619,34 @@ def render_funnel(data: FunnelChartData) -> bytes:
     )
     label_size = SMALL_SIZE if crowded else LABEL_SIZE
     label_px = CHART_WIDTH_PX * (_FUNNEL_LEFT - _LEFT_MARGIN) - 12
+    first = values[0]
     for row, (stage, value, width) in enumerate(zip(stages, values, widths, strict=True)):
         _left_label(axes, row, _fit(stage, label_size, label_px), label_size)
-        _funnel_value_label(axes, row, value, width, label_size, data.lang)
+        share = value / first if first > 0 and row else None
+        _funnel_value_label(axes, row, value, width, label_size, data.lang, share)
     for row in range(1, len(stages)):
         rate = _finite(_item(data.stage_rates, row))
         threshold = _finite(_item(data.thresholds, row))
         _funnel_rate_label(axes, row, rate, threshold, 7.5 if crowded else SMALL_SIZE)
+    notes = []
+    if funnel_widths_compressed(values):
+        default = _FUNNEL_COMPRESSED_ZH if is_chinese(data.lang) else _FUNNEL_COMPRESSED_EN
+        notes.append(data.compressed_note or default)
     if len(data.stage_labels) > len(stages):
-        _add_note(figure, _shown_of(len(stages), len(data.stage_labels)))
+        notes.append(_shown_of(len(stages), len(data.stage_labels)))
+    if notes:
+        _add_note(figure, " · ".join(notes))
     return _to_png(figure)
+
+
+_FUNNEL_COMPRESSED_EN = "Widths compressed so small stages stay visible; labels give true counts and shares of the top"
+_FUNNEL_COMPRESSED_ZH = "为显示较小环节，条形宽度已压缩；标注为实际数量及占首环节的比例"
+
+
+def funnel_widths_compressed(values: list[float]) -> bool:
+    """True when `funnel_bar_widths` is not proportional (the narrowest stage is under MIN_FUNNEL_WIDTH)."""
+    widest = max(values, default=0.0)
+    return widest > 0 and any(0 < value / widest < MIN_FUNNEL_WIDTH for value in values)
 
 
 def funnel_bar_widths(values: list[float]) -> list[float]:
@@ -650,18 +668,31 @@ def funnel_bar_widths(values: list[float]) -> list[float]:
     return [ratio**exponent if ratio > 0 else 0.0 for ratio in ratios]
 
 
-def _funnel_value_label(axes: Axes, row: int, value: float, width: float, size: float, lang: str) -> None:
-    inside = width >= 0.16
+def _funnel_value_label(
+    axes: Axes, row: int, value: float, width: float, size: float, lang: str, share: float | None = None,
+) -> None:
+    """The stage's count, and its true share of the first stage (bar widths may be compressed)."""
+    text = format_number(value, lang) if share is None else f"{format_number(value, lang)} · {_share(share)}"
+    inside = width >= 0.16 + 0.05 * (share is not None)
     axes.text(
         0 if inside else width / 2 + 0.012,
         row,
-        format_number(value, lang),
+        text,
         ha="center" if inside else "left",
         va="center",
         color="white" if inside else INK,
         fontproperties=chart_font(size),
         zorder=3,
     )
+
+
+def _share(share: float) -> str:
+    """Shares of a funnel's top stage are often well under 1 %: keep two significant digits."""
+    if share >= 0.1:
+        return f"{share * 100:.0f}%"
+    if share >= 0.001:
+        return f"{share * 100:.2g}%"
+    return f"{share * 100:.1g}%"
 
 
 def _funnel_rate_label(

@@ -15,6 +15,7 @@ from pathlib import Path
 from jobs.digest.charts import digest_charts
 from jobs.digest.data import DigestData, collect, review_periods
 from jobs.digest.funnel import STAGES as FUNNEL_STAGES
+from jobs.digest.meetings import add_actions, add_flywheel
 from jobs.digest.render import digest_reply
 from jobs.outbox import FileOutbox, Outbox
 from jobs.present.reply import Reply
@@ -56,6 +57,11 @@ def build_digest(
 ) -> Reply:
     data = collect_digest(engine, registry, lang=lang, cadence=cadence, today=today, stale_sources=stale_sources)
     reply = digest_reply(data, registry, lang=lang, currency=currency)
+    as_of = engine_as_of(engine, data.today)
+    if cadence == "weekly":
+        add_actions(reply, as_of, data, lang, currency)
+    elif cadence == "monthly":
+        add_flywheel(reply, as_of, data, lang, currency, with_charts)
     if with_charts:
         try:
             reply.charts.extend(digest_charts(data, registry, lang=lang, currency=currency))

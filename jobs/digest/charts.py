@@ -6,10 +6,8 @@ from datetime import timedelta
 
 from jobs.charts import (
     AttainmentChartData,
-    FunnelChartData,
     PaceChartData,
     render_attainment,
-    render_funnel,
     render_pace,
 )
 from jobs.digest.data import DigestData
@@ -19,6 +17,7 @@ from jobs.digest.render import short_period_label
 from jobs.digest.review import why_section_chart
 from jobs.present.formatting import period_label
 from jobs.present.reply import Chart
+from jobs.reviews.funnel_reply import funnel_chart
 from storage.kpi.attainment import Status
 from storage.kpi.registry import Registry
 
@@ -83,10 +82,4 @@ def _pace_chart(data: DigestData, lang: str, currency: str) -> Chart | None:
 
 
 def _funnel_chart(data: DigestData, registry: Registry, lang: str, review_label: str) -> Chart:
-    title = T("chart_funnel", lang, period=review_label)
-    labels = [(registry.metrics.get(s.metric, (s.metric, s.metric)))[1 if lang == "zh" else 0] for s in data.funnel]
-    png = render_funnel(FunnelChartData(
-        title=title, stage_labels=labels, values=[s.value for s in data.funnel],
-        stage_rates=[s.rate for s in data.funnel], thresholds=[s.threshold for s in data.funnel], lang=lang,
-    ))
-    return Chart(name="funnel.png", png=png, title=title)
+    return funnel_chart(data.funnel_review, registry, lang, T("chart_funnel", lang, period=review_label))

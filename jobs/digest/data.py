@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from jobs.digest.funnel import STAGES, FunnelStage, funnel_stages, funnel_thresholds
+from jobs.digest.funnel import FunnelStage
 from jobs.digest.messages import T
 from jobs.digest.movers import Mover, RiskItem, RoleReview, at_risk, biggest_movers
 from jobs.digest.review import ReviewSections, collect_review
+from jobs.reviews.funnel import FunnelReview, funnel_review
 from storage.kpi.attainment import KpiStatus
 from storage.kpi.engine import BoardRow, KpiEngine
 from storage.kpi.periods import Calendar, Period
@@ -37,12 +38,16 @@ class DigestData:
     roles: list[RoleReview]
     movers: list[Mover]
     at_risk: list[RiskItem]
-    funnel: list[FunnelStage]
+    funnel_review: FunnelReview
     pace_kpi: KpiDef | None
     pace_daily: dict[date, float]  # the pace KPI's value per day of the pacing period
     stale_sources: list[str]
     review_sections: ReviewSections = field(default_factory=ReviewSections)  # unusual days, baselines, why
     shops: list[BoardRow] = field(default_factory=list)  # the pace KPI per shop, to date (2+ shops only)
+
+    @property
+    def funnel(self) -> list[FunnelStage]:
+        return self.funnel_review.stages
 
     @property
     def data_through(self) -> date | None:
@@ -83,7 +88,6 @@ def collect(
             if value is not None:
                 pace_daily[day] = value
     with engine.db.session() as session:
-        funnel_sums = fact_repo.period_sums(session, STAGES, team, review.start, review.end).sums
         history_from = fact_repo.first_date(session)
     previous_review = engine.calendar.previous(review)
     return DigestData(
@@ -92,7 +96,7 @@ def collect(
         movers=biggest_movers(team_review, roles, team_label=_team_label(lang),
                               previous_complete=history_from is not None and history_from <= previous_review.start),
         at_risk=at_risk(team_pacing, roles, team_label=_team_label(lang)),
-        funnel=funnel_stages(funnel_sums, funnel_thresholds(registry)),
+        funnel_review=funnel_review(engine, registry, team, review),
         pace_kpi=pace_kpi, pace_daily=pace_daily, stale_sources=list(stale_sources),
         review_sections=collect_review(engine, registry, review, team_kpis, pace_kpi, pacing),
         shops=_shops(engine, pace_kpi, pacing),

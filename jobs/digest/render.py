@@ -11,6 +11,7 @@ from jobs.present.reply import Figure, Mark, Reply, ReplyKind, Table
 from jobs.present.status import T as ST
 from jobs.present.status import mark_of, ratio, status_word, statuses_table
 from jobs.review.extras import projection_figure
+from jobs.reviews.funnel_reply import funnel_table, leak_sentence, missing_notes
 from storage.kpi.attainment import KpiStatus
 from storage.kpi.periods import Period
 from storage.kpi.registry import Registry
@@ -53,6 +54,9 @@ def digest_reply(data: DigestData, registry: Registry, *, lang: str, currency: s
                                        title=T("against_baselines", lang, period=review_label))) is not None:
         reply.tables.append(baselines)
     reply.footnotes.extend(_notes(data, lang, pacing_label))
+    if data.funnel:
+        reply.footnotes.append(leak_sentence(data.funnel_review, registry, lang))
+        reply.footnotes.extend(missing_notes(data.funnel_review, registry, lang))
     return reply
 
 
@@ -172,18 +176,7 @@ def _risk_table(items: list[RiskItem], lang: str, currency: str, pacing_label: s
 
 
 def _funnel_table(data: DigestData, registry: Registry, lang: str, review_label: str) -> Table:
-    columns = [T("stage", lang), T("stage_value", lang), T("conversion", lang), T("threshold", lang)]
-    rows, marks = [], []
-    for stage in data.funnel:
-        rows.append([_metric_label(registry, stage.metric, lang), kpi_value(stage.value, "count", "", lang),
-                     ratio(stage.rate), ratio(stage.threshold)])
-        marks.append(None if stage.rate is None else (Mark.OFF_TRACK if stage.below_threshold else Mark.ON_TRACK))
-    return Table(columns=columns, rows=rows, marks=marks, title=T("funnel", lang, period=review_label))
-
-
-def _metric_label(registry: Registry, metric: str, lang: str) -> str:
-    en, zh = registry.metrics.get(metric, (metric, metric))
-    return zh if lang == "zh" else en
+    return funnel_table(data.funnel_review, registry, lang, title=T("funnel", lang, period=review_label))
 
 
 def _notes(data: DigestData, lang: str, pacing_label: str) -> list[str]:

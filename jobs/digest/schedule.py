@@ -1,16 +1,17 @@
 """Scheduled digests: when each subscription is due, and making each due send exactly once.
 
-A subscription's send is identified by the period it reviews (`2026-W47`, or `2026-10` for a monthly
-one), derived from the fire time — so a catch-up at 15:00 reviews the same week as the 09:00 send it
-replaces, and a cron double-fire across a DST change maps to the same ledger row.
+A subscription's send is identified by the period it reviews (`2026-11-22` for a daily one, `2026-W47`,
+or `2026-10` for a monthly one), derived from the fire time in the subscription's own time zone — so a
+catch-up at 15:00 reviews the same week as the 09:00 send it replaces, and a cron double-fire across a
+DST change maps to the same ledger row.
 
 `run(subscription, now)` is what the cron job calls, and `run_due(now)` the start-up catch-up and the
 periodic sweep: both look at the latest fire time at or before `now`. Less than CATCH_UP (12 h) late →
 send (once: the ledger decides); later → recorded as missed and logged once; fire times before the
 subscription existed are ignored.
 
-Subscriptions due together that want the same digest (language, cadence, review day) share one build
-(`RecentDigests`); each still claims, sends and records its own ledger row.
+Subscriptions due together that want the same digest (language, cadence, review day, scope, KPIs) share
+one build (`RecentDigests`); each still claims, sends and records its own ledger row.
 """
 
 from __future__ import annotations
@@ -24,9 +25,8 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from jobs.delivery import Deliverer, DeliveryResult
-from jobs.digest import build_digest
-from jobs.digest.data import review_periods
 from jobs.digest.recent import RecentDigests
+from jobs.digest.subscribed import build_for_subscription, reviewed_period_key
 from jobs.scheduler import JobSpec, digest_trigger, latest_fire_time
 from jobs.timing import Clock, utc_now
 from storage.db import Database
@@ -90,10 +90,14 @@ class DigestRunner:
         fire = latest_fire_time(self.trigger(subscription), now)
         if fire is None or fire < subscription.created_at:
             return None
-        fire_day = fire.astimezone(self.engine.tz).date()
-        review, _ = review_periods(self.engine.calendar, subscription.cadence, fire_day)
+        fire_day = fire.astimezone(self._zone(subscription)).date()
+        review_key = reviewed_period_key(self.engine.calendar, subscription.cadence, fire_day)
         channel = f"{subscription.platform}:{subscription.channel}"
-        return DueSend(subscription.id, fire, DeliveryKey("digest", str(subscription.id), review.key, channel))
+        return DueSend(subscription.id, fire, DeliveryKey("digest", str(subscription.id), review_key, channel))
+
+    def _zone(self, subscription: DigestSubscription) -> ZoneInfo:
+        """The subscription's own time zone decides which day (week, month) a send is about."""
+        return ZoneInfo(subscription.timezone or self.default_timezone)
 
     def run_scheduled(self, subscription_id: int) -> None:
         """The cron job's entry point (APScheduler does not pass the scheduled time; `due` finds it)."""
@@ -137,16 +141,17 @@ class DigestRunner:
         if late >= self.catch_up:
             self._record_missed(subscription, due, late, now)
             return None
-        today = due.fire_time.astimezone(self.engine.tz).date()
+        today = due.fire_time.astimezone(self._zone(subscription)).date()
         build = partial(
-            build_digest, self.engine, self.registry, lang=subscription.lang, currency=self.currency,
-            cadence=subscription.cadence, today=today, with_charts=self.charts,
+            build_for_subscription, self.engine, self.registry, subscription, currency=self.currency, today=today,
+            with_charts=self.charts,
         )
-        shared = (subscription.lang, subscription.cadence, today)
+        shared = (subscription.lang, subscription.cadence, today, subscription.scope_kind, subscription.scope_key,
+                  subscription.kpis, subscription.direct)
         return self.deliverer.deliver(due.key, partial(self.recent.get, shared, now, build), lang=subscription.lang)
 
     def _record_missed(self, subscription: DigestSubscription, due: DueSend, late: timedelta, now: datetime) -> None:
-        zone = ZoneInfo(subscription.timezone or self.default_timezone)
+        zone = self._zone(subscription)
         hours = late.total_seconds() / 3600
         reason = (f"due {due.fire_time.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}, {hours:.1f} h before the "
                   f"scheduler could send it (catch-up window {self.catch_up.total_seconds() / 3600:g} h)")

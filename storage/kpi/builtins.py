@@ -24,6 +24,15 @@ RAW_METRICS: dict[str, tuple[str, str]] = {
     "returns": ("Returns", "退货数"),
     "negative_reviews": ("Negative reviews", "差评数"),
     "review_response_hours": ("Review response hours", "差评响应总时长"),
+    # Flywheel (monthly review), pushed by the ERP/CRM; ltv is a level (aggregate `last`).
+    "marketing_spend": ("Marketing spend", "营销费用"),
+    "new_customers": ("New customers", "新客数"),
+    "customers": ("Customers", "客户数"),
+    "repeat_customers": ("Repeat customers", "复购客户数"),
+    "promoters": ("NPS promoters", "NPS推荐者"),
+    "passives": ("NPS passives", "NPS中立者"),
+    "detractors": ("NPS detractors", "NPS贬损者"),
+    "ltv": ("Customer lifetime value", "客户终身价值"),
 }
 
 # Money metrics: converted into the reporting currency on the way in (a KPI file adds more with
@@ -75,6 +84,18 @@ BUILTIN_KPIS: dict[str, dict[str, Any]] = {
                      "unit": "percent", "aliases": ["hook-rate", "hook", "3s", "前3秒完播率", "3秒完播率"]},
     "completion_rate": {"label": ["Completion rate", "完播率"], "formula": "completions / video_views",
                         "unit": "percent", "aliases": ["completion", "完播率"]},
+    # Flywheel KPIs (SPEC §5). CAC falls back to ad_spend when marketing_spend is missing (jobs/reviews/flywheel).
+    "cac": {"label": ["Customer acquisition cost", "获客成本"], "formula": "marketing_spend / new_customers",
+            "unit": "currency", "direction": "lower", "aliases": ["CAC", "获客成本", "拉新成本"]},
+    "order_cvr": {"label": ["Order conversion", "下单转化率"], "formula": "orders / clicks", "unit": "percent",
+                  "aliases": ["order-conversion", "下单转化率", "点击转化率"]},
+    "repeat_rate": {"label": ["Repeat purchase rate", "复购率"], "formula": "repeat_customers / customers",
+                    "unit": "percent", "aliases": ["repeat", "repurchase-rate", "复购率", "复购"]},
+    "nps": {"label": ["NPS", "净推荐值"],
+            "formula": "(promoters - detractors) / (promoters + passives + detractors) * 100", "unit": "count",
+            "aliases": ["net-promoter-score", "净推荐值", "NPS"]},
+    "ltv": {"label": ["LTV", "客户终身价值"], "formula": "ltv", "unit": "currency",
+            "aliases": ["lifetime-value", "客户终身价值", "终身价值", "LTV"]},
 }
 
 # id: label_en, label_zh, aliases, KPIs with their weight in the role's composite score

@@ -1,4 +1,6 @@
-"""Digest subscriptions: which channel gets a review digest, and when (weekly or monthly, local time)."""
+"""Digest subscriptions: which channel (or person, by direct message) gets a review digest, when (daily,
+weekly or monthly, in the subscription's own time zone), about whom (team, a role, a shop or a member) and
+which KPIs."""
 
 from __future__ import annotations
 
@@ -11,19 +13,23 @@ from storage.models import DigestSubscription
 from storage.repositories.upsert import deactivate
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-CADENCES = ("weekly", "monthly")
+CADENCES = ("daily", "weekly", "monthly")
+SCOPE_KINDS = ("team", "role", "shop", "member")
 
 
 def normalise_schedule(cadence: str, day: str, time: str, timezone: str) -> tuple[str, str, str, str]:
     """Check and normalise a schedule; raise ValueError saying what is expected.
 
-    weekly: day is a weekday name (`mon`, `Monday` …); monthly: a day of month 1–31 or `last`.
+    daily: day is ignored (stored as ''); weekly: a weekday name (`mon`, `Monday` …); monthly: a day of
+    month 1–31 or `last`.
     time is `HH:MM` (24 h); timezone an IANA name."""
     cadence = cadence.strip().lower()
     if cadence not in CADENCES:
-        raise ValueError(f"cadence must be weekly or monthly, not {cadence!r}")
+        raise ValueError(f"cadence must be daily, weekly or monthly, not {cadence!r}")
     day = day.strip().lower()
-    if cadence == "weekly":
+    if cadence == "daily":
+        day = ""
+    elif cadence == "weekly":
         if day[:3] not in WEEKDAYS or not day.isalpha():
             raise ValueError(f"a weekly digest needs a weekday name (mon … sun), not {day!r}")
         day = day[:3]
@@ -42,16 +48,27 @@ def normalise_schedule(cadence: str, day: str, time: str, timezone: str) -> tupl
 
 def add_subscription(
     session: Session, *, platform: str, channel: str, cadence: str, day: str, time: str, timezone: str,
-    lang: str, created_by: str,
+    lang: str, created_by: str, direct: bool = False, scope_kind: str = "team", scope_key: str = "",
+    kpis: list[str] | tuple[str, ...] = (),
 ) -> DigestSubscription:
+    """`direct`: `channel` is a user id and the digest goes to them as a direct message."""
     cadence, day, time, timezone = normalise_schedule(cadence, day, time, timezone)
+    if scope_kind not in SCOPE_KINDS:
+        raise ValueError(f"scope must be one of {', '.join(SCOPE_KINDS)}, not {scope_kind!r}")
+    if (scope_kind == "team") != (not scope_key):
+        raise ValueError("a team digest has no scope key; a role, shop or member digest needs one")
     subscription = DigestSubscription(
         platform=platform, channel=channel, cadence=cadence, day=day, time=time, timezone=timezone,
-        lang="zh" if lang == "zh" else "en", created_by=created_by,
+        lang="zh" if lang == "zh" else "en", created_by=created_by, direct=direct, scope_kind=scope_kind,
+        scope_key=scope_key, kpis=",".join(kpis),
     )
     session.add(subscription)
     session.flush()
     return subscription
+
+
+def kpi_list(subscription: DigestSubscription) -> list[str]:
+    return [k for k in subscription.kpis.split(",") if k]
 
 
 def get_subscription(session: Session, subscription_id: int) -> DigestSubscription | None:
