@@ -61,8 +61,8 @@ def test_flywheel_figures_by_hand(engine) -> None:
     assert series["order_cvr"] == [None, None, pytest.approx(0.05)]
     assert series["aov"] == [None, None, pytest.approx(50)]
     assert series["ltv"] == [None, pytest.approx(150), pytest.approx(180)]
-    # Month-over-month: NPS 30 → 45 = +50 %; CAC 25 → 50 = +100 %
-    assert wheel.change("nps", 5) == pytest.approx(0.5) and wheel.change("cac", 5) == pytest.approx(1.0)
+    # Month over month: NPS 30 → 45 = +15 points (a score: points, not %); CAC 25 → 50 = +100 %
+    assert wheel.change("nps", 5) == pytest.approx(15) and wheel.change("cac", 5) == pytest.approx(1.0)
 
 
 def test_flywheel_table_notes_and_chart(engine) -> None:
@@ -70,7 +70,7 @@ def test_flywheel_table_notes_and_chart(engine) -> None:
     table = flywheel_table(wheel, "en", "USD")
     assert table.columns == ["KPI", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov"]
     nps = next(row for row in table.rows if row[0] == "NPS")
-    assert nps[-2:] == ["30", "45 (+50.0%)"]
+    assert nps[-2:] == ["30", "45 (+15 pts)"]
     notes = flywheel_notes(wheel, "en")
     assert notes[0] == "CAC for October 2026 uses ad spend: no marketing spend was reported for those months."
     assert flywheel_notes(wheel, "zh")[0] == "2026年10月 的获客成本按广告消耗计算：这些月份没有上报营销费用。"
