@@ -252,6 +252,23 @@ class DigestSubscription(SQLModel, table=True):
     kpis: str = Field(default="", max_length=500)  # comma-separated KPI ids; '' = the scope's own
 
 
+class DigestPost(SQLModel, table=True):
+    """What a digest send posted (digest history): where, when, which period, and the reply's text and tables
+    as JSON so it can be shown again or exported; charts are not kept."""
+
+    __tablename__ = "digest_post"
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int | None = Field(default=None, index=True)
+    cadence: str = Field(max_length=8)
+    channel: str = Field(max_length=200)  # platform:channel
+    period_key: str = Field(max_length=64)
+    status: str = Field(max_length=16)  # sent | failed
+    message_id: str | None = Field(default=None, max_length=200)
+    title: str = Field(max_length=500)
+    content: str = Field(sa_column=Column(Text, nullable=False))  # the Reply as JSON (no charts)
+    posted_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
 class ActionItem(SQLModel, table=True):
     """Who does what by when, agreed in a review; the next review checks it (行动项)."""
 

@@ -24,9 +24,11 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from jobs.delivery import Deliverer, DeliveryResult
+from jobs.delivery import Deliverer, DeliveryResult, Outcome
+from jobs.digest.history import reply_to_json
 from jobs.digest.recent import RecentDigests
 from jobs.digest.subscribed import build_for_subscription, reviewed_period_key
+from jobs.present.reply import Reply
 from jobs.scheduler import JobSpec, digest_trigger, latest_fire_time
 from jobs.timing import Clock, utc_now
 from storage.db import Database
@@ -35,6 +37,7 @@ from storage.kpi.registry import Registry
 from storage.models import DigestSubscription
 from storage.repositories import ledger
 from storage.repositories import subscriptions as subscription_repo
+from storage.repositories.digest_posts import record_post
 from storage.repositories.ledger import DeliveryKey
 
 log = logging.getLogger(__name__)
@@ -148,7 +151,30 @@ class DigestRunner:
         )
         shared = (subscription.lang, subscription.cadence, today, subscription.scope_kind, subscription.scope_key,
                   subscription.kpis, subscription.direct)
-        return self.deliverer.deliver(due.key, partial(self.recent.get, shared, now, build), lang=subscription.lang)
+        built: list[Reply] = []
+
+        def build_and_keep() -> Reply:
+            reply = self.recent.get(shared, now, build)
+            built.append(reply)
+            return reply
+
+        result = self.deliverer.deliver(due.key, build_and_keep, lang=subscription.lang)
+        if built and result.outcome in (Outcome.SENT, Outcome.FAILED):
+            self._record_post(subscription, due, result, built[0], now)
+        return result
+
+    def _record_post(
+        self, subscription: DigestSubscription, due: DueSend, result: DeliveryResult, reply: Reply, now: datetime,
+    ) -> None:
+        """Digest history; a failure to record it never undoes or repeats the send."""
+        try:
+            with self.db.session() as session:
+                record_post(session, subscription_id=subscription.id, cadence=subscription.cadence,
+                            channel=due.key.channel, period_key=due.key.period_key, status=result.outcome.value,
+                            message_id=result.message_id, title=reply.title, content=reply_to_json(reply),
+                            posted_at=now)
+        except Exception:
+            log.exception("could not record digest %s in the history", due.key.idempotency_key)
 
     def _record_missed(self, subscription: DigestSubscription, due: DueSend, late: timedelta, now: datetime) -> None:
         zone = self._zone(subscription)

@@ -1,4 +1,4 @@
-"""action items; digest subscriptions with daily cadence, a scope, a KPI list and direct messages
+"""action items; digest history; digest subscriptions with daily cadence, a scope, a KPI list and direct messages
 
 Existing subscriptions keep their rows: the new columns default to a channel digest of the whole team.
 
@@ -47,10 +47,27 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_action_item_owner", "action_item", ["owner"])
+    op.create_table(
+        "digest_post",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("subscription_id", sa.Integer(), nullable=True),
+        sa.Column("cadence", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("period_key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("message_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_digest_post_subscription_id", "digest_post", ["subscription_id"])
     op.create_index("ix_action_item_status_due", "action_item", ["status", "due"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_digest_post_subscription_id", table_name="digest_post")
+    op.drop_table("digest_post")
     op.drop_index("ix_action_item_status_due", table_name="action_item")
     op.drop_index("ix_action_item_owner", table_name="action_item")
     op.drop_table("action_item")
