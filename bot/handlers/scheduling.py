@@ -8,6 +8,12 @@ from sqlmodel import Session
 
 from bot.core.request import CommandRequest
 from bot.handlers.context import Context
+from bot.handlers.digest_options import (
+    DIGEST_HISTORY_COMMANDS,
+    read_subscription_extras,
+    subscription_scope,
+    subscription_scope_text,
+)
 from bot.language import commands as c
 from bot.language.parser import Parser, check_value_unit, is_channel, one_id
 from bot.language.registry import Bilingual, CommandGroup, Subcommand
@@ -94,6 +100,8 @@ ZH_WEEKDAYS = {"mon": "一", "tue": "二", "wed": "三", "thu": "四", "fri": "�
 
 
 def schedule_text(ctx: Context, sub: DigestSubscription) -> str:
+    if sub.cadence == "daily":
+        return ctx.t("daily_at", time=sub.time)
     if sub.cadence == "monthly":
         return ctx.t("monthly_at", day=sub.day, time=sub.time)
     day = ZH_WEEKDAYS.get(sub.day, sub.day) if ctx.lang == "zh" else sub.day
@@ -101,25 +109,34 @@ def schedule_text(ctx: Context, sub: DigestSubscription) -> str:
 
 
 def digest_subject(ctx: Context, session: Session, cmd: c.DigestSubscribe) -> str:
-    return f"digest {cmd.channel or ctx.channel} {cmd.cadence} {cmd.day} {cmd.time}"
+    where = "me" if cmd.me else (cmd.channel or ctx.channel)
+    return f"digest {where} {cmd.cadence} {cmd.day} {cmd.time}".replace("  ", " ")
 
 
 def digest_subscribe(ctx: Context, cmd: c.DigestSubscribe) -> Reply:
-    channel = cmd.channel or ctx.channel
+    """`me`: anyone, for themselves, as a direct message; a channel: admins only."""
+    channel = ctx.user.user_id if cmd.me else (cmd.channel or ctx.channel)
     with ctx.session() as session:
         what = digest_subject(ctx, session, cmd)
+        if not cmd.me and (refusal := ctx.refuse_unless_admin(session, "digest", "digest.subscribe", what)):
+            return refusal
         if channel is None:
             return Reply(title=ctx.t("error_title"), lang=ctx.lang, kind=ReplyKind.ERROR, text=ctx.t("no_channel"))
+        scope = subscription_scope(ctx, session, cmd)
+        if scope is None:
+            return Reply(title=ctx.t("error_title"), lang=ctx.lang, kind=ReplyKind.ERROR,
+                         text=ctx.t("unknown_user", user=ctx.user_label(ctx.user)))
         try:
             sub = subscription_repo.add_subscription(
                 session, platform=ctx.user.platform, channel=channel, cadence=cmd.cadence, day=cmd.day,
-                time=cmd.time, timezone=ctx.services.settings.timezone, lang=ctx.lang, created_by=str(ctx.actor),
+                time=cmd.time, timezone=cmd.timezone or ctx.services.settings.timezone, lang=ctx.lang,
+                created_by=str(ctx.actor), direct=cmd.me, scope_kind=scope.kind, scope_key=scope.key, kpis=cmd.kpis,
             )
         except ValueError as error:
             return invalid(ctx, error)
         audit_repo.record(session, ctx.actor, "digest.subscribe", f"digest #{sub.id}", new=what)
         text = ctx.t("digest_subscribed", id=sub.id, schedule=schedule_text(ctx, sub), tz=sub.timezone,
-                     channel=channel)
+                     channel=ctx.t("to_me") if cmd.me else channel)
     ctx.schedule_changed()
     return ctx.confirmation("digest_subscribed_title", text)
 
@@ -129,14 +146,22 @@ def digest_list(ctx: Context, cmd: c.DigestList) -> Reply:
         subs = subscription_repo.list_subscriptions(session)
     if not subs:
         return Reply(title=ctx.t("digests_title"), lang=ctx.lang, text=ctx.t("digests_empty"))
-    body = [[f"#{s.id}", f"{s.platform}:{s.channel}", f"{schedule_text(ctx, s)} ({s.timezone})", s.lang] for s in subs]
-    table = Table([ctx.t("col_id"), ctx.t("col_channel"), ctx.t("col_schedule"), ctx.t("col_lang")], body)
+    body = [[f"#{s.id}", f"{ctx.t('dm') + ' · ' if s.direct else ''}{s.platform}:{s.channel}",
+             f"{schedule_text(ctx, s)} ({s.timezone})", subscription_scope_text(s), s.lang] for s in subs]
+    table = Table([ctx.t("col_id"), ctx.t("col_channel"), ctx.t("col_schedule"), ctx.t("col_scope_kpis"),
+                   ctx.t("col_lang")], body)
     return Reply(title=ctx.t("digests_title"), lang=ctx.lang, tables=[table])
 
 
 def digest_unsubscribe(ctx: Context, cmd: c.DigestUnsubscribe) -> Reply:
+    """Anyone may end their own direct-message subscription; everything else needs an admin."""
     with ctx.session() as session:
         what = f"digest #{cmd.subscription_id}"
+        existing = subscription_repo.get_subscription(session, cmd.subscription_id)
+        own = (existing is not None and existing.direct and existing.platform == ctx.user.platform
+               and existing.channel == ctx.user.user_id)
+        if not own and (refusal := ctx.refuse_unless_admin(session, "digest", "digest.unsubscribe", what)):
+            return refusal
         sub = subscription_repo.deactivate_subscription(session, cmd.subscription_id)
         if sub is None:
             return Reply(title=ctx.t("error_title"), lang=ctx.lang, kind=ReplyKind.ERROR,
@@ -224,6 +249,8 @@ def _channels(parser: Parser, words: list[str], request: CommandRequest) -> tupl
 def read_digest_subscribe(parser: Parser, words: list[str], request: CommandRequest) -> c.DigestSubscribe:
     channels, rest = _channels(parser, words, request)
     cadence, day, time = "weekly", "mon", "09:00"
+    extra = read_subscription_extras(parser, rest, request)
+    rest = extra.rest
     for word in rest:
         low = word.lower()
         if low in CADENCE_WORDS:
@@ -242,9 +269,12 @@ def read_digest_subscribe(parser: Parser, words: list[str], request: CommandRequ
     if cadence == "monthly":
         if not day.isdigit() or not 1 <= int(day) <= 28:
             raise c.ParseError("bad_month_day", {"word": day}, "digest")
+    elif cadence == "daily":
+        day = ""
     elif day not in WEEKDAY_WORDS.values():
         raise c.ParseError("bad_weekday", {"word": day}, "digest")
-    return c.DigestSubscribe(channel=channels[0] if channels else None, cadence=cadence, day=day, time=time)
+    return c.DigestSubscribe(channel=channels[0] if channels else None, cadence=cadence, day=day, time=time,
+                             me=extra.me, scope=extra.scope, kpis=extra.kpis, timezone=extra.timezone)
 
 
 def read_digest_list(parser: Parser, words: list[str], request: CommandRequest) -> c.DigestList:
@@ -290,15 +320,16 @@ COMMANDS = [
         summary=Bilingual("Weekly review digests with charts (subscribing: admins).", "带图表的周报（订阅需管理员）。"),
         subcommands=(
             Subcommand(c.DigestSubscribe, read_digest_subscribe, digest_subscribe, name="subscribe", words=("订阅",),
-                       admin=True, audit="digest.subscribe", subject=digest_subject,
-                       usage=Bilingual("digest subscribe [#channel] [weekly DAY HH:MM | monthly DAY HH:MM]",
-                                       "周报 订阅 [#频道] [每周 星期 HH:MM | 每月 日期 HH:MM]")),
+                       usage=Bilingual("digest subscribe [#channel|me] [daily HH:MM | weekly DAY HH:MM | monthly DAY "
+                                       "HH:MM] [role:R|@who] [kpis:a,b] [tz:Area/City] (a channel: admins)",
+                                       "周报 订阅 [#频道|我] [每天 HH:MM | 每周 星期 HH:MM | 每月 日期 HH:MM] "
+                                       "[role:角色|@成员] [kpis:a,b] [tz:时区]（频道需管理员）")),
             Subcommand(c.DigestList, read_digest_list, digest_list, name="list", words=("列表", "查看"),
                        usage=Bilingual("digest list", "周报 列表")),
             Subcommand(c.DigestUnsubscribe, read_digest_unsubscribe, digest_unsubscribe, name="unsubscribe",
-                       words=("取消订阅", "退订"), admin=True, audit="digest.unsubscribe",
-                       subject=lambda ctx, session, cmd: f"digest #{cmd.subscription_id}",
+                       words=("取消订阅", "退订"),
                        usage=Bilingual("digest unsubscribe ID", "周报 退订 编号")),
+            *DIGEST_HISTORY_COMMANDS,
             Subcommand(c.DigestNow, read_digest_now, digest_now, name="now", words=("立即", "现在", "马上"),
                        usage=Bilingual("digest now [#channel]", "周报 立即 [#频道]")),
         ),

@@ -123,6 +123,10 @@ class DigestSubscribe(Command):
     cadence: str
     day: str
     time: str
+    me: bool = False  # a direct message to the asker (anyone may); a channel needs an admin
+    scope: ScopeRef | None = None  # None: the team (or, for `me`, the asker)
+    kpis: tuple[str, ...] = ()
+    timezone: str | None = None  # None: the team's
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,8 @@ WEEKDAY_WORDS = {
     "sun": "sun", "sunday": "sun", "周日": "sun", "星期日": "sun", "星期天": "sun",
 }
 
-CADENCE_WORDS = {"weekly": "weekly", "每周": "weekly", "monthly": "monthly", "每月": "monthly"}
+CADENCE_WORDS = {"weekly": "weekly", "每周": "weekly", "monthly": "monthly", "每月": "monthly", "daily": "daily",
+                 "每天": "daily", "每日": "daily"}
 OPERATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "≤": "<=", "≥": ">="}
 PACE_WORDS = {"pace", "进度"}
 
