@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.core.bot import KpiBot
+from bot.demo_meetings import seed_meetings, write_meeting_digests
 from bot.testing import TestAdapter
 from jobs.digest import write_demo_digest
 from storage.db import Database
@@ -232,6 +233,7 @@ EXCHANGES = [
 
 def run_demo(database: Path, out: Path, stream: TextIO) -> None:
     core = build_demo(database)
+    seed_meetings(core.db, core.engine, ADMIN, generate_facts(core.engine.today()))
     adapter = TestAdapter(core)
     for m in MEMBERS:
         adapter.user(m.key.split("@")[0], m.key)
@@ -241,4 +243,5 @@ def run_demo(database: Path, out: Path, stream: TextIO) -> None:
         stream.write(f"{who}> {text}\n{reply.plain_text()}\n\n")
     folder = write_demo_digest(core.engine, core.registry, out, lang="en", currency=core.settings.currency)
     write_demo_digest(core.engine, core.registry, out, lang="zh", currency=core.settings.currency)
+    write_meeting_digests(core.engine, out, core.settings.currency)
     stream.write(f"Weekly review digest and charts written to {folder}\n")

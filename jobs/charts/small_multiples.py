@@ -58,7 +58,7 @@ def render_small_multiples(data: SmallMultiplesData) -> bytes:
     figure = _new_figure()
     _add_title(figure, data.title)
     rows = math.ceil(len(panels) / _COLUMNS)
-    left, right, top, bottom = 0.05, 0.985, 0.85, 0.10
+    left, right, top, bottom = 0.05, 0.965, 0.85, 0.10
     gap_x, gap_y = 0.055, 0.14
     width = (right - left - gap_x * (_COLUMNS - 1)) / _COLUMNS
     height = (top - bottom - gap_y * (rows - 1)) / rows

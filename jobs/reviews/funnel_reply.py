@@ -73,15 +73,16 @@ def funnel_chart(review: FunnelReview, registry: Registry, lang: str, title: str
 
 def radar_chart(reviews: list[FunnelReview], registry: Registry, lang: str, title: str,
                 name: str = "funnel-radar.png") -> Chart:
-    """Stage scores (÷ 100, so the dashed ring is 100 = on threshold) for one or more funnels."""
+    """Stage scores (÷ 100, so the dashed ring is 100 = on threshold) for one or more funnels. A funnel
+    missing a stage's rate is left out of the comparison: drawn at 0 it would look like a total leak."""
     scored = [s.metric for s in reviews[0].stages if s.threshold is not None] if reviews else []
-    series = []
+    series: list[tuple[str, list[float | None]]] = []
     for review in reviews:
         by_metric = {s.metric: s.score for s in review.stages}
-        score = [by_metric.get(m) for m in scored]
-        series.append((review.label, [v / 100 if v is not None else None for v in score]))
+        scores = [by_metric.get(m) for m in scored]
+        if len(reviews) == 1 or all(v is not None for v in scores):
+            series.append((review.label, [v / 100 if v is not None else None for v in scores]))
     png = render_radar(RadarChartData(
-        title=title, axis_labels=[rate_label(registry, m, lang) for m in scored],
-        series=series, lang=lang,
+        title=title, axis_labels=[rate_label(registry, m, lang) for m in scored], series=series, lang=lang,
     ))
     return Chart(name=name, png=png, title=title)
