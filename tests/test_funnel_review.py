@@ -117,3 +117,13 @@ def test_funnel_by_role_compares_roles_with_rows(db: Database, engine) -> None:
 def test_no_funnel_data_gives_no_stages(db: Database) -> None:
     engine = make_engine(db, load_registry(None), today=TODAY)
     assert funnel_review(engine, engine.registry, Scope.team(), W47).stages == []
+
+
+def test_funnel_chart_says_when_widths_are_compressed() -> None:
+    from jobs.charts.render import funnel_bar_widths, funnel_widths_compressed
+
+    # 70,000 → 70: the narrowest is 0.1 % of the widest (< 10 %), so widths are compressed and the chart says so
+    assert funnel_widths_compressed([70000, 1400, 70])
+    assert funnel_bar_widths([70000, 1400, 70])[2] == pytest.approx(0.1)
+    # 100 → 20: proportional, nothing to say
+    assert not funnel_widths_compressed([100, 50, 20])

@@ -15,7 +15,7 @@ from bot.language.parser import Parser
 from bot.language.registry import Bilingual, CommandGroup, Subcommand
 from jobs.digest.funnel import funnel_config
 from jobs.present.formatting import period_label
-from jobs.present.i18n import Catalog
+from jobs.present.i18n import Catalog, has_chinese
 from jobs.present.reply import Reply, ReplyKind, Table
 from jobs.reviews.actions import ActionLine, actions_table, create_action, due_period
 from jobs.reviews.flywheel import flywheel
@@ -89,14 +89,10 @@ def _join(words: list[str]) -> str:
     """Words back into text: no space between two Chinese words (the tokenizer split them)."""
     out = ""
     for word in words:
-        if out and not (_cjk(out[-1]) and _cjk(word[0])):
+        if out and not (has_chinese(out[-1]) and has_chinese(word[0])):
             out += " "
         out += word
     return out
-
-
-def _cjk(char: str) -> bool:
-    return "\u4e00" <= char <= "\u9fff"
 
 
 def _mention(word: str, request: CommandRequest) -> c.ScopeRef | None:

@@ -41,6 +41,7 @@ from jobs.charts.models import (
 )
 from jobs.present.formatting import number as format_number
 from jobs.present.formatting import percent
+from jobs.present.i18n import lang_code
 
 CHART_WIDTH_PX = 1200
 CHART_HEIGHT_PX = 675
@@ -630,7 +631,7 @@ def render_funnel(data: FunnelChartData) -> bytes:
         _funnel_rate_label(axes, row, rate, threshold, 7.5 if crowded else SMALL_SIZE)
     notes = []
     if funnel_widths_compressed(values):
-        default = _FUNNEL_COMPRESSED_ZH if is_chinese(data.lang) else _FUNNEL_COMPRESSED_EN
+        default = _FUNNEL_COMPRESSED_ZH if lang_code(data.lang) == "zh" else _FUNNEL_COMPRESSED_EN
         notes.append(data.compressed_note or default)
     if len(data.stage_labels) > len(stages):
         notes.append(_shown_of(len(stages), len(data.stage_labels)))
