@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from jobs.present.markdown import reply_markdown
 from jobs.present.reply import Reply
 
 
@@ -52,7 +53,7 @@ class FileOutbox:
         target = self.folder / (channel or "default")
         target.mkdir(parents=True, exist_ok=True)
         stem = (idempotency_key or reply.title).replace("/", "_").replace(":", "_").replace(" ", "_")
-        lines = [f"# {reply.title}", "", reply.plain_text()]
+        lines = [reply_markdown(reply)]
         for chart in reply.charts:
             (target / chart.name).write_bytes(chart.png)
             lines.append(f"\n![{chart.title or chart.name}]({chart.name})")

@@ -159,6 +159,12 @@ def test_file_outbox_digest_writes_markdown_and_pngs(engine, tmp_path: Path) -> 
     for lang, heading in (("en", "# Weekly review · week 47, 2026"), ("zh", "# 周复盘 · 2026年第47周")):
         text = (folder / f"digest-2026-W47-{lang}.md").read_text(encoding="utf-8")
         assert text.startswith(heading)
+        # Tables are Markdown tables: a header row, an alignment row, then the rows (the mark first)
+        team_header = "| KPI | W47 | W46 | Change | Attainment | Status |" if lang == "en" else None
+        if team_header:
+            at = text.index(team_header)
+            assert text[at:].split("\n")[1] == "| --- | ---: | ---: | ---: | ---: | ---: |"
+            assert "| 🟢 GMV | $12.2K | $11.2K | +9.4% | 116.7% | on track |" in text
         pngs = sorted(p.name for p in folder.glob(f"*-{lang}.png"))
         assert pngs == [f"attainment-host-{lang}.png", f"funnel-{lang}.png", f"gmv-pace-{lang}.png"]
         assert all((folder / name).read_bytes().startswith(PNG_SIGNATURE) for name in pngs)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.core.contracts import (
     ACTION_ALERT_ACK,
     ACTION_ME,
@@ -19,6 +21,7 @@ from bot.slack.blocks import (
     SECTION_TEXT_LIMIT,
     message_payload,
     routed_action_id,
+    table_sections,
 )
 from bot.slack.home import home_view
 from bot.slack.modal import origin_channel, slack_errors, submitted_fields, target_modal
@@ -114,12 +117,39 @@ def test_table_is_an_aligned_monospace_section_with_marks() -> None:
         marks=[Mark.ON_TRACK, Mark.OFF_TRACK],
         title="Hosts <week>",
     )
-    blocks = message_payload(Reply(title="Board", tables=[table]))["blocks"]
-    title, body = blocks[1], blocks[2]
+    title, body = table_sections(table)  # the fallback, used past the native table's limits
     assert title["text"]["text"] == "*Hosts &lt;week&gt;*"
     lines = body["text"]["text"].split("\n")
     assert lines[0] == lines[-1] == "```"
     assert lines[1:4] == ["主播  GMV", "小红  $1.2M 🟢", "bob   $80K 🔴"]
+
+
+def test_first_table_within_limits_is_a_native_table_block() -> None:
+    first = Table(columns=["主播", "GMV"], rows=[["小红 <@U1>", "$1.2M"], ["bob", "$80K"]],
+                  marks=[Mark.ON_TRACK, None], title="Hosts")
+    second = Table(columns=["KPI"], rows=[["ROAS"]])
+    blocks = message_payload(Reply(title="Board", tables=[first, second]))["blocks"]
+    kinds = [b["type"] for b in blocks]
+    assert kinds == ["header", "section", "table", "section"]  # one table block per message; the second is text
+    table = blocks[2]
+    assert table["rows"][0] == [{"type": "raw_text", "text": "主播"}, {"type": "raw_text", "text": "GMV"}]
+    # raw_text: shown as written, so a user's <@U1> cannot mention anyone; the row's mark ends its last cell
+    assert table["rows"][1] == [{"type": "raw_text", "text": "小红 <@U1>"}, {"type": "raw_text", "text": "$1.2M 🟢"}]
+    assert [s["align"] for s in table["column_settings"]] == ["left", "right"]
+
+
+@pytest.mark.parametrize(("rows", "columns"), [(99, 2), (100, 2), (5, 20), (5, 21)])
+def test_native_table_limits_and_fallback(rows: int, columns: int) -> None:
+    # Slack: ≤ 100 rows including the header, ≤ 20 cells a row; beyond that the monospace fallback
+    table = Table(columns=[f"c{i}" for i in range(columns)], rows=[[str(r)] * columns for r in range(rows)])
+    blocks = message_payload(Reply(title="Board", tables=[table]))["blocks"]
+    native = [b for b in blocks if b["type"] == "table"]
+    fits = rows + 1 <= 100 and columns <= 20
+    assert bool(native) == fits
+    if fits:
+        assert len(native[0]["rows"]) == rows + 1 and all(len(r) == columns for r in native[0]["rows"])
+    else:
+        assert any(b["type"] == "section" and b["text"]["text"].startswith("```") for b in blocks)
 
 
 def test_long_table_spills_over_sections_of_at_most_3000_chars() -> None:

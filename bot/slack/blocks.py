@@ -1,10 +1,11 @@
 """Neutral `Reply` → Block Kit, within Slack's limits.
 
-Layout: header (mark emoji + title) · text sections · figures as section fields · each table as a
-monospace section · footnotes as a context line · buttons. `text` always carries the complete
-plain-text rendering (notifications, screen readers, clients without blocks). Limits: ≤ 50 blocks
-per message (100 on Home / modals), header ≤ 150 chars, section text ≤ 3000, ≤ 10 fields of ≤ 2000,
-button label ≤ 75; an over-long reply is cut at a block boundary with a visible notice.
+Layout: header (mark emoji + title) · text sections · figures as section fields · the first table that
+fits as a native `table` block (bot/slack/tables.py), the others as monospace sections · footnotes as a
+context line · buttons. `text` always carries the complete plain-text rendering (notifications, screen
+readers, clients without blocks). Limits: ≤ 50 blocks per message (100 on Home / modals), header ≤ 150
+chars, section text ≤ 3000, ≤ 10 fields of ≤ 2000, button label ≤ 75; an over-long reply is cut at a
+block boundary with a visible notice.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.messages import T
+from bot.slack.tables import native_table_block
 from jobs.present.reply import Action, Figure, Reply, Table
 
 MESSAGE_BLOCK_LIMIT = 50
@@ -48,8 +50,16 @@ def reply_blocks(reply: Reply, *, max_blocks: int = MESSAGE_BLOCK_LIMIT) -> list
     if reply.text and reply.text.strip():
         body.extend(mrkdwn_sections(escape(reply.text)))
     body.extend(figure_sections(reply.figures))
+    native_used = False
     for table in reply.tables:
-        body.extend(table_sections(table))
+        native = None if native_used else native_table_block(table)
+        if native is None:
+            body.extend(table_sections(table))
+            continue
+        native_used = True
+        if table.title:
+            body.append(title_section(table.title))
+        body.append(native)
     tail: list[Block] = []
     if reply.footnotes:
         tail.append(context_block(reply.footnotes))
@@ -94,12 +104,16 @@ def table_sections(table: Table) -> list[Block]:
     """A table as aligned monospace lines, split into sections of ≤ 3000 chars."""
     blocks: list[Block] = []
     if table.title:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(f"*{escape(table.title)}*", 3000)}})
+        blocks.append(title_section(table.title))
     fence = "```"
     room = SECTION_TEXT_LIMIT - 2 * len(fence) - 2
     for chunk in split_lines(escape("\n".join(table_lines(table))), room):
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"{fence}\n{chunk}\n{fence}"}})
     return blocks
+
+
+def title_section(title: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(f"*{escape(title)}*", SECTION_TEXT_LIMIT)}}
 
 
 def table_lines(table: Table) -> list[str]:
