@@ -167,3 +167,21 @@ def test_subscription_scope_and_kpis_are_checked(db: Database) -> None:
     with db.session() as session, pytest.raises(ValueError, match="needs one"):
         subscription_repo.add_subscription(session, platform="slack", channel="C1", cadence="daily", day="",
                                            time="09:00", timezone="UTC", lang="en", created_by="x", scope_kind="role")
+
+
+def test_a_missed_digest_is_told_to_admins_in_chat_once(db: Database) -> None:
+    outbox = RecordingOutbox()
+    engine = make_engine(db)
+    runner = DigestRunner(db, engine, engine.registry, Deliverer(db, {"slack": outbox}, admin_ids=["slack:UADMIN"]),
+                          currency="USD", default_timezone="UTC", charts=False)
+    sub = add_sub(db, utc(2026, 11, 1), channel="C1", cadence="weekly", day="mon", time="09:00",
+                  timezone="Asia/Shanghai")
+    # Due Mon Nov 23 09:00 CST (01:00 UTC); the scheduler comes back 13 h later: beyond the 12 h catch-up
+    with time_machine.travel(utc(2026, 11, 23, 14), tick=False):
+        runner.run_due()
+        runner.run_due()
+    assert [s.channel for s in outbox.sent] == ["UADMIN"]  # no digest; one notice to the admin
+    notice = outbox.sent[0]
+    assert notice.idempotency_key == f"digest_missed:{sub}:2026-W47:slack:UADMIN"
+    assert notice.reply.title == "Scheduled digest missed"
+    assert "slack:C1 (2026-W47) was not sent" in notice.reply.text and "13.0 h" in notice.reply.text

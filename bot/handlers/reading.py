@@ -14,6 +14,7 @@ from jobs.present.reply import Figure, Mark, Reply, ReplyKind, Table
 from jobs.present.status import T as STATUS_T
 from jobs.present.status import mark_of, status_reply, status_word, statuses_table
 from jobs.review.extras import status_extras
+from jobs.reviews.composite_radar import composite_radar
 from storage.kpi.attainment import KpiStatus, Status, composite_score
 from storage.kpi.periods import Period
 from storage.kpi.scope import Scope
@@ -66,7 +67,10 @@ def member_kpis_reply(ctx: Context, member_key: str, roles: list[str], period: P
     through = max((r.data_through for r in everything if r.data_through), default=None)
     if through:
         notes.append(STATUS_T("through", ctx.lang, day=through.isoformat()))
-    return Reply(title=title, lang=ctx.lang, mark=_worst_mark(everything), tables=tables, footnotes=notes)
+    reply = Reply(title=title, lang=ctx.lang, mark=_worst_mark(everything), tables=tables, footnotes=notes)
+    if len(roles) == 1 and (radar := composite_radar([(ctx.role_label(roles[0]), everything)], ctx.lang, title)):
+        reply.charts.append(radar)
+    return reply
 
 
 def board(ctx: Context, cmd: c.Board) -> Reply:

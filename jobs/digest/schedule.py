@@ -24,10 +24,11 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from jobs.delivery import Deliverer, DeliveryResult, Outcome
+from jobs.delivery import Deliverer, DeliveryResult, Outcome, notice
 from jobs.digest.history import reply_to_json
 from jobs.digest.recent import RecentDigests
 from jobs.digest.subscribed import build_for_subscription, reviewed_period_key
+from jobs.present.i18n import Catalog
 from jobs.present.reply import Reply
 from jobs.scheduler import JobSpec, digest_trigger, latest_fire_time
 from jobs.timing import Clock, utc_now
@@ -43,6 +44,14 @@ from storage.repositories.ledger import DeliveryKey
 log = logging.getLogger(__name__)
 
 CATCH_UP = timedelta(hours=12)
+MISSED_NOTICE_KIND = "digest_missed"
+MISSED = Catalog({
+    "missed_title": ("Scheduled digest missed", "定时摘要未发送"),
+    "missed_text": ("The digest for {channel} ({period}) was not sent: the scheduler was down {hours} h past its "
+                    "time, beyond the {window} h catch-up window. `digest now` posts the current one.",
+                    "{channel} 的摘要（{period}）未发送：调度器在预定时间后停止了 {hours} 小时，"
+                    "超过 {window} 小时的补发窗口。可用 `周报 立即` 发送当前摘要。"),
+})
 
 
 @dataclass(frozen=True)
@@ -186,3 +195,13 @@ class DigestRunner:
         if first_time:
             log.warning("digest subscription %s (%s) for %s not sent: %s", subscription.id, due.key.channel,
                         due.key.period_key, reason)
+            self._tell_admins_missed(subscription, due, hours)
+
+    def _tell_admins_missed(self, subscription: DigestSubscription, due: DueSend, hours: float) -> None:
+        """Admins hear of a missed digest in chat (each directly reachable admin, once: ledgered)."""
+        lang = subscription.lang
+        text = MISSED("missed_text", lang, channel=due.key.channel, period=due.key.period_key,
+                      hours=f"{hours:.1f}", window=f"{self.catch_up.total_seconds() / 3600:g}")
+        for admin in self.deliverer.admin_channels():
+            self.deliverer.post_notice(DeliveryKey(MISSED_NOTICE_KIND, str(subscription.id), due.key.period_key,
+                                                   admin), notice(MISSED("missed_title", lang), text, lang))
