@@ -74,7 +74,7 @@ def test_leak_is_largest_fall_when_every_stage_meets_its_threshold(engine) -> No
     assert not any(s.below_threshold for s in review.stages)
     assert review.leak is not None and review.leak.metric == "orders"
     assert leak_sentence(review, registry, "en") == (
-        "Every stage meets its threshold; the largest fall is Orders: 25.0%, -37.5% vs previous.")
+        "No stage with data is below its threshold; the largest fall is Orders: 25.0%, -37.5% vs previous.")
 
 
 def test_stages_and_thresholds_from_the_kpi_file(engine) -> None:

@@ -128,3 +128,17 @@ def test_digest_history_when_nothing_was_posted(chat) -> None:
     assert chat.ask("digest history", as_user="hana").text == "No digest has been posted yet."
     assert chat.ask("周报 记录", as_user="hana").text == "还没有发送过摘要。"
     assert chat.ask("digest show 9", as_user="hana").kind == ReplyKind.ERROR
+
+
+def test_done_button_closes_an_action_with_the_same_permissions(chat) -> None:
+    from bot.core.contracts import ACTION_ITEM_DONE
+
+    added = chat.ask("action add @hugo call the supplier", as_user="hana")
+    assert [(a.action_id, a.label, a.value) for a in added.actions] == [(ACTION_ITEM_DONE, "Done #1", "1")]
+    listed = chat.ask("行动 列表", as_user="hugo")
+    assert [(a.label, a.value) for a in listed.actions] == [("完成 #1", "1")]
+    refused = chat.act(ACTION_ITEM_DONE, as_user="bo", value="1")
+    assert refused.reply is not None and refused.reply.kind == ReplyKind.REFUSAL
+    done = chat.act(ACTION_ITEM_DONE, as_user="hugo", value="1")
+    assert done.reply is not None and done.reply.text == "#1 marked done."
+    assert chat.ask("action list", as_user="hugo").actions == []  # nothing open: no buttons

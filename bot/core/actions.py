@@ -9,6 +9,7 @@ from bot.core import identity
 from bot.core.contracts import (
     ACTION_ALERT_ACK,
     ACTION_ALERT_SNOOZE,
+    ACTION_ITEM_DONE,
     ACTION_ME,
     ACTION_OPEN_TARGET_FORM,
     ACTION_SUBMIT_TARGET,
@@ -23,7 +24,7 @@ from bot.core.contracts import (
 )
 from bot.core.messages import T
 from bot.core.request import ActionRequest, UserRef
-from bot.handlers import reading
+from bot.handlers import meetings, reading
 from bot.handlers.context import Context
 from bot.language import commands as c
 from bot.language.parser import check_value_unit
@@ -52,6 +53,9 @@ def handle(bot: KpiBot, request: ActionRequest) -> ActionResult:
         return submit_target(bot, ctx, request)
     if request.action_id in (ACTION_ALERT_ACK, ACTION_ALERT_SNOOZE):
         return alert_action(ctx, request)
+    if request.action_id == ACTION_ITEM_DONE and request.value.isdigit():
+        reply = bot.handle_command_object(ctx, meetings.ActionDone(action_id=int(request.value)))
+        return ActionResult(reply=reply, toast=reply.text)
     return ActionResult(toast=T("hint_title", lang))
 
 

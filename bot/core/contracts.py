@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from jobs import alerts as jobs_alerts
 from jobs.present.reply import Reply
+from jobs.reviews.actions import ACTION_ITEM_DONE
 
 # Stable action ids. Adapters put them on buttons / form submits and route them back unchanged.
 ACTION_ME = "kpi.me"                    # show the asker's KPIs
@@ -14,6 +15,7 @@ ACTION_SUBMIT_TARGET = "kpi.target_submit"   # fields: kpi, scope, period, value
 # Alert buttons (value: the alert rule id) are defined with the alerts that carry them.
 ACTION_ALERT_ACK = jobs_alerts.ACTION_ALERT_ACK
 ACTION_ALERT_SNOOZE = jobs_alerts.ACTION_ALERT_SNOOZE
+ACTION_ITEM_DONE = ACTION_ITEM_DONE  # mark an action item done (value: its id)
 
 # Field names of the target form (modal on Slack, form card on Feishu).
 FIELD_KPI = "kpi"

@@ -16,8 +16,8 @@ from bot.language.registry import Bilingual, CommandGroup, Subcommand
 from jobs.digest.funnel import funnel_config
 from jobs.present.formatting import period_label
 from jobs.present.i18n import Catalog, has_chinese
-from jobs.present.reply import Reply, ReplyKind, Table
-from jobs.reviews.actions import ActionLine, actions_table, create_action, due_period
+from jobs.present.reply import Action, Reply, ReplyKind, Table
+from jobs.reviews.actions import ACTION_ITEM_DONE, ActionLine, actions_table, create_action, due_period
 from jobs.reviews.flywheel import flywheel
 from jobs.reviews.flywheel_reply import flywheel_chart, flywheel_notes, flywheel_table
 from jobs.reviews.funnel import funnel_by_role, funnel_review
@@ -41,6 +41,7 @@ T = Catalog({
     "list_title": ("Actions · {state}", "行动项 · {state}"),
     "list_empty": ("No {state} actions.", "没有{state}的行动项。"),
     "all": ("all", "全部"),
+    "done_button": ("Done #{id}", "完成 #{id}"),
     "unlinked": ("I don't know who you are in the data yet: ask an admin to `role assign` you first.",
                  "数据中还没有你的成员记录：请管理员先用 `role assign` 关联你。"),
 })
@@ -50,6 +51,7 @@ STATE_WORDS = {"open": "open", "done": "done", "overdue": "overdue", "dropped": 
 DUE_WORDS = ("by", "due", "截止", "截至", "之前")
 BY_ROLE_WORDS = ("role", "roles", "角色")
 BY_WORDS = ("by", "按")
+MAX_BUTTONS = 5  # one button per open item, the oldest first
 
 
 # --- action items ----------------------------------------------------------------------------------
@@ -181,7 +183,8 @@ def action_add(ctx: Context, cmd: ActionAdd) -> Reply:
         name = member_repo.display_names(session, [owner]).get(owner, owner)
     due = T("due_suffix", ctx.lang, due=item.due_label) if item.due_label else ""
     return Reply(title=T("added_title", ctx.lang), lang=ctx.lang, kind=ReplyKind.CONFIRMATION,
-                 text=T("added", ctx.lang, id=item.id, owner=name, text=item.text, due=due))
+                 text=T("added", ctx.lang, id=item.id, owner=name, text=item.text, due=due),
+                 actions=[Action(ACTION_ITEM_DONE, T("done_button", ctx.lang, id=item.id), str(item.id), "primary")])
 
 
 def action_list(ctx: Context, cmd: ActionList) -> Reply:
@@ -198,8 +201,10 @@ def action_list(ctx: Context, cmd: ActionList) -> Reply:
     lines = [ActionLine(i, "overdue" if action_repo.is_overdue(i, today) else i.status,
                         registry.kpis.get(i.kpi or ""), None) for i in items]
     table = actions_table(lines, names, ctx.lang, ctx.services.settings.currency)
+    buttons = [Action(ACTION_ITEM_DONE, T("done_button", ctx.lang, id=i.id), str(i.id), "primary")
+               for i in items if i.status == "open"][:MAX_BUTTONS]
     return Reply(title=title, lang=ctx.lang, tables=[Table(table.columns[:5], [r[:5] for r in table.rows],
-                                                           table.marks)])
+                                                           table.marks)], actions=buttons)
 
 
 def action_close(ctx: Context, cmd: ActionClose) -> Reply:

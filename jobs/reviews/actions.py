@@ -18,6 +18,8 @@ from storage.models import ActionItem
 from storage.repositories import actions as action_repo
 from storage.repositories.audit import Actor
 
+# The button that marks an action item done (value: the item's id); routed by bot/core/actions.py.
+ACTION_ITEM_DONE = "kpi.action_done"
 _WEEK = re.compile(r"(?:w|week\s*|第)(\d{1,2})(?:周)?", re.IGNORECASE)
 
 
