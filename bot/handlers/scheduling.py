@@ -118,7 +118,7 @@ def digest_subscribe(ctx: Context, cmd: c.DigestSubscribe) -> Reply:
     channel = ctx.user.user_id if cmd.me else (cmd.channel or ctx.channel)
     with ctx.session() as session:
         what = digest_subject(ctx, session, cmd)
-        if not cmd.me and (refusal := ctx.refuse_unless_admin(session, "digest", "digest.subscribe", what)):
+        if not cmd.me and (refusal := ctx.refuse_unless_admin(session, ctx.t("what_digest"), "digest.subscribe", what)):
             return refusal
         if channel is None:
             return Reply(title=ctx.t("error_title"), lang=ctx.lang, kind=ReplyKind.ERROR, text=ctx.t("no_channel"))
@@ -160,7 +160,7 @@ def digest_unsubscribe(ctx: Context, cmd: c.DigestUnsubscribe) -> Reply:
         existing = subscription_repo.get_subscription(session, cmd.subscription_id)
         own = (existing is not None and existing.direct and existing.platform == ctx.user.platform
                and existing.channel == ctx.user.user_id)
-        if not own and (refusal := ctx.refuse_unless_admin(session, "digest", "digest.unsubscribe", what)):
+        if not own and (refusal := ctx.refuse_unless_admin(session, ctx.t("what_digest"), "digest.unsubscribe", what)):
             return refusal
         sub = subscription_repo.deactivate_subscription(session, cmd.subscription_id)
         if sub is None:
