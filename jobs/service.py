@@ -41,6 +41,7 @@ from storage.db import Database
 from storage.kpi.engine import KpiEngine
 from storage.kpi.registry import Registry
 from storage.repositories import subscriptions as subscription_repo
+from storage.repositories.conversations import prune_conversations
 from storage.repositories.events import prune_events
 from storage.repositories.ledger import DeliveryKey
 from storage.repositories.sync_runs import prune_runs
@@ -186,11 +187,13 @@ class JobService:
         scheduler.sync(specs)
 
     def housekeeping(self) -> None:
-        """Forget processed event ids past the redelivery window, and old sync runs."""
+        """Forget processed event ids past the redelivery window, old sync runs and expired follow-ups."""
         with self.db.session() as session:
             events = prune_events(session, self.clock())
             runs = prune_runs(session)
-        log.info("housekeeping: %d processed events and %d sync runs pruned", events, runs)
+            memories = prune_conversations(session, self.clock())
+        log.info("housekeeping: %d processed events, %d sync runs and %d conversation memories pruned",
+                 events, runs, memories)
 
     def _tick(self) -> None:
         self._sync_jobs()

@@ -317,3 +317,21 @@ class ImportedFile(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     status: str = Field(max_length=8)  # done | failed
     imported_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ConversationMemory(SQLModel, table=True):
+    """The last question a person asked in one conversation (a DM, a thread, a console session), so a
+    follow-up (`and last week?`, `那上周呢`) answered by any replica inherits what it leaves out."""
+
+    __tablename__ = "conversation_memory"
+    __table_args__ = (
+        UniqueConstraint("platform", "conversation", "user_id", name="uq_conversation_memory"),
+        Index("ix_conversation_memory_asked_at", "asked_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    conversation: str = Field(max_length=255)  # channel id + thread id (or the DM / session id)
+    user_id: str = Field(max_length=128)
+    question: str = Field(sa_column=Column(Text, nullable=False))  # JSON, see bot/language/memory.py
+    asked_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

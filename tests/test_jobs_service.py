@@ -145,7 +145,8 @@ def test_send_digest_now_is_immediate_and_not_ledgered(db: Database, make_settin
 def test_housekeeping_forgets_old_event_ids_and_sync_runs(db: Database, make_settings: Any) -> None:
     from datetime import timedelta
 
-    from storage.models import ProcessedEvent, SourceSyncRun, utcnow
+    from storage.models import ConversationMemory, ProcessedEvent, SourceSyncRun, utcnow
+    from storage.repositories.conversations import ConversationKey, remember
     from storage.repositories.events import claim_event
 
     with db.session() as session:
@@ -156,7 +157,11 @@ def test_housekeeping_forgets_old_event_ids_and_sync_runs(db: Database, make_set
         # two successful runs of one source 100 days ago: the older goes, the latest success stays
         for _ in range(2):
             session.add(SourceSyncRun(source="shop", kind="sql", ok=True, started_at=utcnow() - timedelta(days=100)))
+        # a follow-up memory from 20 minutes ago has expired; one from a minute ago has not
+        remember(session, ConversationKey("slack", "C1", "U1"), "old", utcnow() - timedelta(minutes=20))
+        remember(session, ConversationKey("slack", "C1", "U2"), "new", utcnow() - timedelta(minutes=1))
     make_service(db, make_settings, RecordingOutbox()).housekeeping()
     with db.session() as session:
         assert [e.event_id for e in session.exec(select(ProcessedEvent))] == ["Ev-new"]
         assert len(session.exec(select(SourceSyncRun)).all()) == 1
+        assert [m.question for m in session.exec(select(ConversationMemory))] == ["new"]
