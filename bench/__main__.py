@@ -63,6 +63,7 @@ UNITS = (
     Unit("digest_fanout", "digest_fanout", "bench.digest:run"),
     Unit("ack_latency_p99", "ack_latency_p99", "bench.ack:run"),
     Unit("unusual", "unusual", "bench.unusual:run", prepare="bench.unusual:prepare"),
+    Unit("parse_question", "parse_question", "bench.parse:run"),
 )
 
 

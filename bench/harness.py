@@ -38,6 +38,7 @@ GOALS: dict[str, tuple[str, str, float, str]] = {
     "ack_latency_p99": ("value", "<", 300.0, "p99 < 300 ms"),
     "unusual_demo_team": ("ratio", "<=", 2.0, "ratio ≤ 2"),  # issue 15
     "unusual_100_members": ("ratio", "<=", 2.0, "ratio ≤ 2"),
+    "parse_question": ("value", "<", 1.0, "< 1 ms average"),
 }
 
 

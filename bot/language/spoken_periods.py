@@ -292,7 +292,7 @@ _RULES: list[Rule] = [
      lambda r, m, t: _cn_month(r, m["month"], None, t)),
     # 2026年, in 2025, year 2025
     (re.compile(r"(?P<year>\d{4})年(?:度|全年)?"), lambda r, m, t: r.year_numbered(int(m["year"]))),
-    (re.compile(_B + r"(?:in|for|during|year)\s+(?P<year>(?:19|20)\d\d)" + _E, re.I),
+    (re.compile(_B + r"(?:in|for|during|year)\s+(?P<year>[12]\d{3})" + _E, re.I),
      lambda r, m, t: _in_year(r, m)),
     # the week before last, 2 weeks ago, a month ago
     (re.compile(_B + r"(?:the\s+)?(?P<kind>week|month|quarter|year)\s+before\s+last" + _E, re.I),

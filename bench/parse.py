@@ -1,0 +1,71 @@
+"""parse_question: reading a question, averaged over every phrasing of tests/phrasings.yaml (English and
+Chinese, follow-ups included), through the same reader chat messages go through. No database, no
+network: the reader is built once (registry, calendar, the demo's members) like at start-up.
+
+Goal: < 1 ms on average per question. `python -m bench.parse` prints the figures on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.harness import Result, median, peak_rss_mb
+
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "phrasings.yaml"
+
+
+def _reader_and_texts() -> tuple[Any, list[str]]:
+    from bot.demo import MEMBERS
+    from bot.language.names import Person
+    from bot.language.questions import QuestionReader
+    from bot.language.spoken_periods import SpokenCalendar
+    from storage.kpi.registry import load_registry
+
+    corpus = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))
+    today: date = corpus["today"]
+    through: date = corpus["data_through"]
+    people = [Person(m.key, m.name, m.key) for m in MEMBERS]
+    reader = QuestionReader(load_registry(None), SpokenCalendar(), lambda: today, lambda: through, people)
+    return reader, [entry["q"] for entry in corpus["phrasings"]]
+
+
+def _read_all(reader: Any, texts: list[str]) -> None:
+    for text in texts:
+        with contextlib.suppress(ValueError):  # refusals are answers too: they are timed like the rest
+            reader.read(text)
+
+
+def measure(repetitions: int = 20) -> tuple[float, float, int]:
+    """(median ms per question, worst single-question ms, questions per pass)."""
+    reader, texts = _reader_and_texts()
+    _read_all(reader, texts)  # warm-up: compiled patterns, caches
+    passes = []
+    for _ in range(repetitions):
+        started = time.perf_counter()
+        _read_all(reader, texts)
+        passes.append((time.perf_counter() - started) * 1000 / len(texts))
+    worst = 0.0
+    for text in texts:
+        started = time.perf_counter()
+        _read_all(reader, [text])
+        worst = max(worst, (time.perf_counter() - started) * 1000)
+    return median(passes), worst, len(texts)
+
+
+def run(args: argparse.Namespace) -> list[Result]:
+    average, worst, count = measure(5 if args.quick else 20)
+    return [Result("parse_question", round(average, 4), "ms", "goal", 1.0, round(average / 1.0, 4),
+                   params={"questions": count, "worst_ms": round(worst, 3)}, peak_rss_mb=peak_rss_mb())]
+
+
+if __name__ == "__main__":
+    avg, worst_ms, n = measure()
+    print(f"parse_question: {avg:.3f} ms average over {n} phrasings (worst single question {worst_ms:.2f} ms); "
+          f"goal < 1 ms")
