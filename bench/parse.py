@@ -1,6 +1,7 @@
 """parse_question: reading a question, averaged over every phrasing of tests/phrasings.yaml (English and
-Chinese, follow-ups included), through the same reader chat messages go through. No database, no
-network: the reader is built once (registry, calendar, the demo's members) like at start-up.
+Chinese, follow-ups included), through the parser every chat message goes through (`Parser.parse`).
+No database, no network:
+the parser is built once (registry, commands, calendar, the demo's members) as at start-up.
 
 Goal: < 1 ms on average per question. `python -m bench.parse` prints the figures on its own.
 """
@@ -21,40 +22,44 @@ from bench.harness import Result, median, peak_rss_mb
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "phrasings.yaml"
 
 
-def _reader_and_texts() -> tuple[Any, list[str]]:
+def _parser_and_requests() -> tuple[Any, list[Any]]:
+    from bot.core.request import CommandRequest, UserRef
     from bot.demo import MEMBERS
+    from bot.handlers import command_registry
     from bot.language.names import Person
-    from bot.language.questions import QuestionReader
+    from bot.language.parser import Parser
     from bot.language.spoken_periods import SpokenCalendar
     from storage.kpi.registry import load_registry
 
     corpus = yaml.safe_load(CORPUS.read_text(encoding="utf-8"))
     today: date = corpus["today"]
     through: date = corpus["data_through"]
-    people = [Person(m.key, m.name, m.key) for m in MEMBERS]
-    reader = QuestionReader(load_registry(None), SpokenCalendar(), lambda: today, lambda: through, people)
-    return reader, [entry["q"] for entry in corpus["phrasings"]]
+    people = tuple(Person(m.key, m.name, m.key) for m in MEMBERS)
+    parser = Parser(load_registry(None), SpokenCalendar(), lambda: today, command_registry(), people=lambda: people,
+                    data_through=lambda: through)
+    asker = UserRef("bench", "anna", email=corpus["asker"])
+    return parser, [CommandRequest(entry["q"], asker) for entry in corpus["phrasings"]]
 
 
-def _read_all(reader: Any, texts: list[str]) -> None:
-    for text in texts:
-        with contextlib.suppress(ValueError):  # refusals are answers too: they are timed like the rest
-            reader.read(text)
+def _read_all(parser: Any, requests: list[Any]) -> None:
+    for request in requests:
+        with contextlib.suppress(Exception):  # refusals are answers too: they are timed like the rest
+            parser.parse(request)
 
 
 def measure(repetitions: int = 20) -> tuple[float, float, int]:
     """(median ms per question, worst single-question ms, questions per pass)."""
-    reader, texts = _reader_and_texts()
-    _read_all(reader, texts)  # warm-up: compiled patterns, caches
+    parser, texts = _parser_and_requests()
+    _read_all(parser, texts)  # warm-up: compiled patterns, caches
     passes = []
     for _ in range(repetitions):
         started = time.perf_counter()
-        _read_all(reader, texts)
+        _read_all(parser, texts)
         passes.append((time.perf_counter() - started) * 1000 / len(texts))
     worst = 0.0
     for text in texts:
         started = time.perf_counter()
-        _read_all(reader, [text])
+        _read_all(parser, [text])
         worst = max(worst, (time.perf_counter() - started) * 1000)
     return median(passes), worst, len(texts)
 

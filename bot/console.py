@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
@@ -28,11 +29,15 @@ def named_user(name: str) -> UserRef:
     return UserRef("console", name, email=name if "@" in name else None, display_name=name)
 
 
+# One console run is one conversation: a follow-up (`and last week?`) inherits the previous question.
+SESSION = f"console:{uuid.uuid4().hex[:12]}"
+
+
 def to_request(line: str, user: UserRef, lang: str | None) -> CommandRequest:
     """`@alice@shop.com` or `@alice` in a line becomes a mention of that console user."""
     text, mentions = extract_typed_mentions(line, named_user)
     return CommandRequest(text=text, user=user, channel="console", mentions=mentions,
-                          lang=lang)
+                          lang=lang, conversation=SESSION)
 
 
 def answer(core: KpiBot, line: str, user: UserRef, lang: str | None) -> str:

@@ -32,17 +32,22 @@ class TestAdapter:
             self.users[name] = UserRef(platform, user_id or name, email=email, display_name=name)
         return self.users[name]
 
-    def push(self, text: str, *, as_user: str | UserRef, channel: str | None = None) -> None:
+    def push(self, text: str, *, as_user: str | UserRef, channel: str | None = None,
+             thread: str | None = None) -> None:
+        """A message in `channel` (a DM-like conversation of its own), or in `thread` of it: follow-ups
+        inherit the previous question of the same person in the same conversation."""
         user = as_user if isinstance(as_user, UserRef) else self.users[as_user]
         text, mentions = extract_typed_mentions(text, self.users.get)
-        request = CommandRequest(text=text, user=user, channel=channel or self.channel, mentions=mentions)
+        channel = channel or self.channel
+        conversation = f"{channel}:{thread}" if thread else channel
+        request = CommandRequest(text=text, user=user, channel=channel, mentions=mentions, conversation=conversation)
         self.replies.append(self.core.handle(request))
 
     def pop(self) -> Reply:
         return self.replies.popleft()
 
-    def ask(self, text: str, *, as_user: str | UserRef) -> Reply:
-        self.push(text, as_user=as_user)
+    def ask(self, text: str, *, as_user: str | UserRef, thread: str | None = None) -> Reply:
+        self.push(text, as_user=as_user, thread=thread)
         return self.pop()
 
     def act(self, action_id: str, *, as_user: str, value: str = "", fields: dict[str, str] | None = None,

@@ -52,7 +52,7 @@ def snapshot(db: Database) -> tuple[list[tuple[str, str, str, float]], int]:
         ("target set gmv 1m month week", "Give one period only."),
         ("target set gmv roas 1m", "Name one KPI at a time"),
         ("target frobnicate gmv", "“frobnicate” is not a subcommand here; expected one of: set, list, clear, split."),
-        ("gmv mnth", "I don't understand “mnth”. Did you mean “month”?"),
+        ("gmv lst", "I don't understand “lst”. Did you mean “last”?"),  # never “list”: that changes the meaning
         ("alert add roas 2", "Give one comparison: <, <=, > or >=."),
         ("alert add gmv pace < 0.9", "A pace threshold is a percentage, e.g. 90% (got “0.9”)."),
         ("alert add roas < 2 for 400 days", "`for N days` takes N from 1 to 90."),

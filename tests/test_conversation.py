@@ -70,11 +70,19 @@ def test_words_in_any_order(chat: TestAdapter) -> None:
     assert figures(first) == figures(second)
 
 
-def test_how_are_hosts_doing_this_week(chat: TestAdapter) -> None:
+def test_how_are_hosts_doing_this_week_answers_the_role_kpis_one_row_per_member(chat: TestAdapter) -> None:
     reply = chat.ask("how are hosts doing this week", as_user="hana")
-    # week 47 = Nov 16–22; data Nov 16–18: (1000 + 500) × 3 = 4,500
-    assert reply.title == "GMV · Live host · week 47, 2026 (Nov 16–Nov 22)"
-    assert figures(reply)["Actual"] == "$4,500"
+    assert reply.title == "Live host · week 47, 2026 (Nov 16–Nov 22)"
+    [table] = reply.tables
+    assert table.columns == ["Member", "GMV", "Viewers per live session", "Average watch time",
+                             "Live conversion rate", "Score"]
+    # week 47 = Nov 16–22, data Nov 16–18 (3 days). Hana: GMV 3 × 1,000 = 3,000 against her November
+    # target prorated to the week, 30,000 × 7/30 = 7,000 → 42.9 %; on pace (3,000 / (7,000 × 3/7) = 100 %).
+    # Viewers per session 600 / 3 = 200; watch 36,000 s / 600 viewers = 60 s; conversion 30 / 600 = 5.0 %.
+    assert table.rows[0] == ["Hana", "42.9% 🟢", "200 (no target)", "60.0 s (no target)", "5.0% (no target)",
+                             "100.0%"]
+    # Hugo: GMV 3 × 500 = 1,500, no target; no live rows at all → no data, not zero
+    assert table.rows[1] == ["Hugo", "$1,500 (no target)", "—", "—", "—", "—"]
 
 
 def test_roas_question_in_chinese(chat: TestAdapter) -> None:

@@ -11,14 +11,17 @@ import bot.slack
 MANIFEST = Path(bot.slack.__file__).parent / "manifest.yaml"
 README = Path(__file__).parent.parent / "README.md"
 
-SCOPES = {"commands", "app_mentions:read", "im:history", "chat:write", "users:read", "users:read.email", "files:write"}
+SCOPES = {"commands", "app_mentions:read", "im:history", "chat:write", "users:read", "users:read.email", "files:write",
+          "assistant:write"}
 
 
 def test_manifest_scopes_events_and_urls() -> None:
     manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == SCOPES
     settings = manifest["settings"]
-    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im", "app_home_opened"}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "app_mention", "message.im", "app_home_opened", "assistant_thread_started", "assistant_thread_context_changed"}
+    assert manifest["features"]["assistant_view"]["assistant_description"]
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["socket_mode_enabled"] is False
     [command] = manifest["features"]["slash_commands"]

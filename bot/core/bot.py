@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 
-from bot.core import actions, identity
+from bot.core import actions, identity, memory
 from bot.core.contracts import ActionResult, TargetFormSpec
 from bot.core.messages import T
 from bot.core.request import ActionRequest, CommandRequest, UserRef
@@ -19,6 +20,7 @@ from bot.handlers.context import Context, Services
 from bot.language import commands as c
 from bot.language.parser import Parser
 from bot.language.registry import Bilingual, CommandRegistry
+from bot.language.spoken_periods import SpokenCalendar
 from jobs import observability
 from jobs.outbox import Outbox
 from jobs.present.i18n import pick_language
@@ -45,9 +47,13 @@ class KpiBot:
         self.settings = settings
         self.db = db
         self.registry = registry
-        self.engine = KpiEngine(db, registry, tz=settings.tz, week_start=settings.week_start_index, today=today)
+        calendar = SpokenCalendar(settings.week_start_index)  # also years and rolling windows ("last 7 days")
+        self.engine = KpiEngine(db, registry, tz=settings.tz, week_start=settings.week_start_index, today=today,
+                                calendar=calendar)
         self.commands = commands or command_registry()
-        self.parser = Parser(registry, self.engine.calendar, self.engine.today, self.commands)
+        self.parser = Parser(registry, calendar, self.engine.today, self.commands,
+                             people=lambda: memory.members_by_name(db),
+                             data_through=lambda: memory.data_through(db, self.engine.today()))
         self.services = Services(settings=settings, db=db, registry=registry, engine=self.engine,
                                  commands=self.commands, outboxes=outboxes if outboxes is not None else {})
 
@@ -70,7 +76,13 @@ class KpiBot:
             lang = request.lang or self.language_of(request.text)
             ctx = self.context(request.user, lang, request.channel)
             try:
-                return self.handle_command_object(ctx, self.parser.parse(request))
+                if request.conversation:
+                    request = replace(request, previous=memory.recall_question(self.db, request))
+                command = self.parser.parse(request)
+                reply = self.handle_command_object(ctx, command)
+                if command.question is not None and reply.kind != ReplyKind.ERROR:
+                    memory.remember_question(self.db, request, command.question)
+                return reply
             except c.ParseError as error:
                 observability.note_outcome("refused")
                 return self._error_reply(ctx, error)

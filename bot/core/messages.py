@@ -26,6 +26,23 @@ T = Catalog({
     "two_values": ("Give one value only.", "只能给一个数值。"),
     "two_kpis": ("Name one KPI at a time (I read both “{first}” and “{second}”).",
                  "一次只能查一个 KPI（同时识别到“{first}”和“{second}”）。"),
+    # --- questions as people ask them (issue 13) ------------------------------------------------
+    "ambiguous_person": ("“{word}” could be {people}. Which one? Write the full name or the email.",
+                         "“{word}”可能是：{people}。请写全名或邮箱。"),
+    "period_incomplete": ("“{word}” what? Say `{word} week`, `{word} month` or `{word} 7 days`.",
+                          "“{word}”后面缺少时间，例如 `{word} week`、`{word} month`（上周、上个月、近7天）。"),
+    "nothing_to_follow": ("That sounds like a follow-up, but there is no earlier question in this conversation "
+                          "(questions are remembered for 15 minutes). Ask in full, e.g. `GMV last week`.",
+                          "这像是追问，但本会话 15 分钟内没有上一个问题。请完整地问，例如“上周GMV”。"),
+    "alert_today": ("An alert checks complete days, and today is complete only tomorrow, so “{word}” cannot be "
+                    "watched. Use `for 1 day` (yesterday's complete data) or `for N days`.",
+                    "预警按完整的天检查，今天要到明天才完整，所以不能用“{word}”。请用“连续1天”（昨天的完整数据）"
+                    "或“连续N天”。"),
+    "alert_period": ("An alert checks every day, not one period: instead of “{word}”, say for how many days in a "
+                     "row, e.g. `for 3 days`.",
+                     "预警每天检查，不针对某个时间段：请去掉“{word}”，改为连续天数，例如“连续3天”。"),
+    "kpis_title": ("KPIs · {name} · {period}", "KPI · {name} · {period}"),
+    "unknown_member": ("No member has the key {key}.", "没有成员的标识是 {key}。"),
     "two_scopes": ("Give one scope only: team, role:ROLE, member:KEY or one @mention.",
                    "只能指定一个范围：团队、role:角色、member:成员 或一个 @成员。"),
     "two_periods": ("Give one period only.", "只能指定一个时间段。"),

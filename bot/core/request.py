@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,11 @@ class CommandRequest:
     # Channel references the adapter resolved (`in #sales` → its id), by token `<#N>`.
     channels: list[str] = field(default_factory=list)
     lang: str | None = None  # force a language (console --lang); else detected from the text
+    # Where a follow-up belongs: a thread, a DM, a console session (None: no follow-ups, e.g. a one-off).
+    conversation: str | None = None
+    # The person's previous question in this conversation (bot.language.questions.Question), set by
+    # the core from conversation memory; a follow-up inherits what it does not say from it.
+    previous: Any = None
 
     @property
     def platform(self) -> str:

@@ -107,7 +107,8 @@ class FeishuEvents:
             return
         user = self.identities.user_ref(incoming.sender_open_id)
         mentions = [self.identities.user_ref(m.open_id, m.name) for m in incoming.mentions]
-        request = CommandRequest(text=incoming.text, user=user, channel=incoming.chat_id, mentions=mentions)
+        request = CommandRequest(text=incoming.text, user=user, channel=incoming.chat_id, mentions=mentions,
+                                 conversation=incoming.conversation)
         reply = self.core.handle(request)
         if reply.form == "target":
             form = self._target_form(user, reply.lang)

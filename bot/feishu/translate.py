@@ -38,6 +38,12 @@ class IncomingMessage:
     text: str
     mentions: list[Mention] = field(default_factory=list)
     is_text: bool = True  # False for images, files, stickers …
+    root_id: str | None = None  # the first message of the reply chain this one answers, if any
+
+    @property
+    def conversation(self) -> str:
+        """Where follow-ups belong: the whole 1:1 chat, or one reply chain (thread) in a group."""
+        return self.chat_id if self.chat_type == "p2p" else f"{self.chat_id}:{self.root_id or self.message_id}"
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,7 @@ def parse_message(event: dict[str, Any], bot_open_id: str | None) -> IncomingMes
         text=normalise_command(text),
         mentions=people,
         is_text=raw_text is not None,
+        root_id=str(message.get("root_id") or message.get("thread_id") or "") or None,
     )
 
 

@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlmodel import Session
 
-from bot.core import identity
+from bot.core import identity, memory
 from bot.core.messages import T
 from bot.core.request import UserRef
 from bot.language.commands import ParseError, ScopeRef
@@ -45,6 +45,10 @@ class Services:
     def today(self) -> date:
         """The engine's clock: today in the team's zone."""
         return self.engine.today()
+
+    def data_through(self) -> date | None:
+        """The newest day with data in the workspace (an empty current period answers last period's)."""
+        return memory.data_through(self.db, self.engine.today())
 
     def schedule_changed(self) -> None:
         for callback in self.on_schedule_change:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.core import identity
-from bot.core.request import CommandRequest
 from bot.handlers.context import Context
+from bot.handlers.fallback import with_fallback
 from bot.handlers.split import T as SPLIT_T
 from bot.language import commands as c
-from bot.language.parser import Parser
+from bot.language.parser import read_question
 from bot.language.registry import Bilingual, CommandGroup, Subcommand
 from jobs.present.formatting import kpi_value, percent, period_label
 from jobs.present.reply import Figure, Mark, Reply, ReplyKind, Table
@@ -26,12 +28,16 @@ def status(ctx: Context, cmd: c.Status) -> Reply:
     with ctx.session() as session:
         scope = ctx.resolve_scope(session, cmd.scope)
         scope_label = ctx.scope_label(scope, session)
-    result = ctx.services.engine.status(kpi, scope, cmd.period)
     stale = ctx.services.stale_sources(kpi.metrics)
     currency = ctx.services.settings.currency
-    reply = status_reply(result, scope_label=scope_label, lang=ctx.lang, currency=currency, stale_sources=stale)
-    reply.figures.extend(status_extras(ctx.services.engine, kpi, scope, cmd.period, lang=ctx.lang, currency=currency))
-    return reply
+
+    def answer(period: Period) -> Reply:
+        result = ctx.services.engine.status(kpi, scope, period)
+        reply = status_reply(result, scope_label=scope_label, lang=ctx.lang, currency=currency, stale_sources=stale)
+        reply.figures.extend(status_extras(ctx.services.engine, kpi, scope, period, lang=ctx.lang, currency=currency))
+        return reply
+
+    return with_fallback(ctx, cmd.period, answer)
 
 
 def me(ctx: Context, cmd: c.Me) -> Reply:
@@ -42,10 +48,14 @@ def me(ctx: Context, cmd: c.Me) -> Reply:
         roles = member_repo.roles_of(session, member.id)  # type: ignore[arg-type]
         name = member.display_name or member.key
         key = member.key
-    title = ctx.t("me_title", name=name, period=period_label(cmd.period, ctx.lang))
-    if not roles:
-        return Reply(title=title, lang=ctx.lang, text=ctx.t("me_no_roles", name=name))
-    return member_kpis_reply(ctx, key, roles, cmd.period, title)
+
+    def answer(period: Period) -> Reply:
+        title = ctx.t("me_title", name=name, period=period_label(period, ctx.lang))
+        if not roles:
+            return Reply(title=title, lang=ctx.lang, text=ctx.t("me_no_roles", name=name))
+        return member_kpis_reply(ctx, key, roles, period, title)
+
+    return with_fallback(ctx, cmd.period, answer)
 
 
 def member_kpis_reply(ctx: Context, member_key: str, roles: list[str], period: Period, title: str) -> Reply:
@@ -74,6 +84,10 @@ def member_kpis_reply(ctx: Context, member_key: str, roles: list[str], period: P
 
 
 def board(ctx: Context, cmd: c.Board) -> Reply:
+    return with_fallback(ctx, cmd.period, lambda period: _board(ctx, replace(cmd, period=period)))
+
+
+def _board(ctx: Context, cmd: c.Board) -> Reply:
     kpi = ctx.services.registry.kpis[cmd.kpi]
     if cmd.by_shop:
         rows = ctx.services.engine.shop_board(kpi, cmd.period)
@@ -81,6 +95,8 @@ def board(ctx: Context, cmd: c.Board) -> Reply:
     else:
         rows = ctx.services.engine.board(kpi, cmd.role, cmd.period)
         scope = ctx.role_label(cmd.role) if cmd.role else ctx.t("everyone")
+    if cmd.order == "bottom":  # who sold the least / 谁最低: the weakest first, those without data still last
+        rows = [r for r in rows if r.status.actual is not None][::-1] + [r for r in rows if r.status.actual is None]
     title = ctx.t("board_title", kpi=kpi.label(ctx.lang), scope=scope, period=period_label(cmd.period, ctx.lang))
     if not any(row.status.actual is not None for row in rows):
         return Reply(title=title, lang=ctx.lang, text=ctx.t("board_empty", kpi=kpi.label(ctx.lang)))
@@ -102,7 +118,9 @@ def board(ctx: Context, cmd: c.Board) -> Reply:
     through = max((r.status.data_through for r in rows if r.status.data_through), default=None)
     notes = [STATUS_T("through", ctx.lang, day=through.isoformat())] if through else []
     leader = rows[0]
-    figures = [Figure("🥇", f"{leader.display_name} · {kpi_value(leader.status.actual, kpi.unit, currency, ctx.lang)}")]
+    medal = "🥇" if cmd.order == "top" else "🔻"
+    leading = kpi_value(leader.status.actual, kpi.unit, currency, ctx.lang)
+    figures = [Figure(medal, f"{leader.display_name} · {leading}")]
     return Reply(title=title, lang=ctx.lang, figures=figures, tables=[Table(columns, body, marks)], footnotes=notes)
 
 
@@ -116,42 +134,12 @@ def _worst_mark(results: list[KpiStatus]) -> Mark | None:
 
 # --- reading the words -------------------------------------------------------------------------
 
-def read_status(parser: Parser, words: list[str], request: CommandRequest) -> c.Status:
-    found = parser.scan(words, request)
-    parser.reject_unknown(found, "status")
-    return c.Status(kpi=parser.one_kpi(found, default=True, topic="status"),
-                    scope=parser.one_scope(found, "status"), period=parser.one_period(found, "status"))
-
-
-def read_me(parser: Parser, words: list[str], request: CommandRequest) -> c.Me:
-    found = parser.scan(words, request)
-    found.intents.discard("me")
-    parser.reject_unknown(found, "me")
-    return c.Me(period=parser.one_period(found, "me"))
-
-
-BY_SHOP_WORDS = {"shop", "shops", "店铺", "按店铺"}
-
-
-def read_board(parser: Parser, words: list[str], request: CommandRequest) -> c.Board:
-    by_shop = any(w.lower() in BY_SHOP_WORDS for w in words)
-    if by_shop:  # `board gmv by shop month` (按店铺): shops side by side
-        words = [w for w in words if w.lower() not in BY_SHOP_WORDS | {"by"}]
-    found = parser.scan(words, request)
-    found.intents.discard("board")
-    role = parser.board_role(found)
-    kpi = parser.one_kpi(found, default=False, topic="board") if found.kpis or found.unknown else (
-        parser.headline_kpi(role))
-    parser.reject_unknown(found, "board")
-    return c.Board(kpi=kpi, role=role, period=parser.one_period(found, "board"), by_shop=by_shop)
-
-
 COMMANDS = [
     CommandGroup(
         name="status", words=("状态",), order=10,
         summary=Bilingual("Attainment of one KPI (default: team GMV, this month).",
                           "查看某个 KPI 的达成情况（默认：团队 GMV，本月）。"),
-        subcommands=(Subcommand(c.Status, read_status, status,
+        subcommands=(Subcommand(c.Status, read_question, status,
                                 usage=Bilingual("[status] [KPI] [SCOPE] [PERIOD]", "[状态] [指标] [范围] [时间]")),),
         examples=Bilingual("gmv month · roas role:ad_buyer last-week · status gmv role:host week",
                            "GMV达成率多少 · 上月GMV达成率多少 · 状态 gmv 本周"),
@@ -159,14 +147,14 @@ COMMANDS = [
     CommandGroup(
         name="me", words=("my", "mine", "我的"), order=20,
         summary=Bilingual("Your own KPIs.", "查看自己的 KPI。"),
-        subcommands=(Subcommand(c.Me, read_me, me, usage=Bilingual("me [PERIOD]", "我的 [时间]")),),
+        subcommands=(Subcommand(c.Me, read_question, me, usage=Bilingual("me [PERIOD]", "我的 [时间]")),),
         examples=Bilingual("me · me last-month", "我的KPI · 我的 上月"),
     ),
     CommandGroup(
         name="board", words=("leaderboard", "rank", "ranking", "rankings", "top", "排名", "排行", "排行榜", "榜单"),
         order=30,
         summary=Bilingual("Leaderboard of a KPI.", "某个 KPI 的排名。"),
-        subcommands=(Subcommand(c.Board, read_board, board,
+        subcommands=(Subcommand(c.Board, read_question, board,
                                 usage=Bilingual("board KPI [role:ROLE] [PERIOD]", "排名 指标 [role:角色] [时间]")),),
         examples=Bilingual("board gmv role:host week", "本周主播排名 · 排名 gmv 本月"),
     ),

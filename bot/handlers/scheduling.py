@@ -17,6 +17,7 @@ from bot.handlers.digest_options import (
 from bot.language import commands as c
 from bot.language.parser import Parser, check_value_unit, is_channel, one_id
 from bot.language.registry import Bilingual, CommandGroup, Subcommand
+from bot.language.spoken_periods import NUMBERS_EN, chinese_number
 from bot.language.values import ParsedValue
 from bot.language.vocabulary import CADENCE_WORDS, OPERATORS, PACE_WORDS, WEEKDAY_WORDS
 from jobs.present.formatting import percent
@@ -184,23 +185,7 @@ def digest_now(ctx: Context, cmd: c.DigestNow) -> Reply:
 # --- reading the words -------------------------------------------------------------------------
 
 def read_alert_add(parser: Parser, words: list[str], request: CommandRequest) -> c.AlertAdd:
-    rest, days = list(words), 1
-    lowered = [w.lower() for w in rest]
-    for index, word in enumerate(lowered):
-        if word == "for" and index + 1 < len(rest):
-            count = rest[index + 1]
-            unit = lowered[index + 2] if index + 2 < len(rest) else ""
-            if count.isdigit() and unit in ("day", "days", "天"):
-                days = int(count)
-                rest = rest[:index] + rest[index + 3:]
-                break
-    else:
-        for index, word in enumerate(rest):  # 连续3天 / 3天: the tokenizer splits digits from Chinese
-            if word.isdigit() and index + 1 < len(rest) and rest[index + 1] == "天":
-                start = index - 1 if index > 0 and rest[index - 1] == "连续" else index
-                days = int(word)
-                rest = rest[:start] + rest[index + 2:]
-                break
+    days, rest = alert_days(words)
     if any(w.lower() in UNUSUAL_WORDS for w in rest):  # alert add gmv unusual [scope] [in #ch]: no threshold
         found = parser.scan([w for w in rest if w.lower() not in UNUSUAL_WORDS], request)
         kpi_id = parser.one_kpi(found, default=False, topic="alert")
@@ -213,6 +198,12 @@ def read_alert_add(parser: Parser, words: list[str], request: CommandRequest) ->
     ops = [OPERATORS[w] for w in rest if w in OPERATORS]
     rest = [w for w in rest if w not in OPERATORS]
     found = parser.scan(rest, request)
+    if found.periods:  # an alert watches every day; a period (and above all "today") is refused, not reinterpreted
+        today = parser.today()
+        is_today = any(p.kind == "day" and p.start == today for p in found.periods)
+        said = TODAY_WORD.search(request.text) if is_today else None
+        raise c.ParseError("alert_today" if is_today else "alert_period",
+                           {"word": said.group(0) if said else found.periods[0].key}, "alert")
     kpi_id = parser.one_kpi(found, default=False, topic="alert")
     parser.reject_unknown(found, "alert")
     if len(ops) != 1:
@@ -231,6 +222,37 @@ def read_alert_add(parser: Parser, words: list[str], request: CommandRequest) ->
         raise c.ParseError("bad_days", {}, "alert")
     return c.AlertAdd(kpi=kpi_id, mode=mode, op=ops[0], value=value, scope=parser.one_scope(found, "alert"),
                       days=days, channel=found.channels[0] if found.channels else None)
+
+
+TODAY_WORD = re.compile(r"(?<![A-Za-z])(?:today|tdy)(?![A-Za-z])|今天|今日", re.IGNORECASE)
+_DAY_UNITS = {"day", "days", "天", "日"}
+_CHINESE_DAYS = re.compile(r"(连续)?([0-9一二两三四五六七八九十]{1,3})[天日]")
+
+
+def alert_days(words: list[str]) -> tuple[int, list[str]]:
+    """How many days in a row an alert must hold, as written anywhere in the words: `for 3 days`,
+    `3 days in a row`, `3 days`, `for five days`, `连续3天`, `连续 3 天`, `连续五天`, `3天`. Default 1."""
+    low = [w.lower() for w in words]
+    for i, word in enumerate(low):
+        if match := _CHINESE_DAYS.fullmatch(word):  # one piece: 连续五天
+            count = chinese_number(match[2])
+            if count is not None:
+                return count, words[:i] + words[i + 1:]
+        count = _count(word)
+        if count is None or i + 1 >= len(low) or low[i + 1] not in _DAY_UNITS:
+            continue
+        start = i - 1 if i > 0 and low[i - 1] in ("for", "连续") else i
+        end = i + 2
+        if low[end:end + 3] == ["in", "a", "row"]:
+            end += 3
+        return count, words[:start] + words[end:]
+    return 1, list(words)
+
+
+def _count(word: str) -> int | None:
+    if word.isdigit():
+        return int(word)
+    return NUMBERS_EN.get(word) if word != "a" else None
 
 
 def read_alert_list(parser: Parser, words: list[str], request: CommandRequest) -> c.AlertList:

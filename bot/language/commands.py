@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.core.request import UserRef
 from bot.language.values import ParsedValue
@@ -25,6 +26,8 @@ TEAM = ScopeRef("team")
 @dataclass(frozen=True)
 class Command:
     public: bool = field(default=False, kw_only=True)
+    # The question it was read from (bot.language.questions.Question), remembered for follow-ups.
+    question: Any = field(default=None, kw_only=True, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,45 @@ class Board(Command):
     role: str | None
     period: Period
     by_shop: bool = False  # shops side by side instead of members
+    order: str = "top"  # top | bottom (who sold the least, 谁最低)
+
+
+@dataclass(frozen=True)
+class Overview(Command):
+    """Someone's KPIs: a member's (all their roles), or the team's headline KPIs."""
+
+    scope: ScopeRef
+    period: Period
+
+
+@dataclass(frozen=True)
+class RoleKpis(Command):
+    """A role's KPIs, one row per member."""
+
+    role: str
+    period: Period
+
+
+@dataclass(frozen=True)
+class RunRate(Command):
+    kpi: str
+    scope: ScopeRef
+    period: Period
+
+
+@dataclass(frozen=True)
+class Compare(Command):
+    kpi: str
+    scope: ScopeRef
+    period: Period
+    against: str  # previous | year
+
+
+@dataclass(frozen=True)
+class Trend(Command):
+    kpi: str
+    scope: ScopeRef
+    period: Period
 
 
 @dataclass(frozen=True)

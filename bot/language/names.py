@@ -98,7 +98,7 @@ class NameIndex:
                 alternatives.append(body)
             else:
                 alternatives.append(body + r"(?:e?s)?")  # plural: hosts, ad buyers, orders
-        latin_start = r"(?<![A-Za-z0-9@._\-])"
+        latin_start = r"(?<![A-Za-z0-9@._#:\-])"  # not inside a word, an email, a #channel or role:/member:
         latin_end = r"(?![A-Za-z0-9@_])"
         # A Chinese name needs no boundary; a latin one must not sit inside a longer latin word.
         pattern = "|".join(

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
 from bot.core.request import MENTION_TOKEN, CommandRequest
 from bot.language import commands as c
+from bot.language.names import Person
+from bot.language.questions import NotAQuestion, Question, QuestionError, QuestionReader, Subject, period_of_token
 from bot.language.registry import CommandGroup, CommandRegistry
+from bot.language.spoken_periods import SpokenCalendar
 from bot.language.tokens import normalise, tokenize
 from bot.language.values import ParsedValue, looks_like_value, parse_value
 from bot.language.vocabulary import (
@@ -57,6 +60,11 @@ class Found:
     shops: list[str] = field(default_factory=list)  # shop:KEY
 
 
+# Commands that are questions: the question reader reads the whole message (`my ROAS` is ROAS for the
+# asker, not `me` with a stray word; `top hosts` is the hosts' board).
+QUESTION_GROUPS = frozenset({"status", "me", "board", "trend", "runrate", "compare", "overview"})
+PUBLIC_WORD = re.compile(r"(?<![\w\-])(?:--public|public|公开)(?![\w\-])", re.IGNORECASE)
+
 # Chinese puts these actions before the object: 设置目标 gmv … reads as `target set gmv …`.
 OBJECT_FIRST_VERBS = ("设置", "设定", "设", "清除", "删除")
 
@@ -67,17 +75,25 @@ class Parser:
     Its public methods are the toolkit that declared argument readers use (`scan`, `one_kpi` …)."""
 
     def __init__(self, registry: Registry, calendar: Calendar, today: Callable[[], date],
-                 commands: CommandRegistry | None = None) -> None:
+                 commands: CommandRegistry | None = None, people: Callable[[], Sequence[Person]] | None = None,
+                 data_through: Callable[[], date | None] | None = None) -> None:
         self.registry = registry
-        self.calendar = calendar
+        self.calendar = calendar if isinstance(calendar, SpokenCalendar) else SpokenCalendar(calendar.week_start)
         self.today = today
         self.commands = commands or CommandRegistry()
+        # Plain questions (and status / me / board …) are read by the question reader; it knows the
+        # members by name, refreshed when `people()` changes.
+        self._people = people or (lambda: ())
+        self._known_people: tuple[Person, ...] = ()
+        self._questions = QuestionReader(registry, self.calendar, today, data_through or (lambda: None),
+                                         reserved=self.commands.words() | all_words())
         self.vocabulary = all_words() | self.commands.words() | set(RELATIVE_TOKENS) | set(registry.kpi_names())
         self.vocabulary |= set(registry.role_names())
         for kpi in registry.kpis.values():
             self.vocabulary |= {kpi.label_zh, *kpi.aliases}
         for role in registry.roles.values():
             self.vocabulary |= {role.label_zh, *role.aliases}
+        self.vocabulary = frozenset(self.vocabulary)  # tokenize caches its Chinese words per vocabulary
 
     # --- entry --------------------------------------------------------------------------
 
@@ -88,6 +104,21 @@ class Parser:
         words = [w for w in words if w.lower() not in PUBLIC_WORDS]
         if not words:
             return c.Help(public=public)
+        group, rest = self._group_of(words)
+        if group is None or group.name in QUESTION_GROUPS:
+            command = self.question_text(PUBLIC_WORD.sub(" ", text), request)
+        else:  # read word by word, with periods and multi-word names as people say them made canonical
+            try:
+                canonical = self.reader().canonical(text)
+            except QuestionError as error:
+                raise c.ParseError(error.key, dict(error.values), group.name) from None
+            words = [w for w in tokenize(canonical, self.vocabulary) if w.lower() not in PUBLIC_WORDS]
+            group, rest = self._group_of(words)
+            assert group is not None  # the verb comes first and canonical text keeps it
+            command = self.read_group(group, rest, request)
+        return _with_public(command, public)
+
+    def _group_of(self, words: list[str]) -> tuple[CommandGroup | None, list[str]]:
         group, rest = self.commands.group_for_word(words[0]), words[1:]
         if group is None and len(words) >= 2 and words[0] in OBJECT_FIRST_VERBS:  # 设置目标 … (verb after its action)
             second = self.commands.group_for_word(words[1])
@@ -95,8 +126,24 @@ class Parser:
                 group, rest = second, [words[0], *words[2:]]
         if group is None:
             group, rest = self._question_word(words)
-        command = self.question(words, request) if group is None else self.read_group(group, rest, request)
-        return _with_public(command, public)
+        return group, rest
+
+    def reader(self) -> QuestionReader:
+        """The question reader, knowing the members as they are now."""
+        people = tuple(self._people())
+        if people != self._known_people:
+            self._questions, self._known_people = self._questions.with_people(people), people
+        return self._questions
+
+    def question_text(self, text: str, request: CommandRequest) -> c.Command:
+        """A question in any words (`how are hosts doing last week`, `Ben上周的成交转化率`, `那上周呢`)."""
+        try:
+            question = self.reader().read(text, request.previous)
+        except QuestionError as error:
+            raise c.ParseError(error.key, dict(error.values), "status") from None
+        except NotAQuestion:
+            raise c.NotUnderstood(words=[text]) from None
+        return command_of(question, request)
 
     def _question_word(self, words: list[str]) -> tuple[CommandGroup | None, list[str]]:
         """A command that may stand later in a question (`anywhere`), and the words around it."""
@@ -122,23 +169,8 @@ class Parser:
         return sub.read(self, words, request)
 
     def question(self, words: list[str], request: CommandRequest) -> c.Command:
-        found = self.scan(words, request)
-        about_something = found.kpis or found.roles or found.scopes or found.intents
-        if not about_something and (found.unknown or not found.periods):
-            raise c.NotUnderstood(words=found.unknown or words)  # "今天天气怎么样" is not about KPIs
-        self.reject_unknown(found, "status")
-        if "me" in found.intents and not found.kpis and not found.scopes:
-            return c.Me(period=self.one_period(found, "me"))
-        if "board" in found.intents:
-            role = self.board_role(found)
-            kpi = self.one_kpi(found, default=False, topic="board") if found.kpis else self.headline_kpi(role)
-            return c.Board(kpi=kpi, role=role, period=self.one_period(found, "board"))
-        scope = self.one_scope(found, "status")
-        if not found.kpis and scope.kind == "role":
-            kpi = self.headline_kpi(scope.key)
-        else:
-            kpi = self.one_kpi(found, default=True, topic="status")
-        return c.Status(kpi=kpi, scope=scope, period=self.one_period(found, "status"))
+        """Declared readers of question-like commands read the whole message, not just its words."""
+        return self.question_text(PUBLIC_WORD.sub(" ", normalise(request.text)), request)
 
     # --- recognising words --------------------------------------------------------------
 
@@ -196,6 +228,8 @@ class Parser:
     def period(self, word: str) -> Period | None:
         today = self.today()
         low = word.lower()
+        if low.startswith("p:"):  # a year or a rolling window, from canonical text
+            return period_of_token(word, self.calendar)
         if low in MONTH_NAMES or (m := re.fullmatch(r"(\d{1,2})月", word)):
             month = MONTH_NAMES.get(low) or int(m[1])  # type: ignore[index]
             if not 1 <= month <= 12:
@@ -306,9 +340,51 @@ def one_id(words: list[str], topic: str) -> int:
     return int(words[0].lstrip("#"))
 
 
+def read_question(parser: Parser, words: list[str], request: CommandRequest) -> c.Command:
+    """The argument reader of every question-like command (status, me, board, trend …): the whole
+    message goes through the question reader, so `my ROAS` and `ROAS for me` read the same."""
+    return parser.question(words, request)
+
+
+def command_of(question: Question, request: CommandRequest) -> c.Command:
+    """The command that answers a question as read."""
+    scope = _scope_of(question.subject, request)
+    kpi, period = question.kpi or "", question.period
+    made: c.Command
+    if question.shape == "status":
+        made = c.Status(kpi=kpi, scope=scope, period=period)
+    elif question.shape == "overview":
+        made = c.Me(period=period) if question.subject.kind == "me" else c.Overview(scope=scope, period=period)
+    elif question.shape == "role":
+        made = c.RoleKpis(role=question.subject.key, period=period)
+    elif question.shape == "board":
+        role = question.subject.key if question.subject.kind == "role" else None
+        made = c.Board(kpi=kpi, role=role, period=period, order=question.order, by_shop=question.by_shop)
+    elif question.shape == "runrate":
+        made = c.RunRate(kpi=kpi, scope=scope, period=period)
+    elif question.shape == "compare":
+        made = c.Compare(kpi=kpi, scope=scope, period=period, against=question.against or "previous")
+    else:
+        made = c.Trend(kpi=kpi, scope=scope, period=period)
+    return replace(made, question=question)
+
+
+def _scope_of(subject: Subject, request: CommandRequest) -> c.ScopeRef:
+    if subject.kind == "role":
+        return c.ScopeRef("role", subject.key)
+    if subject.kind == "member":
+        return c.ScopeRef("member", subject.key)
+    if subject.kind == "me":
+        return c.ScopeRef("user", user=request.user)
+    if subject.kind == "mention":
+        index = int(subject.key)
+        if index >= len(request.mentions):
+            raise c.ParseError("unknown_word", {"word": f"<@{index}>", "suggestion": ""}, "status")
+        return c.ScopeRef("user", user=request.mentions[index])
+    return c.TEAM
+
+
 def _with_public(command: c.Command, public: bool) -> c.Command:
     if not public:
         return command
-    from dataclasses import replace
-
     return replace(command, public=True)

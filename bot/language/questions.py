@@ -71,6 +71,7 @@ class Question:
     period: Period
     against: Literal["previous", "year"] | None = None  # compare
     order: Literal["top", "bottom"] = "top"  # board
+    by_shop: bool = False  # board: shops side by side instead of members
     # What the text itself said (the rest came from defaults or the previous question).
     said: frozenset[str] = field(default_factory=frozenset)
     corrections: tuple[tuple[str, str], ...] = ()  # (typed, read as) for one-letter slips
@@ -79,7 +80,7 @@ class Question:
         p = self.period
         return {"shape": self.shape, "kpi": self.kpi, "subject": [self.subject.kind, self.subject.key],
                 "period": [p.kind, p.start.isoformat(), p.end.isoformat(), p.key], "against": self.against,
-                "order": self.order}
+                "order": self.order, "by_shop": self.by_shop}
 
     @staticmethod
     def from_memory(data: dict[str, object]) -> Question | None:
@@ -88,7 +89,8 @@ class Question:
             subject_kind, subject_key = data["subject"]  # type: ignore[misc]  # same
             period = Period(kind, date.fromisoformat(start), date.fromisoformat(end), key)
             return Question(shape=data["shape"], kpi=data["kpi"], subject=Subject(subject_kind, subject_key),  # type: ignore[arg-type]  # JSON values
-                            period=period, against=data.get("against"), order=data.get("order") or "top")  # type: ignore[arg-type]  # JSON values
+                            period=period, against=data.get("against"), order=data.get("order") or "top",
+                            by_shop=bool(data.get("by_shop")))  # type: ignore[arg-type]  # JSON values
         except (KeyError, TypeError, ValueError):
             return None  # a memory written by another version: start afresh
 
@@ -124,7 +126,7 @@ FILLER = {
     "please", "pls", "plz", "a", "an", "current", "currently", "so", "far", "to", "date", "tell", "give", "can",
     "could", "you", "see", "check", "does", "look", "looking", "like", "progress", "for", "at", "on", "with",
     "in", "about", "hey", "hi", "hello", "bot", "this", "it", "all", "figures", "pace", "pacing", "attainment",
-    "status", "?", "much", "many", "more", "has", "have", "had", "there", "get", "got", "be", "been", "any",
+    "status", "状态", "?", "much", "many", "more", "has", "have", "had", "there", "get", "got", "be", "been", "any",
     "yet", "now", "right", "did", "will", "day", "per", "hit", "from", "each", "s", "up", "value", "values",
     "达成率", "达成", "完成率", "完成情况", "完成", "进度", "多少", "是", "有", "啥", "什么", "的", "吗", "了", "看看",
     "看下", "一下", "请问", "帮我", "看", "查", "查询", "查一下", "给我", "最新", "业绩", "得", "好", "在",
@@ -145,11 +147,13 @@ _PHRASES = re.compile(
     r"(?<![A-Za-z])(?:(?P<previous_base>(?:vs\.?|versus|compared\s+(?:to|with)|than)\s+(?:the\s+)?(?:week|month|quarter|period|one)\s+"
     r"before|(?:week|month|quarter)\s+over\s+(?:week|month|quarter))"
     r"|(?P<year_base>year[\s\-]+over[\s\-]+year|same\s+(?:period|time|month|week)\s+last\s+year|去年同期)"
+    r"|(?P<by_shop>by\s+shops?|按店铺|分店铺|各店铺)"
     r"|(?P<filler>show\s+me|tell\s+me|give\s+me|let\s+me\s+see|let\s+me\s+know)"
     r"|(?P<multi>what\s+about|how\s+about|what\s+of|and\s+for|run[\s\-]+rate|how\s+far|to\s+go|per\s+day|a\s+day"
     r"|each\s+day|over\s+time|by\s+day|day\s+by\s+day|on\s+track|compared\s+(?:to|with)))(?![A-Za-z])",
     re.IGNORECASE,
 )
+_MENTION = re.compile(r"<@\d+>")  # a user mention, as adapters hand it over (see bot.core.request)
 _EXPLICIT = re.compile(r"(?<![\w:])(?P<kind>role|member):(?P<key>[^\s,;]+)", re.IGNORECASE)
 _LATIN_OR_CJK = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*|\d+(?:\.\d+)?%?|[\u3400-\u9fff]+|[?？]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -166,6 +170,7 @@ class _Reading:
     unknown: list[str] = field(default_factory=list)
     corrections: list[tuple[str, str]] = field(default_factory=list)
     base: str | None = None  # previous | year, from a phrase
+    by_shop: bool = False
 
     def has(self, vocabulary: set[str]) -> bool:
         return any(w in vocabulary for w in self.words)
@@ -198,7 +203,26 @@ class QuestionReader:
 
     # --- reading -------------------------------------------------------------------------------
 
-    def read(self, text: str, previous: Question | None = None) -> Question:
+    def canonical(self, text: str) -> str:
+        """`text` with each period phrase replaced by its key and each KPI or role name by its id, for
+        commands read word by word (`target set return rate 5% in December` → `… return_rate 5% 2025-12`).
+        Years and rolling windows, which have no key of the calendar's, become `p:2026`, `p:START..END`."""
+        text = unicodedata.normalize("NFKC", text)
+        try:
+            periods = self.periods.find(text)
+        except PeriodError as error:
+            raise QuestionError("unknown_period", word=error.text) from None
+        spans = [(p.start, p.end, period_token(p.period)) for p in periods]
+        masked = text
+        for start, end, _ in spans:
+            masked = _blank(masked, start, end)
+        spans += [(h.start, h.end, h.id) for h in self.names.find(masked) if h.kind in ("kpi", "role")]
+        for start, end, token in sorted(spans, reverse=True):
+            text = f"{text[:start]} {token} {text[end:]}"
+        return text
+
+    def read(self, text: str, previous: Question | None = None, *, suggest: bool = True) -> Question:
+        """What `text` asks; raises QuestionError (with a did-you-mean when `suggest`) or NotAQuestion."""
         text = unicodedata.normalize("NFKC", text)
         reading = self._scan(text)
         if reading.unknown and (corrected := self._corrected(text, reading.unknown)):
@@ -209,7 +233,7 @@ class QuestionReader:
         if not follow_up and reading.has(FOLLOW_UP) and not self._complete(reading):
             raise QuestionError("nothing_to_follow")
         if reading.unknown:
-            self._refuse_unknown(reading)
+            self._refuse_unknown(reading, suggest)
         question = self._shape(reading, previous if follow_up else None)
         return replace(question, corrections=tuple(reading.corrections))
 
@@ -221,7 +245,8 @@ class QuestionReader:
                 reading.base = "previous"
             elif match["year_base"]:
                 reading.base = "year"
-            if match["filler"]:
+            if match["filler"] or match["by_shop"]:
+                reading.by_shop = reading.by_shop or bool(match["by_shop"])
                 masked = _blank(masked, match.start(), match.end())
                 continue
             reading.words.append(re.sub(r"\s+", " ", match.group(0).lower()))
@@ -232,6 +257,9 @@ class QuestionReader:
             raise QuestionError("unknown_period", word=error.text) from None
         for found in reading.periods:
             masked = _blank(masked, found.start, found.end)
+        for match in _MENTION.finditer(masked):
+            reading.names.append(NameHit("person", (match.group(0),), match.start(), match.end(), match.group(0)))
+            masked = _blank(masked, match.start(), match.end())
         for match in _EXPLICIT.finditer(masked):
             role = self.registry.role(match["key"]) if match["kind"].lower() == "role" else None
             if match["kind"].lower() == "role" and role is None:
@@ -272,11 +300,11 @@ class QuestionReader:
     # --- what the question is ----------------------------------------------------------------------
 
     def _is_follow_up(self, reading: _Reading) -> bool:
+        """Marked (`and …`, `what about …`, `…呢`, `那…`), or nothing but a period (`last week?`); a
+        question naming a KPI or a subject without a marker stands on its own (`hosts 本月`)."""
         if reading.has(FOLLOW_UP):
             return True
-        said_kpi = any(h.kind == "kpi" for h in reading.names)
-        return not said_kpi and not self._shape_words(reading) and not reading.unknown and bool(
-            reading.periods or reading.names)
+        return bool(reading.periods) and not reading.names and not self._shape_words(reading) and not reading.unknown
 
     def _complete(self, reading: _Reading) -> bool:
         """A follow-up marker on a question that stands on its own (`and gmv last week?`)."""
@@ -314,12 +342,14 @@ class QuestionReader:
         if reading.has(BOTTOM) or reading.has(TOP - {"top"}):
             said.add("order")
         if previous is not None:
-            return self._follow(previous, shape, kpi, subject, period, against, order, frozenset(said))
+            followed = self._follow(previous, shape, kpi, subject, period, against, order, frozenset(said))
+            return replace(followed, by_shop=reading.by_shop or (followed.shape == "board" and previous.by_shop))
         if not said - {"period"} and not reading.periods and not reading.words:
             raise NotAQuestion()
         if not said and not reading.periods:
             raise NotAQuestion()
-        return self._complete_question(shape, kpi, subject, period, against, order, frozenset(said))
+        question = self._complete_question(shape, kpi, subject, period, against, order, frozenset(said))
+        return replace(question, by_shop=reading.by_shop and question.shape == "board")
 
     def _period(self, reading: _Reading) -> tuple[Period | None, Literal["previous", "year"] | None]:
         against: Literal["previous", "year"] | None = None
@@ -353,7 +383,8 @@ class QuestionReader:
         raise QuestionError("two_periods")
 
     def _subject(self, reading: _Reading, roles: list[str], people: list[str]) -> Subject | None:
-        subjects: list[Subject] = [Subject("role", r) for r in roles] + [Subject("member", p) for p in people]
+        subjects: list[Subject] = [Subject("role", r) for r in roles] + [
+            Subject("mention", p[2:-1]) if p.startswith("<@") else Subject("member", p) for p in people]
         if len(subjects) > 1:
             raise QuestionError("two_scopes")
         if subjects:
@@ -372,7 +403,7 @@ class QuestionReader:
             return "runrate"
         if reading.has(TREND) and not reading.has({"谁", "who"}):
             return "trend"
-        if reading.has(BOARD - {"by"}):
+        if reading.has(BOARD - {"by"}) or reading.by_shop:
             return "board"
         if kpi:
             return "status"
@@ -434,13 +465,51 @@ class QuestionReader:
         person = self.names.person(key)
         return f"{person.name} ({key})" if person and person.display_name else key
 
-    def _refuse_unknown(self, reading: _Reading) -> None:
+    def _refuse_unknown(self, reading: _Reading, suggest: bool) -> None:
         word = reading.unknown[0]
         if word in ("last", "this", "next", "past", "previous"):
             raise QuestionError("period_incomplete", word=word)
         if not reading.names:
             raise NotAQuestion()
-        raise QuestionError("unknown_word", word=word, suggestion=self._suggester.closest(word) or "")
+        suggestion = self._closest_question(reading.text, word) if suggest else ""
+        raise QuestionError("unknown_word", word=word, suggestion=suggestion)
+
+    def _closest_question(self, text: str, word: str) -> str:
+        """The closest answerable question, spelled out: the unknown word replaced by the closest known
+        word (`gmv lst week` → `gmv last week`); else that word alone (`gmv lst` → `last`); else the
+        question without the word (`gmv blorp` → `gmv`); else nothing."""
+        closest = self._suggester.closest(word)
+        pattern = re.compile(rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])", re.IGNORECASE)
+        for replacement in [closest] if closest else [""]:
+            candidate = " ".join(pattern.sub(replacement, text, count=1).split())
+            if candidate and candidate != " ".join(text.split()) and self._answerable(candidate):
+                return candidate
+        return closest or ""
+
+    def _answerable(self, text: str) -> bool:
+        try:
+            self.read(text, suggest=False)  # one level: a suggestion is never looked for a suggestion
+        except (QuestionError, NotAQuestion):
+            return False
+        return True
+
+
+def period_token(period: Period) -> str:
+    """A word for a period that `period_of_token` reads back."""
+    return period.key if period.kind in ("day", "week", "month", "quarter") else f"p:{period.key}"
+
+
+def period_of_token(token: str, calendar: SpokenCalendar) -> Period | None:
+    """`p:2026` → the year, `p:2026-11-16..2026-11-22` → that window; None for anything else."""
+    body = token[2:] if token.lower().startswith("p:") else ""
+    try:
+        if re.fullmatch(r"\d{4}", body):
+            return calendar.year(date(int(body), 1, 1))
+        if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", body):
+            return calendar.span(date.fromisoformat(m[1]), date.fromisoformat(m[2]))
+    except ValueError:
+        return None
+    return None
 
 
 def _blank(text: str, start: int, end: int) -> str:

@@ -37,21 +37,21 @@ class SpokenCalendar(Calendar):
     """A `Calendar` that also knows years and rolling windows (`range`: any span of days)."""
 
     def year(self, d: date) -> Period:
-        return Period("year", date(d.year, 1, 1), date(d.year, 12, 31), str(d.year))  # type: ignore[arg-type]
+        return Period("year", date(d.year, 1, 1), date(d.year, 12, 31), str(d.year))  # type: ignore[arg-type]  # a kind of this calendar's own, beyond PeriodKind
 
     def span(self, start: date, end: date) -> Period:
-        return Period("range", start, end, f"{start.isoformat()}..{end.isoformat()}")  # type: ignore[arg-type]
+        return Period("range", start, end, f"{start.isoformat()}..{end.isoformat()}")  # type: ignore[arg-type]  # a kind of this calendar's own, beyond PeriodKind
 
     def of_kind(self, kind, d):  # type: ignore[no-untyped-def,override]  # also "year"
         return self.year(d) if kind == "year" else super().of_kind(kind, d)
 
     def previous(self, period: Period) -> Period:
-        if period.kind == "range":  # type: ignore[comparison-overlap]
+        if period.kind == "range":  # type: ignore[comparison-overlap]  # "range" is this calendar's own kind
             return self.span(period.start - timedelta(days=period.days), period.start - timedelta(days=1))
         return super().previous(period)
 
     def next(self, period: Period) -> Period:
-        if period.kind == "range":  # type: ignore[comparison-overlap]
+        if period.kind == "range":  # type: ignore[comparison-overlap]  # "range" is this calendar's own kind
             return self.span(period.end + timedelta(days=1), period.end + timedelta(days=period.days))
         return super().next(period)
 
@@ -61,7 +61,7 @@ class SpokenCalendar(Calendar):
             iso_year, week, _ = (period.start + timedelta(days=3)).isocalendar()
             thursday = _iso_thursday(iso_year - 1, min(week, 52))
             return self.week(thursday)
-        if period.kind == "range":  # type: ignore[comparison-overlap]
+        if period.kind == "range":  # type: ignore[comparison-overlap]  # "range" is this calendar's own kind
             return self.span(_minus_year(period.start), _minus_year(period.end))
         return self.of_kind(period.kind, _minus_year(period.start))
 
@@ -95,7 +95,8 @@ class PeriodReader:
         today = self.today()
         taken: list[tuple[int, int]] = []
         found: list[SpokenPeriod] = []
-        for pattern, build in _RULES:
+        rules = (_CJK_RULES if _HAS_CJK.search(text) else []) + (_LATIN_RULES if _HAS_LATIN.search(text) else [])
+        for pattern, build in rules:
             for match in pattern.finditer(text):
                 if any(match.start() < end and start < match.end() for start, end in taken):
                     continue
@@ -109,7 +110,7 @@ class PeriodReader:
     # --- building blocks the rules use ---------------------------------------------------------
 
     def relative(self, kind: str, offset: int, today: date) -> Period:
-        period = self.calendar.of_kind(kind, today)  # type: ignore[arg-type]
+        period = self.calendar.of_kind(kind, today)  # type: ignore[arg-type]  # "year" is this calendar's own kind
         step = self.calendar.next if offset > 0 else self.calendar.previous
         for _ in range(abs(offset)):
             period = step(period)
@@ -302,6 +303,14 @@ _RULES: list[Rule] = [
     (re.compile(_B + r"(?:(?P<before>next[\s\-]+to[\s\-]+last|second[\s\-]+to[\s\-]+last)|(?P<which>this|current|"
                 r"last|previous|prev|prior|past|next|coming))?[\s\-]*" + _KIND_WORD + _E, re.I), _relative_en),
 ]
+
+
+# A rule with Chinese characters in it can only match Chinese text, the others only text with latin
+# letters or digits: a message is tried against the rules of the scripts it contains, in order.
+_HAS_CJK = re.compile(r"[\u3400-\u9fff]")
+_HAS_LATIN = re.compile(r"[A-Za-z0-9]")
+_CJK_RULES = [rule for rule in _RULES if _HAS_CJK.search(rule[0].pattern)]
+_LATIN_RULES = [rule for rule in _RULES if not _HAS_CJK.search(rule[0].pattern)]
 
 
 def _key(r: PeriodReader, key: str) -> Period | None:

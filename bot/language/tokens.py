@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 TOKEN = re.compile(
     r"<@\d+>|<#\d+>"                                   # neutral mention / channel tokens
@@ -33,7 +34,7 @@ def normalise(text: str) -> str:
 
 
 def tokenize(text: str, vocabulary: Iterable[str]) -> list[str]:
-    chinese_words = sorted({w for w in vocabulary if CJK_RUN.search(w)}, key=len, reverse=True)
+    chinese_words = _chinese_words(vocabulary if isinstance(vocabulary, frozenset) else frozenset(vocabulary))
     out: list[str] = []
     for match in TOKEN.finditer(text):
         token = match.group(0)
@@ -44,12 +45,22 @@ def tokenize(text: str, vocabulary: Iterable[str]) -> list[str]:
     return out
 
 
-def _segment(run: str, words: list[str]) -> list[str]:
+@lru_cache(maxsize=16)
+def _chinese_words(vocabulary: frozenset[str]) -> dict[str, list[str]]:
+    """The vocabulary's Chinese words by first character, longest first (a frozenset caches its hash,
+    so a parser passing the same vocabulary pays this once)."""
+    by_first: dict[str, list[str]] = {}
+    for word in sorted((w for w in vocabulary if CJK_RUN.search(w)), key=len, reverse=True):
+        by_first.setdefault(word[0], []).append(word)
+    return by_first
+
+
+def _segment(run: str, words: dict[str, list[str]]) -> list[str]:
     pieces: list[str] = []
     unknown = ""
     i = 0
     while i < len(run):
-        for word in words:
+        for word in words.get(run[i], ()):
             if run.startswith(word, i):
                 if unknown:
                     pieces.append(unknown)

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry import RateLimitErrorRetryHandler
 
 from bot.core.bot import KpiBot
-from bot.slack import commands, events, home, interactions
+from bot.slack import assistant, commands, events, home, interactions
 from bot.slack.identity import SlackDirectory
 from bot.slack.outbox import SlackOutbox
 from bot.slack.services import SlackServices
@@ -76,6 +76,7 @@ def build_app(settings: Settings, core: KpiBot) -> tuple[App, SlackServices]:
         services.close()
         raise
     events.register_dedupe(app, services)
+    assistant.register(app, services, events.answer_message, settings.locale)  # before `message`: see assistant.py
     commands.register(app, services)
     interactions.register(app, services)
     home.register(app, services)

@@ -76,8 +76,9 @@ def prepare_answer(services: SlackServices, body: dict[str, Any], bot_user_id: s
     user = UserRef("slack", str(body.get("user_id") or ""), display_name=body.get("user_name"))
     try:
         user = services.user(body["user_id"], body.get("user_name"))
-        request = services.command(
-            body.get("text") or "", user=user, channel=body.get("channel_id"), bot_user_id=bot_user_id
+        request = services.command(  # follow-ups: the person's /kpi questions in this channel
+            body.get("text") or "", user=user, channel=body.get("channel_id"), bot_user_id=bot_user_id,
+            conversation=f"slash:{body.get('channel_id')}",
         )
         return SlashAnswer(user, services.core.handle(request))
     except Exception:

@@ -66,12 +66,22 @@ def answer_message(services: SlackServices, event: dict[str, Any], context: Bolt
     if not services.core.claim_event(PLATFORM, f"message:{channel}:{ts}"):
         return
     user = services.user(event["user"])
-    request = services.command(event.get("text") or "", user=user, channel=channel, bot_user_id=context.bot_user_id)
+    request = services.command(event.get("text") or "", user=user, channel=channel, bot_user_id=context.bot_user_id,
+                               conversation=conversation_of(event))
     reply = with_form_button(services.core.handle(request))
     try:
         services.outbox.post(channel, reply, thread_ts=event.get("thread_ts") or ts)
     except Exception as exc:
         log.warning("could not answer in %s: %s", channel, reason(exc))
+
+
+def conversation_of(event: dict[str, Any]) -> str:
+    """Where follow-ups belong: a whole DM (answers go in threads, follow-ups come either way), or the
+    thread of a channel mention."""
+    channel = str(event.get("channel"))
+    if event.get("channel_type") == "im":
+        return channel
+    return f"{channel}:{event.get('thread_ts') or event.get('ts')}"
 
 
 def with_form_button(reply: Reply) -> Reply:

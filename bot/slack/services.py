@@ -34,9 +34,11 @@ class SlackServices:
     def user(self, user_id: str, name_hint: str | None = None) -> UserRef:
         return self.directory.user(user_id, name_hint)
 
-    def command(self, raw_text: str, *, user: UserRef, channel: str | None, bot_user_id: str | None) -> CommandRequest:
+    def command(self, raw_text: str, *, user: UserRef, channel: str | None, bot_user_id: str | None,
+                conversation: str | None = None) -> CommandRequest:
         return command_request(
-            raw_text, user=user, channel=channel, resolve_user=self.directory.user, bot_user_id=bot_user_id
+            raw_text, user=user, channel=channel, resolve_user=self.directory.user, bot_user_id=bot_user_id,
+            conversation=conversation,
         )
 
     def is_admin(self, user: UserRef) -> bool:

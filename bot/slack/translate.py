@@ -82,6 +82,7 @@ def command_request(
     channel: str | None,
     resolve_user: Callable[[str, str | None], UserRef],
     bot_user_id: str | None = None,
+    conversation: str | None = None,
 ) -> CommandRequest:
     """Build the neutral request; `resolve_user(user_id, name_hint)` looks a mentioned user up."""
     parsed = parse_text(raw_text, bot_user_id=bot_user_id)
@@ -92,6 +93,7 @@ def command_request(
         channel=channel,
         mentions=mentions,
         channels=list(parsed.channel_ids),
+        conversation=conversation,
     )
 
 

@@ -22,8 +22,8 @@ from jobs.charts.render import (
     _render_empty,
     _style_axes,
     _to_png,
-    format_axis_number,
 )
+from jobs.present.formatting import number
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def render_series(data: SeriesChartData) -> bytes:
     if data.percent:
         axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.1f}%"))
     else:
-        axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: format_axis_number(v, data.lang)))
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: number(v, data.lang)))
     axes.tick_params(labelsize=LABEL_SIZE)
     axes.set_ylim(bottom=min(0.0, min(y for y in ys if y == y)))
     return _to_png(figure)

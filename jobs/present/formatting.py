@@ -100,6 +100,13 @@ def period_label(period: Period, lang: str) -> str:
         return f"week {int(week)}, {year} ({start:%b %d}–{end:%b %d})"
     if period.kind == "month":
         return f"{start.year}年{start.month}月" if lang == "zh" else f"{_EN_MONTHS[start.month - 1]} {start.year}"
+    if period.kind == "year":
+        return f"{start.year}年" if lang == "zh" else str(start.year)
+    if period.kind == "range":  # a rolling window: last 7 days, 近30天
+        days = period.days
+        if lang == "zh":
+            return f"近{days}天（{start:%m/%d}–{end:%m/%d}）"
+        return f"{days} days ({start:%b %d}–{end:%b %d})"
     quarter = (start.month - 1) // 3 + 1
     return f"{start.year}年第{_ZH_QUARTERS[quarter]}季度" if lang == "zh" else f"Q{quarter} {start.year}"
 

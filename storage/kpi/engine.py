@@ -40,12 +40,12 @@ class MemberScore:
 class KpiEngine:
     def __init__(
         self, db: Database, registry: Registry, *, tz: ZoneInfo, week_start: int = 0,
-        today: Callable[[], date] | None = None,
+        today: Callable[[], date] | None = None, calendar: Calendar | None = None,
     ) -> None:
         self.db = db
         self.registry = registry
         self.tz = tz
-        self.calendar = Calendar(week_start)
+        self.calendar = calendar or Calendar(week_start)  # the bot's knows years and rolling windows too
         self._today = today or (lambda: today_in(tz))
 
     def today(self) -> date:

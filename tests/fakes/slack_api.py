@@ -109,9 +109,11 @@ class FakeSlack(LocalHttpServer):
 
     # ---- test controls ---------------------------------------------------------------------
 
-    def add_user(self, user_id: str, *, email: str | None, name: str) -> None:
+    def add_user(self, user_id: str, *, email: str | None, name: str, locale: str | None = None) -> None:
         profile = {"display_name": name, "real_name": name.title(), **({"email": email} if email else {})}
         self.users[user_id] = {"id": user_id, "name": name, "real_name": name.title(), "profile": profile}
+        if locale:  # Slack sends `locale` only when users.info is called with include_locale=true
+            self.users[user_id]["_locale"] = locale
 
     def rate_limit_next(self, method: str, times: int = 1) -> None:
         self._rate_limited[method] = times
@@ -187,7 +189,15 @@ class FakeSlack(LocalHttpServer):
             }
         if method == "users.info":
             user = self.users.get(str(params.get("user")))
-            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+            if not user:
+                return {"ok": False, "error": "user_not_found"}
+            shown = {k: v for k, v in user.items() if k != "_locale"}
+            if str(params.get("include_locale")).lower() in ("true", "1") and "_locale" in user:
+                shown["locale"] = user["_locale"]
+            return {"ok": True, "user": shown}
+        if method in ("assistant.threads.setSuggestedPrompts", "assistant.threads.setTitle",
+                      "assistant.threads.setStatus"):
+            return {"ok": True}
         if method == "chat.postMessage":
             channel = str(params.get("channel"))
             return {"ok": True, "channel": channel, "ts": ts, "message": {"text": params.get("text"), "ts": ts}}
