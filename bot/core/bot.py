@@ -76,12 +76,17 @@ class KpiBot:
             lang = request.lang or self.language_of(request.text)
             ctx = self.context(request.user, lang, request.channel)
             try:
-                if request.conversation:
-                    request = replace(request, previous=memory.recall_question(self.db, request))
-                command = self.parser.parse(request)
-                reply = self.handle_command_object(ctx, command)
-                if command.question is not None and reply.kind != ReplyKind.ERROR:
-                    memory.remember_question(self.db, request, command.question)
+                # One unit of work, one connection: the previous question, the members' names, the
+                # answer and the question remembered for follow-ups.
+                with self.db.shared_session():
+                    if request.conversation:
+                        request = replace(request, previous=memory.recall_question(self.db, request))
+                    command = self.parser.parse(request)
+                    reply = self.handle_command_object(ctx, command, notify_schedule=False)
+                    if command.question is not None and reply.kind != ReplyKind.ERROR:
+                        memory.remember_question(self.db, request, command.question)
+                if ctx.schedule_touched:  # committed: the scheduler now reads the new alerts / digests
+                    self.services.schedule_changed()
                 return reply
             except c.ParseError as error:
                 observability.note_outcome("refused")
@@ -94,7 +99,7 @@ class KpiBot:
                 log.exception("command failed (platform=%s)", request.platform)
                 return Reply(title=T("oops_title", lang), lang=lang, kind=ReplyKind.ERROR, text=T("oops", lang))
 
-    def handle_command_object(self, ctx: Context, command: c.Command) -> Reply:
+    def handle_command_object(self, ctx: Context, command: c.Command, *, notify_schedule: bool = True) -> Reply:
         """Run a parsed command in one unit of work: its declaration's permission check, then its
         handler (raises ParseError for input that only the database can reject)."""
         group, spec = self.commands.spec_for(type(command))
@@ -106,7 +111,7 @@ class KpiBot:
                 if refusal := ctx.refuse_unless_admin(session, what, spec.audit, subject):
                     return refusal
             reply = spec.handle(ctx, command)
-        if ctx.schedule_touched:  # committed: the scheduler now reads the new alerts / digests
+        if ctx.schedule_touched and notify_schedule:  # committed: the scheduler now reads the new alerts / digests
             self.services.schedule_changed()
         reply.public = reply.public or command.public
         return reply

@@ -29,7 +29,7 @@ from typing import Literal
 from bot.language.names import NameHit, NameIndex, Person
 from bot.language.spoken_periods import PeriodError, PeriodReader, SpokenCalendar, SpokenPeriod
 from bot.language.suggest import Suggester
-from storage.kpi.periods import Period
+from storage.kpi.periods import FIRST_YEAR, LAST_YEAR, Period
 from storage.kpi.registry import Registry
 
 Shape = Literal["status", "overview", "role", "board", "runrate", "compare", "trend"]
@@ -211,7 +211,7 @@ class QuestionReader:
         try:
             periods = self.periods.find(text)
         except PeriodError as error:
-            raise QuestionError("unknown_period", word=error.text) from None
+            raise period_error(error) from None
         spans = [(p.start, p.end, period_token(p.period)) for p in periods]
         masked = text
         for start, end, _ in spans:
@@ -254,7 +254,7 @@ class QuestionReader:
         try:
             reading.periods = self.periods.find(masked)
         except PeriodError as error:
-            raise QuestionError("unknown_period", word=error.text) from None
+            raise period_error(error) from None
         for found in reading.periods:
             masked = _blank(masked, found.start, found.end)
         for match in _MENTION.finditer(masked):
@@ -492,6 +492,13 @@ class QuestionReader:
         except (QuestionError, NotAQuestion):
             return False
         return True
+
+
+def period_error(error: PeriodError) -> QuestionError:
+    """A period phrase that names no period: outside the years kept (`1899年`, `0000-01`), or none at all."""
+    if any(not FIRST_YEAR <= int(year) <= LAST_YEAR for year in re.findall(r"\d{4}", error.text)):
+        return QuestionError("period_out_of_range", word=error.text, first=FIRST_YEAR, last=LAST_YEAR)
+    return QuestionError("unknown_period", word=error.text)
 
 
 def period_token(period: Period) -> str:

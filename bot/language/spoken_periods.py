@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from storage.kpi.periods import Calendar, Period
+from storage.kpi.periods import FIRST_YEAR, LAST_YEAR, Calendar, Period
 
 MONTHS_EN = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4, "may": 5,
@@ -30,7 +30,7 @@ NUMBERS_EN = {
 }
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 UNIT_DAYS = {"day": 1, "week": 7}
-YEAR_MIN, YEAR_MAX = 1970, 2100  # the bounds storage.kpi.periods accepts
+YEAR_MIN, YEAR_MAX = FIRST_YEAR, LAST_YEAR  # the years storage.kpi.periods keeps
 
 
 class SpokenCalendar(Calendar):
