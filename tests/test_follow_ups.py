@@ -88,11 +88,10 @@ def test_a_refused_question_is_not_remembered(chat: TestAdapter) -> None:
 def test_console_session_follow_up(chat: TestAdapter) -> None:
     out = io.StringIO()
     boss = UserRef("console", "boss@shop.com", email="boss@shop.com")
-    run_script(chat.core, ["roas this month", "and for Bo?", "上周呢"], boss, None, out)
+    run_script(chat.core, ["orders this month", "and gmv for Bo?", "上周呢"], boss, None, out)
     text = out.getvalue()
-    assert "> and for Bo?\n⚪ ROAS · Bo · November 2026" in text  # 2,400 / 800 = 3.00, no target
-    assert "Actual: 3.00" in text
-    assert "> 上周呢\n⚪ 投产比 · Bo · 2026年第46周" in text  # Bo has no rows in week 46
+    assert "> and gmv for Bo?\n⚪ GMV · Bo · November 2026\n  Actual: $2,400" in text  # one day, Nov 2, no target
+    assert "> 上周呢\n⚪ GMV · Bo · 2026年第46周" in text  # Bo has no rows in week 46
 
 
 # --- Slack: a thread (mention) and a DM ---------------------------------------------------------------

@@ -139,7 +139,7 @@ COMMANDS = [
         examples=_example("how much do we need per day · runrate orders", "每天还要多少 · 本月还差多少能完成GMV目标"),
     ),
     CommandGroup(
-        name="compare", words=("环比", "同比", "对比"), order=42,
+        name="versus", words=("环比", "同比"), order=42,
         summary=Bilingual("A KPI against the previous period (like for like) or a year before.",
                           "指标环比（同期天数）或同比。"),
         subcommands=(Subcommand(c.Compare, read_question, compare,

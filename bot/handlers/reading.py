@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from bot.core import identity
 from bot.handlers.context import Context
-from bot.handlers.fallback import with_fallback
+from bot.handlers.fallback import CALENDAR_KINDS, with_fallback
 from bot.handlers.split import T as SPLIT_T
 from bot.language import commands as c
 from bot.language.parser import read_question
@@ -34,7 +34,9 @@ def status(ctx: Context, cmd: c.Status) -> Reply:
     def answer(period: Period) -> Reply:
         result = ctx.services.engine.status(kpi, scope, period)
         reply = status_reply(result, scope_label=scope_label, lang=ctx.lang, currency=currency, stale_sources=stale)
-        reply.figures.extend(status_extras(ctx.services.engine, kpi, scope, period, lang=ctx.lang, currency=currency))
+        if period.kind in CALENDAR_KINDS:  # baselines step by calendar periods; a rolling window has none
+            reply.figures.extend(status_extras(ctx.services.engine, kpi, scope, period, lang=ctx.lang,
+                                               currency=currency))
         return reply
 
     return with_fallback(ctx, cmd.period, answer)

@@ -62,7 +62,10 @@ class Found:
 
 # Commands that are questions: the question reader reads the whole message (`my ROAS` is ROAS for the
 # asker, not `me` with a stray word; `top hosts` is the hosts' board).
-QUESTION_GROUPS = frozenset({"status", "me", "board", "trend", "runrate", "compare", "overview"})
+QUESTION_GROUPS = frozenset({"status", "me", "board", "trend", "runrate", "versus", "overview"})
+# Commands whose words are read one by one after periods and multi-word names are made canonical
+# (`target set return rate 5% in December`, `预警 添加 退货率 > 8% 连续3天`); others read their words as written.
+CANONICAL_GROUPS = frozenset({"target", "alert"})
 PUBLIC_WORD = re.compile(r"(?<![\w\-])(?:--public|public|公开)(?![\w\-])", re.IGNORECASE)
 
 # Chinese puts these actions before the object: 设置目标 gmv … reads as `target set gmv …`.
@@ -107,6 +110,8 @@ class Parser:
         group, rest = self._group_of(words)
         if group is None or group.name in QUESTION_GROUPS:
             command = self.question_text(PUBLIC_WORD.sub(" ", text), request)
+        elif group.name not in CANONICAL_GROUPS:
+            command = self.read_group(group, rest, request)
         else:  # read word by word, with periods and multi-word names as people say them made canonical
             try:
                 canonical = self.reader().canonical(text)

@@ -212,7 +212,8 @@ class QuestionReader:
             periods = self.periods.find(text)
         except PeriodError as error:
             raise period_error(error) from None
-        spans = [(p.start, p.end, period_token(p.period)) for p in periods]
+        # "按上月占比" (split by last month's share) names a basis, not the period the command is for.
+        spans = [(p.start, p.end, period_token(p.period)) for p in periods if not text[:p.start].endswith("按")]
         masked = text
         for start, end, _ in spans:
             masked = _blank(masked, start, end)
