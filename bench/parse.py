@@ -47,30 +47,35 @@ def _read_all(parser: Any, requests: list[Any]) -> None:
             parser.parse(request)
 
 
-def measure(repetitions: int = 20) -> tuple[float, float, int]:
-    """(median ms per question, worst single-question ms, questions per pass)."""
-    parser, texts = _parser_and_requests()
-    _read_all(parser, texts)  # warm-up: compiled patterns, caches
-    passes = []
+def measure(repetitions: int = 20) -> tuple[float, float, float, int]:
+    """(median CPU ms per question, median wall ms per question, worst single question wall ms, questions).
+
+    CPU time (this process) is the parser's cost; wall time also counts waiting for a core, which on a
+    shared box (load 10 on 2 cores) inflates it several times, so both are reported."""
+    parser, requests = _parser_and_requests()
+    _read_all(parser, requests)  # warm-up: compiled patterns, caches
+    cpu, wall = [], []
     for _ in range(repetitions):
-        started = time.perf_counter()
-        _read_all(parser, texts)
-        passes.append((time.perf_counter() - started) * 1000 / len(texts))
+        started_cpu, started = time.process_time(), time.perf_counter()
+        _read_all(parser, requests)
+        cpu.append((time.process_time() - started_cpu) * 1000 / len(requests))
+        wall.append((time.perf_counter() - started) * 1000 / len(requests))
     worst = 0.0
-    for text in texts:
+    for request in requests:
         started = time.perf_counter()
-        _read_all(parser, [text])
+        _read_all(parser, [request])
         worst = max(worst, (time.perf_counter() - started) * 1000)
-    return median(passes), worst, len(texts)
+    return median(cpu), median(wall), worst, len(requests)
 
 
 def run(args: argparse.Namespace) -> list[Result]:
-    average, worst, count = measure(5 if args.quick else 20)
-    return [Result("parse_question", round(average, 4), "ms", "goal", 1.0, round(average / 1.0, 4),
-                   params={"questions": count, "worst_ms": round(worst, 3)}, peak_rss_mb=peak_rss_mb())]
+    cpu, wall, worst, count = measure(5 if args.quick else 20)
+    return [Result("parse_question", round(cpu, 4), "ms", "goal", 1.0, round(cpu / 1.0, 4),
+                   params={"questions": count, "wall_ms": round(wall, 4), "worst_wall_ms": round(worst, 3)},
+                   peak_rss_mb=peak_rss_mb())]
 
 
 if __name__ == "__main__":
-    avg, worst_ms, n = measure()
-    print(f"parse_question: {avg:.3f} ms average over {n} phrasings (worst single question {worst_ms:.2f} ms); "
-          f"goal < 1 ms")
+    cpu_ms, wall_ms, worst_ms, n = measure()
+    print(f"parse_question: {cpu_ms:.3f} ms CPU ({wall_ms:.3f} ms wall) on average over {n} phrasings "
+          f"(worst single question {worst_ms:.2f} ms wall); goal < 1 ms")

@@ -90,22 +90,17 @@ class NameIndex:
             existing[1].add(ident)
 
     def _compile(self) -> re.Pattern[str]:
+        """One alternation, longest names first. Where a name may start is checked once per position
+        (a Chinese character, or a latin one not inside a word, an email, a #channel or role:/member:);
+        a name ending in a latin character must not run on into a longer word."""
         alternatives = []
         for name in sorted(self._names, key=len, reverse=True):
-            words = [re.escape(w) for w in name.split(" ")]
-            body = r"[\s\-_./]*".join(words)
-            if _CJK.search(name[-1]):
-                alternatives.append(body)
-            else:
-                alternatives.append(body + r"(?:e?s)?")  # plural: hosts, ad buyers, orders
-        latin_start = r"(?<![A-Za-z0-9@._#:\-])"  # not inside a word, an email, a #channel or role:/member:
-        latin_end = r"(?![A-Za-z0-9@_])"
-        # A Chinese name needs no boundary; a latin one must not sit inside a longer latin word.
-        pattern = "|".join(
-            (a if _CJK.match(n[0]) else latin_start + a) + ("" if _CJK.search(n[-1]) else latin_end)
-            for n, a in zip(sorted(self._names, key=len, reverse=True), alternatives, strict=True)
-        )
-        return re.compile(rf"(?P<name>{pattern})(?P<possessive>'s|’s|s'|的)?", re.IGNORECASE)
+            body = r"[\s\-_./]*".join(re.escape(w) for w in name.split(" "))
+            if not _CJK.search(name[-1]):
+                body += r"(?:e?s)?(?![A-Za-z0-9@_])"  # plural (hosts, ad buyers), then a word boundary
+            alternatives.append(body)
+        start = r"(?:(?<![A-Za-z0-9@._#:\-])(?=[A-Za-z0-9])|(?=[\u3400-\u9fff]))"
+        return re.compile(rf"{start}(?P<name>{'|'.join(alternatives)})(?P<possessive>'s|’s|s'|的)?", re.IGNORECASE)
 
     def find(self, text: str) -> list[NameHit]:
         hits = []

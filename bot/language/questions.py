@@ -366,8 +366,7 @@ class QuestionReader:
         if len(periods) == 1:
             only = periods[0]
             versus = _VERSUS_BEFORE.search(reading.text[:reading.periods[0].start]) is not None
-            last_year = self.calendar.previous(self.calendar.year(self.today()))
-            if versus and only == last_year:
+            if versus and only == self.calendar.previous(self.calendar.year(self.today())):
                 return None, "year"  # "gmv vs last year": this month against a year before
             if versus:  # "GMV vs last month": this month against the one named
                 current = self.calendar.of_kind(only.kind, self.today())
