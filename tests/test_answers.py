@@ -24,16 +24,14 @@ def test_daily_points_leave_days_without_rows_as_gaps_not_zeros() -> None:
 
 def test_a_ratio_is_the_ratio_of_the_bucket_sums_never_an_average_of_daily_ratios() -> None:
     quarter = CAL.quarter(date(2026, 10, 1))  # 92 days → weekly points
-    daily = {date(2026, 10, 1): {"gmv": 300.0, "ad_spend": 100.0},  # ROAS 3
-             date(2026, 10, 2): {"gmv": 100.0, "ad_spend": 100.0}}  # ROAS 1
-    days, values, weekly = trend_points(REGISTRY.kpis["roas"], quarter, daily, through=date(2026, 10, 14))
+    daily = {date(2026, 10, 1): {"gmv": 300.0, "orders": 100.0},  # AOV 3
+             date(2026, 10, 2): {"gmv": 100.0, "orders": 100.0},  # AOV 1
+             date(2026, 10, 3): {"gmv": 0.0, "orders": 200.0}}  # AOV 0
+    days, values, weekly = trend_points(REGISTRY.kpis["aov"], quarter, daily, through=date(2026, 10, 14))
     assert weekly
     assert days == [date(2026, 10, 1), date(2026, 10, 8)]
-    # week of Oct 1: (300 + 100) / (100 + 100) = 2.0, not the mean of 3 and 1 (also 2 here) — check a skew:
-    assert values == [2.0, None]
-    daily[date(2026, 10, 3)] = {"gmv": 0.0, "ad_spend": 200.0}
-    _, values, _ = trend_points(REGISTRY.kpis["roas"], quarter, daily, through=date(2026, 10, 14))
-    assert values[0] == 400 / 400  # the mean of daily ratios would be (3 + 1 + 0) / 3 = 1.33
+    # week of Oct 1: (300 + 100 + 0) / (100 + 100 + 200) = 1.0; the mean of daily AOVs would be 1.33
+    assert values == [1.0, None]
 
 
 def test_the_series_chart_is_a_png_even_with_gaps_or_nothing() -> None:

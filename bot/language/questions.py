@@ -153,6 +153,7 @@ _PHRASES = re.compile(
     r"|each\s+day|over\s+time|by\s+day|day\s+by\s+day|on\s+track|compared\s+(?:to|with)))(?![A-Za-z])",
     re.IGNORECASE,
 )
+_BASIS_BEFORE = re.compile(r"(?:(?<![A-Za-z])by\s+|按)$", re.IGNORECASE)
 _MENTION = re.compile(r"<@\d+>")  # a user mention, as adapters hand it over (see bot.core.request)
 _EXPLICIT = re.compile(r"(?<![\w:])(?P<kind>role|member):(?P<key>[^\s,;]+)", re.IGNORECASE)
 _LATIN_OR_CJK = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*|\d+(?:\.\d+)?%?|[\u3400-\u9fff]+|[?？]")
@@ -212,8 +213,8 @@ class QuestionReader:
             periods = self.periods.find(text)
         except PeriodError as error:
             raise period_error(error) from None
-        # "按上月占比" (split by last month's share) names a basis, not the period the command is for.
-        spans = [(p.start, p.end, period_token(p.period)) for p in periods if not text[:p.start].endswith("按")]
+        # "by last-month" / "按上月占比" (split by last month's share) name a basis, not the command's period.
+        spans = [(p.start, p.end, period_token(p.period)) for p in periods if not _BASIS_BEFORE.search(text[:p.start])]
         masked = text
         for start, end, _ in spans:
             masked = _blank(masked, start, end)
