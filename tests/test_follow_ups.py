@@ -1,8 +1,8 @@
 """Follow-ups (issue 13): within a thread, a DM or a console session, a question asked within 15
 minutes inherits what it does not say from the same person's previous question. Stored in the
-database, so any replica answers it. Core, console, Slack and Feishu.
+database, so any replica answers it. Core, console, Slack, Feishu and
 
-Core figures use tests/conversation_fixture.py (today Fri 2026-11-20, data Nov 1–18, 1,800 GMV a
+DingTalk too. Core figures use tests/conversation_fixture.py (today Fri 2026-11-20, data Nov 1–18, 1,800 GMV a
 day for the team + 2,400 on Nov 2; Hana 1,000 a day, Hugo 500 a day)."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from storage.db import Database
 from storage.kpi.periods import Calendar
 from storage.models import ConversationMemory
 from tests.conversation_fixture import conversation_team
+from tests.fakes.dingtalk_api import DingTalkBot, robot_message
 from tests.fakes.feishu_api import P2P_CHAT, FeishuBot, bot_mention
 from tests.fakes.slack_api import BOT_USER_ID, SlackBot, message_event
 
@@ -153,3 +154,16 @@ def test_feishu_follow_up_in_a_reply_chain_and_in_a_1_to_1_chat(bot: FeishuBot) 
     _ask_feishu(bot, "投产比", chat_type="p2p", chat_id=P2P_CHAT)
     _, dm = _ask_feishu(bot, "上周呢", chat_type="p2p", chat_id=P2P_CHAT)
     assert f"投产比 · 团队 · {zh_week}" in _title(dm)
+
+
+# --- DingTalk: a group chat (no threads there: the person's questions in that chat) --------------------
+
+def test_dingtalk_follow_up_in_a_group_chat(dingtalk: DingTalkBot) -> None:
+    engine = dingtalk.runtime.core.engine
+    last_week = Calendar().previous(engine.calendar.week(engine.today()))
+    zh_week = f"{last_week.key[:4]}年第{int(last_week.key[-2:])}周"
+    assert dingtalk.signed_post(robot_message(dingtalk.fake, "本月GMV")).status_code == 200
+    dingtalk.fake.wait_for_sent()
+    assert dingtalk.signed_post(robot_message(dingtalk.fake, "那上周呢")).status_code == 200
+    follow = dingtalk.fake.wait_for_sent(2)[1]
+    assert f"GMV · 团队 · {zh_week}" in follow.markdown

@@ -77,7 +77,9 @@ class DingTalkEvents:
             return
         mentions = [self.directory.user(at.staff_id) for at in incoming.at_users]
         text = mention_tokens(incoming.text, [(i, m.display_name or "") for i, m in enumerate(mentions)])
-        reply = self.core.handle(CommandRequest(text=text, user=user, channel=incoming.channel, mentions=mentions))
+        # Follow-ups belong to the chat (DingTalk groups have no threads): the person's questions in it.
+        reply = self.core.handle(CommandRequest(text=text, user=user, channel=incoming.channel, mentions=mentions,
+                                                conversation=incoming.channel))
         if reply.form == "target":
             reply = Reply(title=reply.title, lang=reply.lang, kind=ReplyKind.HINT, text=T("target_form", reply.lang))
         self.outbox.answer(incoming, reply, idempotency_key=key)

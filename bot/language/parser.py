@@ -89,7 +89,8 @@ class Parser:
         self._people = people or (lambda: ())
         self._known_people: tuple[Person, ...] = ()
         self._questions = QuestionReader(registry, self.calendar, today, data_through or (lambda: None),
-                                         reserved=self.commands.words() | all_words())
+                                         reserved=self.commands.words() | all_words(),
+                                         commands=self.commands.words())
         self.vocabulary = all_words() | self.commands.words() | set(RELATIVE_TOKENS) | set(registry.kpi_names())
         self.vocabulary |= set(registry.role_names())
         for kpi in registry.kpis.values():

@@ -180,8 +180,10 @@ class _Reading:
 class QuestionReader:
     def __init__(self, registry: Registry, calendar: SpokenCalendar, today: Callable[[], date],
                  data_through: Callable[[], date | None] = lambda: None, people: Iterable[Person] = (),
-                 reserved: Iterable[str] = ()) -> None:
+                 reserved: Iterable[str] = (), commands: Iterable[str] = ()) -> None:
         self.registry = registry
+        # Command words (`streak`, `target` …) are suggested for a mistyped first word, where commands go.
+        self._commands = Suggester({w for w in commands if w.isascii() and w.isalpha()}, meaningful=reserved)
         self.calendar = calendar
         self.today = today
         self.periods = PeriodReader(calendar, today, data_through)
@@ -479,6 +481,8 @@ class QuestionReader:
         """The closest answerable question, spelled out: the unknown word replaced by the closest known
         word (`gmv lst week` → `gmv last week`); else that word alone (`gmv lst` → `last`); else the
         question without the word (`gmv blorp` → `gmv`); else nothing."""
+        if text.strip().lower().startswith(word.lower()) and (command := self._commands.closest(word)):
+            return command
         closest = self._suggester.closest(word)
         pattern = re.compile(rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])", re.IGNORECASE)
         for replacement in [closest] if closest else [""]:
