@@ -355,6 +355,8 @@ def read_question(parser: Parser, words: list[str], request: CommandRequest) -> 
 def command_of(question: Question, request: CommandRequest) -> c.Command:
     """The command that answers a question as read."""
     scope = _scope_of(question.subject, request)
+    if question.shop:  # a shop alone, or a role / member within it
+        scope = c.ScopeRef("shop", question.shop) if scope.kind == "team" else replace(scope, shop=question.shop)
     kpi, period = question.kpi or "", question.period
     made: c.Command
     if question.shape == "status":

@@ -72,6 +72,7 @@ class Question:
     against: Literal["previous", "year"] | None = None  # compare
     order: Literal["top", "bottom"] = "top"  # board
     by_shop: bool = False  # board: shops side by side instead of members
+    shop: str | None = None  # shop:KEY — the figures of one shop (alone, or of a role / member in it)
     # What the text itself said (the rest came from defaults or the previous question).
     said: frozenset[str] = field(default_factory=frozenset)
     corrections: tuple[tuple[str, str], ...] = ()  # (typed, read as) for one-letter slips
@@ -155,7 +156,7 @@ _PHRASES = re.compile(
 )
 _BASIS_BEFORE = re.compile(r"(?:(?<![A-Za-z])by\s+|按)$", re.IGNORECASE)
 _MENTION = re.compile(r"<@\d+>")  # a user mention, as adapters hand it over (see bot.core.request)
-_EXPLICIT = re.compile(r"(?<![\w:])(?P<kind>role|member):(?P<key>[^\s,;]+)", re.IGNORECASE)
+_EXPLICIT = re.compile(r"(?<![\w:])(?P<kind>role|member|shop):(?P<key>[^\s,;]+)", re.IGNORECASE)
 _LATIN_OR_CJK = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*|\d+(?:\.\d+)?%?|[\u3400-\u9fff]+|[?？]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 # A period right after these is what the question is compared with: "GMV vs last month", "订单数环比上周".
@@ -172,6 +173,7 @@ class _Reading:
     corrections: list[tuple[str, str]] = field(default_factory=list)
     base: str | None = None  # previous | year, from a phrase
     by_shop: bool = False
+    shop: str | None = None
 
     def has(self, vocabulary: set[str]) -> bool:
         return any(w in vocabulary for w in self.words)
@@ -265,6 +267,12 @@ class QuestionReader:
             reading.names.append(NameHit("person", (match.group(0),), match.start(), match.end(), match.group(0)))
             masked = _blank(masked, match.start(), match.end())
         for match in _EXPLICIT.finditer(masked):
+            if match["kind"].lower() == "shop":
+                if reading.shop not in (None, match["key"].lower()):
+                    raise QuestionError("two_scopes")
+                reading.shop = match["key"].lower()
+                masked = _blank(masked, match.start(), match.end())
+                continue
             role = self.registry.role(match["key"]) if match["kind"].lower() == "role" else None
             if match["kind"].lower() == "role" and role is None:
                 raise QuestionError("unknown_role", word=match["key"], roles=", ".join(self.registry.roles))
@@ -353,7 +361,7 @@ class QuestionReader:
         if not said and not reading.periods:
             raise NotAQuestion()
         question = self._complete_question(shape, kpi, subject, period, against, order, frozenset(said))
-        return replace(question, by_shop=reading.by_shop and question.shape == "board")
+        return replace(question, by_shop=reading.by_shop and question.shape == "board", shop=reading.shop)
 
     def _period(self, reading: _Reading) -> tuple[Period | None, Literal["previous", "year"] | None]:
         against: Literal["previous", "year"] | None = None
