@@ -1,7 +1,7 @@
 """conversation memory: the last understood question per (platform, conversation, user)
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0008
 Create Date: 2026-11-30 15:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0004"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
