@@ -43,8 +43,11 @@ console: $(VENV)/.base
 bench: $(VENV)/.bench  ## benchmarks: writes bench/results.json and bench/results.md
 	$(BIN)/python -m bench
 
-lint: $(VENV)/.dev
+lint: $(VENV)/.dev  ## ruff, mypy on bot jobs storage ([tool.mypy]), import-linter contracts, no import cycles
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_layers.py
 
 lock: $(VENV)/.dev  ## pin every dependency with hashes: requirements.lock (runtime), requirements-dev.lock (+dev)
 	$(COMPILE) -o $(LOCK)

@@ -17,7 +17,7 @@ import threading
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
@@ -135,7 +135,7 @@ class FileLock:
     def __init__(self, path: Path, database_file: Path) -> None:
         self.path = path
         self.database_file = database_file
-        self._file = None  # type: ignore[var-annotated]
+        self._file: IO[str] | None = None
         self.description = f"lock file {path}"
 
     def try_acquire(self) -> bool:

@@ -14,12 +14,16 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_ID = 0x6B70696D  # "kpim": the advisory lock's first key; the second is the schema's hash
@@ -144,7 +148,7 @@ def _signed32(value: int) -> int:
     return value - (1 << 32) if value >= (1 << 31) else value
 
 
-def alembic_config(url: str, engine: Engine | None = None):  # -> alembic.config.Config
+def alembic_config(url: str, engine: Engine | None = None) -> Config:
     from alembic.config import Config
 
     config = Config()

@@ -36,7 +36,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _ts(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+def _ts(nullable: bool = False) -> Column:
     return Column(UtcDateTime(), nullable=nullable)
 
 

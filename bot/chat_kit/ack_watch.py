@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 class Ticket:
     """One command's race between its answer and its deadline; whoever settles it first owns the ack."""
 
-    def __init__(self, deadline: float, on_timeout: Callable[[], None]) -> None:
+    def __init__(self, deadline: float, on_timeout: Callable[[], object]) -> None:
         self.deadline = deadline
         self.on_timeout = on_timeout
         self._lock = threading.Lock()
@@ -46,7 +46,7 @@ class AckWatch:
         self._stopped = False
         self._thread: threading.Thread | None = None
 
-    def watch(self, on_timeout: Callable[[], None]) -> Callable[[], bool]:
+    def watch(self, on_timeout: Callable[[], object]) -> Callable[[], bool]:
         """Start the clock for one command. Call the returned `finish()` when the answer is ready: True
         means the ack is still yours to send; False means `on_timeout` has sent it."""
         number = next(self._numbers)

@@ -141,7 +141,7 @@ def sync_command(
         typer.echo(f"  files imported {len(folder.imported)} · already imported {len(folder.already_imported)}")
 
 
-def _open():  # type: ignore[no-untyped-def]
+def _open():
     from storage.db import Database
     from storage.kpi.registry import KpiFileError, load_registry
     from storage.settings import SettingsError, load_settings
@@ -167,7 +167,7 @@ class _progress:
         self.enabled = file.is_file() and file.stat().st_size >= PROGRESS_MIN_BYTES
         self.bar: Any = None
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self):
         if not self.enabled:
             return None
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn

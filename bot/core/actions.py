@@ -159,7 +159,8 @@ def home(bot: KpiBot, user: UserRef, lang: str) -> Reply:
         text = T("unknown_me", lang) if member is None else T("me_no_roles", lang, name=name)
         return Reply(title=T("home_title", lang), lang=lang, text=text, actions=actions)
     today = bot.engine.today()
-    tables, footnotes = [], []
+    tables = []
+    footnotes: list[str] = []
     for period in (bot.engine.calendar.week(today), bot.engine.calendar.month(today)):
         part = reading.member_kpis_reply(ctx, member.key, roles, period, period_label(period, lang))
         tables.extend(_titled(part.tables, period_label(period, lang)))
@@ -169,7 +170,7 @@ def home(bot: KpiBot, user: UserRef, lang: str) -> Reply:
                  footnotes=footnotes, actions=actions)
 
 
-def _titled(tables: list, title: str) -> list:  # type: ignore[type-arg]
+def _titled(tables: list, title: str) -> list:
     from dataclasses import replace
 
     return [replace(table, title=title) for table in tables]

@@ -90,7 +90,9 @@ def parse_card_callback(data: dict[str, Any]) -> CardPress | None:
     private = content.get("cardPrivateData") if isinstance(content, dict) else None
     if not isinstance(private, dict):
         return None
-    params = private.get("params") if isinstance(private.get("params"), dict) else {}
+    params = private.get("params")
+    if not isinstance(params, dict):
+        params = {}
     pressed = None
     if params.get("action_id"):
         pressed = (str(params["action_id"]), str(params.get("value") or ""))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -48,7 +48,7 @@ def create_http_app(
     return app
 
 
-def _route_for(endpoint: HttpEndpoint) -> Callable[..., Response]:
+def _route_for(endpoint: HttpEndpoint) -> Callable[..., Awaitable[Response]]:
     platform = endpoint.path.strip("/").split("/")[0] or "http"  # /slack/events → slack
 
     # Starlette reads the body asynchronously; the handler itself runs in the thread pool. The time to

@@ -17,7 +17,7 @@ from bot.core.request import MENTION_TOKEN, CommandRequest
 from bot.language import commands as c
 from bot.language.names import Person
 from bot.language.questions import NotAQuestion, Question, QuestionError, QuestionReader, Subject, period_of_token
-from bot.language.registry import CommandGroup, CommandRegistry
+from bot.language.registry import CommandGroup, CommandRegistry, Subcommand
 from bot.language.spoken_periods import SpokenCalendar
 from bot.language.tokens import normalise, tokenize
 from bot.language.values import ParsedValue, looks_like_value, parse_value
@@ -161,6 +161,7 @@ class Parser:
 
     def read_group(self, group: CommandGroup, words: list[str], request: CommandRequest) -> c.Command:
         """The declared subcommand named by the first word (else the group's default) reads the rest."""
+        sub: Subcommand | None
         if not group.has_subcommands:
             sub = group.subcommands[0]
         elif not words:

@@ -8,6 +8,7 @@ its `Retry-After` by the WebClient's `RateLimitErrorRetryHandler` (see `app.web_
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk import WebClient
 
@@ -43,7 +44,7 @@ class SlackOutbox:
         idempotency_key: str | None = None,
     ) -> str:
         self.pacer.wait(channel)
-        extra = {}
+        extra: dict[str, Any] = {}
         if idempotency_key:
             extra["metadata"] = {"event_type": "kpibot_delivery", "event_payload": {"key": idempotency_key}}
         response = self.client.chat_postMessage(

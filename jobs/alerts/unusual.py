@@ -5,6 +5,7 @@ sent at most once through the ledger (keyed by rule and day), so repeated evalua
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from jobs.alerts.messages import AlertView
 from jobs.delivery import Deliverer, DeliveryResult
@@ -40,7 +41,7 @@ def deliver_unusual(deliverer: Deliverer, view: AlertView, findings: list[Findin
     out = []
     for finding in findings:
         key = DeliveryKey(UNUSUAL_KIND, str(view.rule.id), f"unusual/{finding.day.isoformat()}", view.rule.channel)
-        out.append(deliverer.deliver(key, lambda f=finding: unusual_alert_reply(view, f), lang=view.lang))
+        out.append(deliverer.deliver(key, partial(unusual_alert_reply, view, finding), lang=view.lang))
     return out
 
 

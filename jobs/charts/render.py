@@ -29,6 +29,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.text import Annotation
 from matplotlib.ticker import FuncFormatter
 
 from jobs.charts.fonts import chart_font, drop_unrenderable, font_families
@@ -196,7 +197,7 @@ def _add_title(figure: Figure, title: str, legend_handles: Sequence[Artist] = ()
 def _legend_width_px(handles: Sequence[Artist]) -> float:
     em_px = SMALL_SIZE * CHART_DPI / 72
     per_entry_px = (_LEGEND_HANDLE_EM + _LEGEND_PAD_EM + _LEGEND_SPACING_EM) * em_px
-    return sum(per_entry_px + _text_width_px(handle.get_label(), SMALL_SIZE) for handle in handles)
+    return sum(per_entry_px + _text_width_px(str(handle.get_label()), SMALL_SIZE) for handle in handles)
 
 
 def _add_note(figure: Figure, note: str) -> None:
@@ -560,7 +561,7 @@ def _point_label(axes: Axes, day: date, value: float, text: str, below: bool, ri
 
 def _separate_end_labels(axes: Axes) -> None:
     """Nudge the target and projection labels apart when their values are close."""
-    labels = [child for child in axes.texts if child.get_gid() == "end-label"]
+    labels = [child for child in axes.texts if isinstance(child, Annotation) and child.get_gid() == "end-label"]
     if len(labels) != 2:
         return
     low, high = sorted(labels, key=lambda label: label.xy[1])

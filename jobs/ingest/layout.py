@@ -250,7 +250,7 @@ def _mapped_layout(
     headers: list[str], where: str, line: int, names: MetricNames, mapping: Mapping, tz: ZoneInfo | None,
     label: str,
 ) -> Layout | list[RowProblem]:
-    index = {}
+    index: dict[str, int] = {}
     for position, header in enumerate(headers):
         index.setdefault(normal(header), position)
     problems = []
@@ -265,9 +265,9 @@ def _mapped_layout(
     member_index = find(mapping.member) if mapping.member else None
     columns = []
     for column, spec in mapping.columns.items():
-        position = find(column)
-        if position is not None:
-            columns.append(MetricColumn(position, headers[position], spec.metric, spec.multiply))
+        found_at = find(column)
+        if found_at is not None:
+            columns.append(MetricColumn(found_at, headers[found_at], spec.metric, spec.multiply))
     if problems or date_index is None:
         return problems
     return Layout(

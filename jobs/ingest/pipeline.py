@@ -64,9 +64,9 @@ def stage_rows(
         header = _find_header(iterator, mapping, label, result)
         if header is None:
             return result
-    line, cells = header
-    result.header = cells
-    layout = build_layout(cells, line, names, mapping, tz=tz, label=label, money=money)
+    header_line, header_cells = header
+    result.header = header_cells
+    layout = build_layout(header_cells, header_line, names, mapping, tz=tz, label=label, money=money)
     if not isinstance(layout, Layout):
         result.add_problems(layout)
         return result

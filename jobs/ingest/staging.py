@@ -168,7 +168,7 @@ class Staging:
         ]
         return problems, int(total)
 
-    def _aggregated(self):  # type: ignore[no-untyped-def]
+    def _aggregated(self):
         """The staged facts with duplicates added up; the staging table itself once its keys are
         known to be unique (no GROUP BY, and rows reach `fact` in file order, which PostgreSQL's
         indexes take far better than a hash aggregate's order)."""
@@ -213,7 +213,7 @@ class Staging:
             ).scalar_one()
         return Diff(int(new), int(changed), int(unchanged), int(removed))
 
-    def _vanished(self, source: str, scope: DeleteScope) -> list:  # type: ignore[type-arg]
+    def _vanished(self, source: str, scope: DeleteScope) -> list:
         conditions = [FACT.c.source == source]
         if scope.start is not None:
             conditions.append(FACT.c.date >= scope.start)

@@ -6,6 +6,7 @@ only lay it out. A renderer never computes a figure.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -50,7 +51,7 @@ class Figure:
 class Table:
     columns: list[str]
     rows: list[list[str]]
-    marks: list[Mark | None] = field(default_factory=list)  # one per row, may be empty
+    marks: Sequence[Mark | None] = field(default_factory=list)  # one per row, may be empty
     title: str | None = None
 
 

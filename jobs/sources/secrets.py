@@ -52,9 +52,12 @@ def expand_url(raw: str, environ: Mapping[str, str] | None = None) -> tuple[URL,
     def exp(part: str | None) -> str | None:
         return None if part is None else expand(part, environ, used)
 
+    def exp_value(part: str) -> str:
+        return expand(part, environ, used)
+
     expanded = url.set(
         username=exp(url.username), password=exp(url.password), host=exp(url.host), database=exp(url.database),
-        query={key: tuple(exp(v) for v in value) if isinstance(value, tuple) else exp(value)
+        query={key: tuple(exp_value(v) for v in value) if isinstance(value, tuple) else exp_value(value)
                for key, value in url.query.items()},
     )
     return expanded, [secret for secret in used if secret]

@@ -71,6 +71,6 @@ def compare_around(
     first_data = min((w.oldest for w in found if w.oldest is not None), default=None)
     usual = [None if any(start <= promo <= end for promo in promo_days) or first_data is None or start < first_data
              else value for (start, end), value in zip(windows[1:], blocks, strict=True)]
-    changes = [(usual[j] - usual[j + 1]) / abs(usual[j + 1]) for j in range(BLOCKS - 1)  # type: ignore[operator]
-               if usual[j] is not None and usual[j + 1]]
+    changes = [(newer - older) / abs(older) for newer, older in ((usual[j], usual[j + 1]) for j in range(BLOCKS - 1))
+               if newer is not None and older]
     return BeforeAfter(kpi, day, n, days, blocks[0], after, changes)

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from storage.kpi.formula import Formula, FormulaError, parse_formula
+from storage.kpi.problems import Problem
 
 if TYPE_CHECKING:
-    from storage.kpi.registry import Problem, Registry
+    from storage.kpi.registry import Registry
 
 DEFAULT = "default"
 
@@ -155,8 +156,6 @@ def _factor(registry: Registry, item: Any) -> Factor:
 
 def check_drivers(registry: Registry, file: str) -> list[Problem]:
     """Every tree the file declares: known factors, and a product equal to the KPI."""
-    from storage.kpi.registry import Problem
-
     problems: list[Problem] = []
     for kpi_id, spec in registry.sections.get("drivers", {}).items():
         key = f"kpis.{kpi_id}.drivers"

@@ -15,6 +15,8 @@ import yaml
 from storage.kpi.builtins import BUILTIN_KPIS, BUILTIN_ROLES, MONEY_METRICS, RAW_METRICS, TEAM_KPIS
 from storage.kpi.drivers import check_drivers
 from storage.kpi.formula import Formula, FormulaError, parse_formula
+from storage.kpi.problems import Problem
+from storage.kpi.unusual import check_min_volume
 
 UNITS = ("currency", "count", "percent", "ratio", "seconds", "hours")
 DIRECTIONS = ("higher", "lower", "budget")
@@ -94,16 +96,6 @@ class RoleDef:
 
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    key: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.key}: {self.reason}"
 
 
 class KpiFileError(ValueError):
@@ -189,8 +181,6 @@ def check_kpi_file(path: str | Path) -> list[Problem]:
 
 def _check_review_keys(registry: Registry, name: str) -> list[Problem]:
     """Driver trees (their product must be the KPI) and min_volume, which need the built registry."""
-    from storage.kpi.unusual import check_min_volume
-
     return check_drivers(registry, name) + check_min_volume(registry, name)
 
 

@@ -18,11 +18,16 @@ from storage.kpi.scope import Scope
 
 
 class TargetLike(Protocol):
-    kpi: str
-    scope_kind: str
-    scope_key: str
-    period_key: str
-    value: float
+    @property
+    def kpi(self) -> str: ...
+    @property
+    def scope_kind(self) -> str: ...
+    @property
+    def scope_key(self) -> str: ...
+    @property
+    def period_key(self) -> str: ...
+    @property
+    def value(self) -> float: ...
 
 
 # Loads every member's targets and the members of each role, for the sum-of-members derivation.
@@ -114,10 +119,10 @@ class TargetBook:
             return ResolvedTarget(total, "month", tuple(m.key for m in months))
         if period.kind == "month":
             quarter = self.calendar.quarter(period.start)
-            found = self._index.get((kpi.id, scope.kind, scope.key, quarter.key))
-            if found is None:
+            quarter_value = self._index.get((kpi.id, scope.kind, scope.key, quarter.key))
+            if quarter_value is None:
                 return None
-            value = found * period.days / quarter.days if kpi.additive else found
+            value = quarter_value * period.days / quarter.days if kpi.additive else quarter_value
             return ResolvedTarget(value, "quarter", (quarter.key,))
         return None
 

@@ -21,10 +21,10 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from storage.kpi.compiled import compiled
-from storage.kpi.registry import KpiDef
+from storage.kpi.problems import Problem
 
 if TYPE_CHECKING:
-    from storage.kpi.registry import Problem, Registry
+    from storage.kpi.registry import KpiDef, Registry
 
 THRESHOLD = 3.5
 WEEKS = 8
@@ -89,7 +89,7 @@ def min_volume_of(registry: Registry, kpi: KpiDef) -> float | None:
 def day_value(kpi: KpiDef, sums: dict[str, float] | None, min_volume: float | None) -> float | None:
     """The KPI on one day: None when a metric has no rows (missing is not zero), a denominator is 0, or
     the day's denominator is below `min_volume`."""
-    return _day_values(kpi, {None: sums} if sums else {}, min_volume).get(None)  # type: ignore[dict-item]
+    return _day_values(kpi, {None: sums} if sums else {}, min_volume).get(None)
 
 
 def _day_values(kpi: KpiDef, series: dict[Any, dict[str, float]], min_volume: float | None) -> dict[Any, float]:
@@ -143,8 +143,6 @@ def strongest_first(findings: list[Finding]) -> list[Finding]:
 
 
 def check_min_volume(registry: Registry, file: str) -> list[Problem]:
-    from storage.kpi.registry import Problem
-
     problems = []
     for kpi_id, value in registry.sections.get("min_volume", {}).items():
         if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:

@@ -53,7 +53,7 @@ def list_rules(session: Session, *, active_only: bool = True) -> list[AlertRule]
 
 def deactivate_rule(session: Session, rule_id: int) -> AlertRule | None:
     """None when the rule is unknown or already inactive."""
-    return deactivate(session, AlertRule, rule_id)  # type: ignore[no-any-return]
+    return deactivate(session, AlertRule, rule_id)
 
 
 def get_state(session: Session, rule_id: int) -> AlertState | None:

@@ -21,8 +21,8 @@ def sync_definitions(session: Session, registry: Registry) -> None:
         session.execute(delete(KpiDefinition).where(KpiDefinition.id.in_(list(existing_kpis))))  # type: ignore[attr-defined]
     existing_roles = {r.id: r for r in session.exec(select(Role))}
     for role in registry.roles.values():
-        row = existing_roles.pop(role.id, None) or Role(id=role.id, label_en="", label_zh="")
-        row.label_en, row.label_zh = role.label_en, role.label_zh
-        session.add(row)
+        role_row = existing_roles.pop(role.id, None) or Role(id=role.id, label_en="", label_zh="")
+        role_row.label_en, role_row.label_zh = role.label_en, role.label_zh
+        session.add(role_row)
     if existing_roles:
         session.execute(delete(Role).where(Role.id.in_(list(existing_roles))))  # type: ignore[attr-defined]

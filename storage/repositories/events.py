@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlmodel import Session, delete
+from sqlalchemy import CursorResult
+from sqlmodel import Session, col, delete
 
 from storage.models import ProcessedEvent, utcnow
 from storage.repositories.upsert import insert_ignore
@@ -24,5 +26,7 @@ def claim_event(session: Session, platform: str, event_id: str) -> bool:
 
 def prune_events(session: Session, now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - KEEP_FOR
-    result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff))  # type: ignore[arg-type]
+    # a DELETE's result has rowcount; Session.execute is typed as the general Result
+    statement = delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < cutoff)
+    result = cast(CursorResult[Any], session.execute(statement))
     return int(result.rowcount or 0)

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Boolean, Connection, Date, TextClause, and_, bindparam, func, select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from storage.kpi.periods import Period
 from storage.kpi.scope import Scope
@@ -91,9 +91,9 @@ def _load_incoming(connection: Connection, rows: dict[FactKey, FactRecord]) -> N
 
 def role_members_select(role_id: str):  # type: ignore[no-untyped-def]
     return (
-        select(Member.key)
-        .join(RoleAssignment, RoleAssignment.member_id == Member.id)  # type: ignore[arg-type]
-        .where(RoleAssignment.role == role_id)
+        select(col(Member.key))
+        .join(RoleAssignment, col(RoleAssignment.member_id) == Member.id)
+        .where(col(RoleAssignment.role) == role_id)
     )
 
 
@@ -406,7 +406,7 @@ def daily_sums(
     )
     out: dict[date, dict[str, float]] = {}
     for day, metric, total in session.execute(stmt):
-        out.setdefault(_as_date(day), {})[metric] = float(total or 0.0)  # type: ignore[index]
+        out.setdefault(_as_date(day), {})[metric] = float(total or 0.0)  # type: ignore[arg-type]  # grouped dates are never NULL
     return out
 
 

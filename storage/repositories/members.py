@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+from sqlalchemy import CursorResult
 from sqlmodel import Session, col, delete, select
 
 from storage.models import Identity, Member, RoleAssignment
@@ -25,7 +28,7 @@ def identities_of(session: Session, member_ids: list[int]) -> list[Identity]:
     if not member_ids:
         return []
     return list(session.exec(
-        select(Identity).where(col(Identity.member_id).in_(member_ids)).order_by(Identity.platform, Identity.id)
+        select(Identity).where(col(Identity.member_id).in_(member_ids)).order_by(Identity.platform, col(Identity.id))
     ))
 
 
@@ -86,9 +89,9 @@ def assign_role(session: Session, member: Member, role: str) -> bool:
 
 
 def unassign_role(session: Session, member: Member, role: str) -> bool:
-    result = session.execute(
-        delete(RoleAssignment).where(RoleAssignment.member_id == member.id, RoleAssignment.role == role)  # type: ignore[arg-type]
-    )
+    result = cast(CursorResult[Any], session.execute(  # a DELETE's result has rowcount
+        delete(RoleAssignment).where(col(RoleAssignment.member_id) == member.id, col(RoleAssignment.role) == role)
+    ))
     return bool(result.rowcount)
 
 

@@ -88,4 +88,4 @@ def list_subscriptions(
 
 def deactivate_subscription(session: Session, subscription_id: int) -> DigestSubscription | None:
     """None when the subscription is unknown or already inactive."""
-    return deactivate(session, DigestSubscription, subscription_id)  # type: ignore[no-any-return]
+    return deactivate(session, DigestSubscription, subscription_id)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import CursorResult, and_, delete, func, select
 from sqlmodel import Session
 
 from storage.models import SourceSyncRun, utcnow
@@ -99,5 +100,7 @@ def prune_runs(session: Session, keep_days: int = 90) -> int:
     The push API adds a row per batch, so a scheduler should call this now and then."""
     cutoff = utcnow() - timedelta(days=keep_days)
     keep = select(func.max(RUN.c.id)).where(RUN.c.ok.is_(True)).group_by(RUN.c.source)
-    result = session.execute(delete(RUN).where(RUN.c.started_at < cutoff, RUN.c.id.not_in(keep)))
+    # a DELETE's result is a CursorResult (it has rowcount); Session.execute is typed as the general Result
+    statement = delete(RUN).where(RUN.c.started_at < cutoff, RUN.c.id.not_in(keep))
+    result = cast(CursorResult[Any], session.execute(statement))
     return int(result.rowcount or 0)

@@ -7,7 +7,7 @@ from datetime import date
 from typing import NamedTuple
 
 from sqlalchemy import Date, TextClause, bindparam, text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.kpi.periods import Period
 from storage.kpi.scope import Scope
@@ -89,4 +89,4 @@ def list_targets(session: Session, scope: Scope | None, start: date, end: date) 
     stmt = select(Target).where(Target.period_start <= end, Target.period_end >= start)
     if scope is not None:
         stmt = stmt.where(Target.scope_kind == scope.kind, Target.scope_key == scope.key)
-    return list(session.exec(stmt.order_by(Target.kpi, Target.scope_kind, Target.scope_key, Target.period_start)))
+    return list(session.exec(stmt.order_by(Target.kpi, Target.scope_kind, Target.scope_key, col(Target.period_start))))
