@@ -10,7 +10,8 @@ from pathlib import Path
 import typer
 
 from bot.cli import data, fx
-from storage.settings import Settings, SettingsError, load_settings
+from bot.cli.settings import settings_or_exit
+from storage.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="kpibot — team KPIs in Slack and Feishu.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
@@ -33,14 +34,6 @@ def _options(
                                  help="Print the version and exit."),
 ) -> None:
     pass
-
-
-def settings_or_exit() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as error:
-        typer.echo(f"kpibot: {error}", err=True)
-        raise typer.Exit(2) from None
 
 
 @db_app.command("upgrade")

@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 def fx_import(file: Path = typer.Argument(..., help="CSV with columns currency,period,rate (period YYYY-MM or a day)")
               ) -> None:
     """Read every rate of the file; any bad line rejects the file (each listed), nothing written."""
-    from bot.cli import settings_or_exit
+    from bot.cli.settings import settings_or_exit
     from storage.db import Database
     from storage.repositories.fx import FxProblem, RateSpan, rate_span, set_rates
 
@@ -59,7 +59,7 @@ def fx_import(file: Path = typer.Argument(..., help="CSV with columns currency,p
 @fx_app.command("list")
 def fx_list(day: str = typer.Option(None, "--date", help="YYYY-MM-DD (default: today)")) -> None:
     """The rate in force for each currency on a day."""
-    from bot.cli import settings_or_exit
+    from bot.cli.settings import settings_or_exit
     from storage.db import Database
     from storage.repositories.fx import rates_in_force
 

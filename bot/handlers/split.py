@@ -87,7 +87,8 @@ class TargetSplit(c.Command):
 
 
 def read_split(parser: Parser, words: list[str], request: CommandRequest) -> TargetSplit:
-    how, weights, by_shop, preview, rest = "equal", (), False, False, []
+    weights: tuple[float, ...] = ()
+    how, by_shop, preview, rest = "equal", False, False, []
     for index, word in enumerate(words):
         low = word.lower()
         if low in EQUAL_WORDS:

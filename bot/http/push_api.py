@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -154,9 +154,12 @@ def create_push_router(runtime: PushServices) -> APIRouter:
     return router
 
 
+Services = TypeVar("Services", bound=PushServices)
+
+
 async def answer_authorised(
-    runtime: PushServices, request: Request, credentials: HTTPAuthorizationCredentials | None,
-    handle: Callable[[PushServices, bytes], JSONResponse],
+    runtime: Services, request: Request, credentials: HTTPAuthorizationCredentials | None,
+    handle: Callable[[Services, bytes], JSONResponse],
 ) -> JSONResponse:
     """Token checked, body read within MAX_BODY_BYTES, then `handle` in the thread pool (metrics, fx)."""
     if refusal := auth_refusal(runtime, credentials):

@@ -96,7 +96,8 @@ def stage_rows(
 
 
 def _find_header(
-    iterator: Iterable[tuple[int, list[Any]]], mapping: Mapping | None, label: str, result: StageResult
+    iterator: Iterable[tuple[int, Any]],  # rows as readers yield them
+    mapping: Mapping | None, label: str, result: StageResult,
 ) -> tuple[int, list[Any]] | None:
     first: tuple[int, list[Any]] | None = None
     for seen, (line, cells) in enumerate(iterator, start=1):

@@ -124,10 +124,10 @@ class Staging:
     def add(self, line: int, facts: list[StagedFact]) -> None:
         for fact in facts:
             if len(fact) == 4:
-                metric, day, member, value = fact  # type: ignore[misc]
+                metric, day, member, value = fact
                 self._buffer.append((line, metric, day, member, "", value, None, None))
             else:
-                metric, day, member, value, shop, original, currency = fact  # type: ignore[misc]
+                metric, day, member, value, shop, original, currency = fact
                 self._buffer.append((line, metric, day, member, shop, value, original, currency))
         if len(self._buffer) >= CHUNK_ROWS:
             self.flush()

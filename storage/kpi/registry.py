@@ -340,9 +340,8 @@ def _build(data: dict[str, Any]) -> Registry:
     rules = {metric: MetricRule(money=True) for metric in MONEY_METRICS}
     rules["ltv"] = MetricRule(aggregate="last", money=True)
     for entry in data.get("metrics") or []:
-        metric = entry.get("name") if isinstance(entry, dict) else entry
-        labels = _labels(entry, [metric, metric]) if isinstance(entry, dict) else (metric, metric)
-        metrics[metric] = labels
+        metric: Any = entry.get("name") if isinstance(entry, dict) else entry  # whatever the YAML holds
+        metrics[metric] = _labels(entry, [metric, metric]) if isinstance(entry, dict) else (metric, metric)
         if isinstance(entry, dict):
             base = rules.get(metric, _SUM)
             rules[metric] = MetricRule(
@@ -356,7 +355,8 @@ def _build(data: dict[str, Any]) -> Registry:
         merged[str(kpi_id)] = {**merged.get(str(kpi_id), {}), **spec}
     extra_roles: dict[str, dict[str, float]] = {}
     for kpi_id, spec in merged.items():
-        en, zh = _labels(spec, spec.get("label") if isinstance(spec.get("label"), list) else [kpi_id, kpi_id])
+        label = spec.get("label")
+        en, zh = _labels(spec, label if isinstance(label, list) else [kpi_id, kpi_id])
         formula = parse_formula(str(spec["formula"]))
         kpis[kpi_id] = KpiDef(
             id=kpi_id, label_en=en, label_zh=zh, formula=formula,
@@ -381,12 +381,13 @@ def _build(data: dict[str, Any]) -> Registry:
             role_kpis = dict.fromkeys(role_kpis, 1.0)
         weights = {str(k): float(v) for k, v in role_kpis.items()}
         weights.update(extra_roles.get(role_id, {}))
-        en, zh = _labels(spec, spec.get("label") if isinstance(spec.get("label"), list) else [role_id, role_id])
+        label = spec.get("label")
+        en, zh = _labels(spec, label if isinstance(label, list) else [role_id, role_id])
         roles[role_id] = RoleDef(id=role_id, label_en=en, label_zh=zh, kpis=weights,
                                  aliases=tuple(str(a) for a in spec.get("aliases") or ()),
                                  measured_on=str(spec.get("measured_on", "member")))
     team_kpis = _as_list(data.get("team_kpis")) or list(TEAM_KPIS)
-    sections = {k: data[k] for k in ("sources", "mappings", "funnel") if k in data}
+    sections: dict[str, Any] = {k: data[k] for k in ("sources", "mappings", "funnel") if k in data}
     for key in ("drivers", "min_volume"):  # read by storage/kpi/drivers.py and unusual.py
         sections[key] = {str(k): spec[key] for k, spec in (data.get("kpis") or {}).items()
                          if isinstance(spec, dict) and key in spec}

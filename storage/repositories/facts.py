@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, Date, TextClause, and_, bindparam, func, select, text
+from sqlalchemy import BindParameter, Boolean, Connection, Date, TextClause, and_, bindparam, func, select, text
 from sqlmodel import Session, col
 
 from storage.kpi.periods import Period
@@ -234,7 +234,9 @@ _MEAN = (" UNION ALL SELECT 'mean', metric, '', SUM(value) * 1.0 / COUNT(DISTINC
 
 def _figures_reading(scope: str, levels: bool) -> TextClause:
     sql = _BY_SOURCE.format(scope=scope)
-    extra = [bindparam("last", expanding=True), bindparam("mean", expanding=True)] if levels else []
+    extra: list[BindParameter[Any]] = []
+    if levels:
+        extra = [bindparam("last", expanding=True), bindparam("mean", expanding=True)]
     if levels:
         f_scope = scope.replace(" AND member", " AND f.member").replace(" AND shop", " AND f.shop")
         sql += _LAST.format(scope=scope, f_scope=f_scope) + _MEAN.format(scope=scope)
