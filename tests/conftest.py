@@ -1,5 +1,12 @@
 """Shared fixtures: a migrated database on SQLite always, and on PostgreSQL when
-KPIBOT_TEST_DATABASE_URL is set (then an unreachable server fails the run instead of skipping)."""
+KPIBOT_TEST_DATABASE_URL is set (then an unreachable server fails the run instead of skipping).
+
+Which tests run on both databases: a test module whose subject is SQL (storage, repositories, KPI
+engine, migrations, imports and syncs, delivery ledger, leader election, jobs) runs on both. A module
+whose subject is not SQL (a platform adapter over its fake server, the parser, rendering, signing,
+escaping, the CLI's wiring) declares `pytestmark = pytest.mark.sqlite_only` and runs once, on SQLite:
+it reaches the database only through code whose SQL the first kind already proves on both. When in
+doubt, leave the mark off."""
 
 from __future__ import annotations
 
@@ -25,7 +32,17 @@ for _name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PRO
     os.environ.pop(_name, None)
 
 
-@pytest.fixture(params=DATABASES)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: not a test of SQL; run once, on SQLite (see conftest)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" in metafunc.fixturenames:
+        once = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        metafunc.parametrize("database_url", ["sqlite"] if once else DATABASES, indirect=True)
+
+
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'kpibot.db'}"

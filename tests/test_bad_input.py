@@ -20,6 +20,8 @@ from storage.repositories import audit as audit_repo
 from storage.repositories import targets as target_repo
 from tests.conversation_fixture import conversation_team
 
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
+
 
 @pytest.fixture
 def chat(db: Database, make_settings) -> TestAdapter:  # type: ignore[no-untyped-def]

@@ -34,6 +34,8 @@ from jobs.charts.fonts import drop_unrenderable
 from jobs.charts.render import format_number, format_percent, funnel_bar_widths, truncate
 from jobs.present.formatting import kpi_value
 
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 GLYPH_PROBLEM_MARKERS = ("missing from", "Glyph", "findfont")
 

@@ -17,6 +17,8 @@ from storage.db import Database
 from storage.kpi.scope import Scope
 from tests.fixtures import add_facts, add_members, set_target
 
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
+
 KPIBOT = str(Path(sys.executable).parent / "kpibot")
 
 

@@ -8,6 +8,7 @@ import json
 import time
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot.dingtalk.client import DingTalkApi
@@ -35,6 +36,8 @@ from tests.fakes.dingtalk_api import (
     card_callback,
     robot_message,
 )
+
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
 
 
 def seed_gmv(bot: DingTalkBot, actual: float = 600_000, target: float = 1_200_000) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 
 from bot.dingtalk.render import reply_card, reply_markdown
 from tests.escaping_contract import HOSTILE_PIECES, hostile_reply, hostile_text, live_markup
+
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
 
 
 def rendered_strings(text: str) -> list[str]:

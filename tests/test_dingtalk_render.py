@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.dingtalk.callback import signature
 from bot.dingtalk.render import MESSAGE_LIMIT_BYTES, escape, reply_card, reply_markdown
 from bot.dingtalk.translate import mention_tokens, parse_card_callback, parse_message
 from jobs.present.reply import Action, Chart, Figure, Mark, Reply, Table
+
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
 
 
 def test_escaped_text_cannot_link_or_mention_everyone() -> None:

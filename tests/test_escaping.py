@@ -21,6 +21,8 @@ from storage.db import Database
 from storage.kpi.registry import load_registry
 from tests.escaping_contract import HOSTILE_PIECES, hostile_reply, hostile_text, live_markup
 
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
+
 
 def strings_where(node: Any, key: str, value: str, field: str) -> list[str]:
     """Every `node[field]` of the dicts in `node` (nested anywhere) whose `key` is `value`."""

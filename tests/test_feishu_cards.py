@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.core.contracts import (
     ACTION_ALERT_ACK,
     ACTION_ALERT_SNOOZE,
@@ -16,6 +18,8 @@ from bot.feishu.cards import CARD_LIMIT_BYTES, card_size, message_content, reply
 from bot.feishu.forms import callback_answer, target_form_card
 from jobs.present.reply import Action, Chart, Figure, Mark, Reply, ReplyKind, Table
 from tests.fakes.feishu_api import find_elements, find_values
+
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
 
 
 def _status_reply() -> Reply:

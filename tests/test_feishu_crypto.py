@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.fakes.feishu_api import decrypt, encrypt, signature, signed_headers
+
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
 
 DOC_KEY = "test key"
 DOC_CIPHERTEXT = "P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk="

@@ -10,7 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.fakes.feishu_api import ADMIN_OPEN_ID, P2P_CHAT, running_feishu_bot
+
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
 
 
 def test_long_connection_round_trip_and_reconnect(make_settings: Callable[..., Any], tmp_path: Path) -> None:

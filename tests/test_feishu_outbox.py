@@ -23,6 +23,8 @@ from tests.fakes.feishu_api import (
     running_feishu_bot,
 )
 
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
+
 
 def tiny_png() -> bytes:
     """A valid 1×1 PNG."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.core.contracts import ACTION_ALERT_ACK, ACTION_SUBMIT_TARGET
 from bot.feishu.forms import form_fields
 from bot.feishu.translate import content_text, normalise_command, parse_card_action, parse_message
@@ -15,6 +17,8 @@ from tests.fakes.feishu_api import (
     card_action_event,
     message_event,
 )
+
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
 
 APP = "cli_translate"
 

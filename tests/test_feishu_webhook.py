@@ -24,6 +24,8 @@ from tests.fakes.feishu_api import (
     running_feishu_bot,
 )
 
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
+
 
 @pytest.fixture
 def plain_bot(make_settings: Callable[..., Any], tmp_path: Path) -> Iterator[FeishuBot]:

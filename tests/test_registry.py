@@ -23,6 +23,8 @@ from bot.testing import TestAdapter
 from jobs.outbox import FileOutbox
 from jobs.present.reply import Reply, ReplyKind
 
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
+
 TODAY = date(2026, 11, 20)
 OPERATOR = UserRef("console", "hana@demo.shop", email="hana@demo.shop", display_name="Hana")  # demo admin
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from matplotlib.image import imread
 
 from jobs.charts import CHART_HEIGHT_PX, CHART_WIDTH_PX
 from jobs.charts.waterfall import WaterfallChartData, render_waterfall
+
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
 
 
 def size_of(png: bytes) -> tuple[int, int]:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from bot.chat_kit.ack_watch import AckWatch
+
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
 
 
 def test_an_answer_in_time_keeps_the_ack() -> None:

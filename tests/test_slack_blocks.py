@@ -27,6 +27,8 @@ from bot.slack.home import home_view
 from bot.slack.modal import origin_channel, slack_errors, submitted_fields, target_modal
 from jobs.present.reply import Action, Figure, Mark, Reply, ReplyKind, Table
 
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
+
 
 def texts(block: dict) -> list[str]:
     found = [block["text"]["text"]] if "text" in block and isinstance(block["text"], dict) else []

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.chat_kit.ack_watch import AckWatch
 from bot.core.request import CommandRequest
 from bot.slack.blocks import fallback_text
 from jobs.present.reply import Chart, Reply
@@ -22,6 +23,8 @@ from tests.fakes.slack_api import (
     MEMBER_ID,
     SlackBot,
 )
+
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
 
 ACK_DEADLINE = 3.0
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -99,6 +102,12 @@ def test_public_reply_is_acked_in_channel(slack_bot: SlackBot) -> None:
     assert public["response_type"] == "in_channel"
 
 
+def short_ack_budget(bot: SlackBot, seconds: float = 0.3) -> None:
+    """The ack budget (2 s in production) scaled down, so a slow-path test waits tenths of a second."""
+    bot.adapter.services.ack_watch.stop()
+    bot.adapter.services.ack_watch = AckWatch(seconds)
+
+
 class SlowCore:
     """The core takes `seconds` (or until `release` is set) before answering for real."""
 
@@ -118,14 +127,15 @@ class SlowCore:
 def test_slow_answer_is_acked_in_time_and_delivered_via_response_url(
     slack_bot: SlackBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slow = SlowCore(slack_bot, monkeypatch, seconds=5.0)
+    short_ack_budget(slack_bot)
+    slow = SlowCore(slack_bot, monkeypatch, seconds=1.0)
     started = time.monotonic()
     elapsed, ack = timed_slash(slack_bot, "help", response_url_key="slow-1")
     assert elapsed < ACK_DEADLINE
     assert ack == {"text": "Working on it…", "response_type": "ephemeral"}
 
     [hook] = slack_bot.fake.wait_for("hook", timeout=10)
-    assert time.monotonic() - started >= 5.0
+    assert time.monotonic() - started >= 1.0
     assert hook.path == "/hooks/slow-1"
     expected = slow.real_handle(slow.requests[0])
     assert hook.params["text"] == fallback_text(expected)
@@ -134,7 +144,8 @@ def test_slow_answer_is_acked_in_time_and_delivered_via_response_url(
 
 
 def test_slow_user_lookup_does_not_delay_the_ack(slack_bot: SlackBot) -> None:
-    slack_bot.fake.delays["users.info"] = 3.5
+    short_ack_budget(slack_bot)
+    slack_bot.fake.delays["users.info"] = 1.0
     elapsed, ack = timed_slash(slack_bot, "help", response_url_key="slow-lookup")
     assert elapsed < ACK_DEADLINE
     assert ack["text"] == "Working on it…"
@@ -143,6 +154,7 @@ def test_slow_user_lookup_does_not_delay_the_ack(slack_bot: SlackBot) -> None:
 
 
 def test_slow_answer_to_chinese_words_says_so_in_chinese(slack_bot: SlackBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    short_ack_budget(slack_bot)
     slow = SlowCore(slack_bot, monkeypatch, seconds=5.0)
     elapsed, ack = timed_slash(slack_bot, "本月GMV达成率", response_url_key="slow-zh")
     slow.release.set()

@@ -21,6 +21,8 @@ from tests.fakes.slack_api import (
     message_event,
 )
 
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
+
 GRACE = 0.3  # how long a wrongly answered event would take to reach the fake, at most
 
 

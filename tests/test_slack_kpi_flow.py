@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from bot.core.contracts import ACTION_ALERT_ACK, ACTION_ME, ACTION_OPEN_TARGET_FORM
@@ -19,6 +20,8 @@ from tests.fakes.slack_api import (
     SlackBot,
     poll,
 )
+
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
 
 
 def add_team_gmv(bot: SlackBot, value: float) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 import bot.slack
+
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
 
 MANIFEST = Path(bot.slack.__file__).parent / "manifest.yaml"
 README = Path(__file__).parent.parent / "README.md"

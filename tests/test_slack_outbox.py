@@ -9,6 +9,8 @@ from jobs.outbox import Outbox
 from jobs.present.reply import Chart, Figure, Mark, Reply, ReplyKind, Table
 from tests.fakes.slack_api import SlackBot
 
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
+
 PNG_A = b"\x89PNG\r\n\x1a\n" + b"chart-a" * 300
 PNG_B = b"\x89PNG\r\n\x1a\n" + b"chart-b" * 500
 

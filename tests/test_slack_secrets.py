@@ -23,6 +23,8 @@ from tests.fakes.slack_api import (
     slack_settings,
 )
 
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
+
 
 def assert_no_secret(text: str) -> None:
     for secret in SECRETS:

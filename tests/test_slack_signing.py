@@ -19,6 +19,8 @@ from tests.fakes.slack_api import (
     slack_signature,
 )
 
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
+
 SLACK_DOCS_BODY = (
     "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V"
     "&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text="

@@ -21,6 +21,8 @@ from tests.fakes.slack_api import (
     message_event,
 )
 
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
+
 
 @pytest.fixture
 def slack_overrides() -> dict[str, str]:

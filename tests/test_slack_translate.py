@@ -8,6 +8,8 @@ from bot.core.request import UserRef
 from bot.slack.translate import command_request, is_message_for_bot, parse_text
 from jobs.present.i18n import has_chinese
 
+pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
+
 
 @pytest.mark.parametrize(
     ("raw", "text", "users", "channels"),
