@@ -61,7 +61,7 @@ class DingTalkAdapter:
 
     def connection_up(self) -> bool | None:
         """Stream mode: whether the Stream connection is up; None with an HTTP callback only."""
-        return None if self.stream is None else self.stream.connected.is_set()
+        return None if self.stream is None else self.stream.client.connected.is_set()
 
     def outbox(self) -> DingTalkOutbox:
         return self._outbox

@@ -21,8 +21,10 @@ class ServerThread:
         self.host = host
         self.port = port or free_port(host)
         logging_options: dict[str, Any] = {"log_config": None} if own_logging else {"log_level": "warning"}
-        config = uvicorn.Config(app, host=host, port=self.port, lifespan="off", timeout_graceful_shutdown=grace,
-                                **logging_options)
+        config = uvicorn.Config(
+            app, host=host, port=self.port, lifespan="off",
+            timeout_graceful_shutdown=grace,  # type: ignore[arg-type]  # typed int; uvicorn waits a float as well
+            **logging_options)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="http-server", daemon=True)
 
