@@ -46,19 +46,13 @@ def _team_gmv_targets(bot: FeishuBot) -> list[float]:
         return [row.value for row in rows]
 
 
-def _ask(bot: FeishuBot, text: str, **kwargs: Any) -> Message:
-    event = bot.message(text, **kwargs)
-    assert bot.poster.post(event).status_code == 200
-    return bot.fake.wait_for_reply(event["event"]["message"]["message_id"])
-
-
 def _figures(message: Message) -> str:
     return " ".join(str(value) for value in find_values(message.content, "content"))
 
 
 def test_chinese_question_in_group_is_answered_in_chinese_with_exact_figures(bot: FeishuBot) -> None:
     _seed_gmv(bot)
-    reply = _ask(bot, "@_user_1 GMV达成率多少", mentions=[bot_mention()], chat_id=GROUP_CHAT)
+    reply = bot.ask("@_user_1 GMV达成率多少", mentions=[bot_mention()], chat_id=GROUP_CHAT)
     assert reply.msg_type == "interactive"
     assert reply.chat_id is None  # a reply to the question, not a new message
     header = reply.content["header"]["title"]["content"]
@@ -72,7 +66,7 @@ def test_chinese_question_in_group_is_answered_in_chinese_with_exact_figures(bot
 
 def test_direct_message_command_is_answered_with_figures(bot: FeishuBot) -> None:
     _seed_gmv(bot)
-    reply = _ask(bot, "gmv month", chat_type="p2p", chat_id=P2P_CHAT)
+    reply = bot.ask("gmv month", chat_type="p2p", chat_id=P2P_CHAT)
     figures = _figures(reply)
     assert "Attainment" in figures and "**50.0%**" in figures
     assert "$600K" in figures and "$1.2M" in figures
@@ -80,19 +74,19 @@ def test_direct_message_command_is_answered_with_figures(bot: FeishuBot) -> None
 
 
 def test_admin_sets_a_target_by_text(bot: FeishuBot) -> None:
-    reply = _ask(bot, "@_user_1 /kpi target set gmv 1.2m month", mentions=[bot_mention()], sender=ADMIN_OPEN_ID)
+    reply = bot.ask("@_user_1 /kpi target set gmv 1.2m month", mentions=[bot_mention()], sender=ADMIN_OPEN_ID)
     assert "$1.2M" in reply.text
     assert _team_gmv_targets(bot) == [1_200_000]
 
 
 def test_non_admin_is_refused_and_nothing_is_saved(bot: FeishuBot) -> None:
-    reply = _ask(bot, "@_user_1 target set gmv 1.2m month", mentions=[bot_mention()], sender=MEMBER_OPEN_ID)
+    reply = bot.ask("@_user_1 target set gmv 1.2m month", mentions=[bot_mention()], sender=MEMBER_OPEN_ID)
     assert "admin" in reply.text.lower()
     assert _team_gmv_targets(bot) == []
 
 
 def _open_form(bot: FeishuBot, sender: str = ADMIN_OPEN_ID) -> Message:
-    reply = _ask(bot, "/kpi target", chat_type="p2p", chat_id=P2P_CHAT, sender=sender)
+    reply = bot.ask("/kpi target", chat_type="p2p", chat_id=P2P_CHAT, sender=sender)
     assert reply.msg_type == "interactive"
     return reply
 
@@ -132,7 +126,7 @@ def test_form_with_a_bad_value_shows_the_field_error_and_saves_nothing(bot: Feis
 
 
 def test_non_admin_gets_no_form_and_cannot_submit_one(bot: FeishuBot) -> None:
-    refusal = _ask(bot, "/kpi target", chat_type="p2p", chat_id=P2P_CHAT, sender=MEMBER_OPEN_ID)
+    refusal = bot.ask("/kpi target", chat_type="p2p", chat_id=P2P_CHAT, sender=MEMBER_OPEN_ID)
     assert not find_elements(refusal.content, "form")
     form = _open_form(bot)  # an admin's form, forwarded to / clicked by a member
     answer = _submit(bot, form, MEMBER_OPEN_ID, kpi="gmv", scope="team", period="month", value="1m")

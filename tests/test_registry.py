@@ -3,16 +3,19 @@ is tested the moment it is declared (bot/language/registry.py)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pytest
+from sqlmodel import SQLModel
 
 from bot.console import console_user, to_request
 from bot.core.bot import KpiBot
 from bot.core.messages import T
-from bot.core.request import CommandRequest, UserRef, extract_typed_mentions
+from bot.core.request import TYPED_MENTION, CommandRequest, UserRef, extract_typed_mentions
 from bot.demo import build_demo
 from bot.handlers import command_registry
 from bot.handlers.context import Context
@@ -22,6 +25,18 @@ from bot.language.registry import Bilingual, CommandGroup, CommandRegistry, Subc
 from bot.testing import TestAdapter
 from jobs.outbox import FileOutbox
 from jobs.present.reply import Reply, ReplyKind
+from storage.db import Database
+from storage.repositories import audit as audit_repo
+from storage.repositories import members as member_repo
+from tests.fakes.dingtalk_api import ADMIN_STAFF_ID as DINGTALK_ADMIN
+from tests.fakes.dingtalk_api import MEMBER_STAFF_ID as DINGTALK_MEMBER
+from tests.fakes.dingtalk_api import DingTalkBot, robot_message
+from tests.fakes.feishu_api import MEMBER_OPEN_ID as FEISHU_MEMBER
+from tests.fakes.feishu_api import OTHER_OPEN_ID as FEISHU_OTHER
+from tests.fakes.feishu_api import FeishuBot, bot_mention
+from tests.fakes.slack_api import ADMIN_ID as SLACK_ADMIN
+from tests.fakes.slack_api import MEMBER_ID as SLACK_MEMBER
+from tests.fakes.slack_api import SlackBot
 
 pytestmark = pytest.mark.sqlite_only  # not a test of SQL (tests/conftest.py)
 
@@ -106,7 +121,8 @@ def _console_as(email: str) -> Callable[[KpiBot], Callable[[str], Reply]]:
     return surface
 
 
-# One entry per surface a non-admin can write from; each returns "ask as a non-admin".
+# In process, one entry per surface a non-admin can write from; each returns "ask as a non-admin".
+# The real platforms, over signed HTTP to the running process, are walked further down.
 NON_ADMIN_SURFACES: dict[str, Callable[[KpiBot], Callable[[str], Reply]]] = {
     "console --as a demo host": _console_as("anna@demo.shop"),
     "test adapter": _test_adapter_as("test"),
@@ -123,6 +139,71 @@ def test_every_admin_command_is_refused_for_a_non_admin(demo: KpiBot, surface: s
     for _, sub in demo.commands.admin_commands():
         reply = ask(examples[sub.command])
         assert reply.kind is ReplyKind.REFUSAL, (surface, examples[sub.command], reply.text)
+
+
+# --- the real platforms: a non-admin's signed request over HTTP to the running process ------------
+# One running bot per platform walks every admin example; what the fake platform received is checked.
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """The platform walks run on SQLite only (tests/conftest.py would add PostgreSQL)."""
+    return f"sqlite:///{tmp_path / 'kpibot.db'}"
+
+
+# Written by every request whatever it asks: the audit log, the event ledger, the sender's own record.
+BOOKKEEPING = {"audit_entry", "processed_event", "delivery_ledger", "member", "identity"}
+
+
+def rows_a_command_could_change(db: Database) -> dict[str, list[tuple[object, ...]]]:
+    with db.engine.connect() as connection:
+        return {name: [tuple(row) for row in connection.execute(table.select())]
+                for name, table in SQLModel.metadata.tables.items() if name not in BOOKKEEPING}
+
+
+def assert_every_admin_example_refused(demo: KpiBot, db: Database, ask: Callable[[str], str]) -> None:
+    """`ask` sends one line as the platform's non-admin and returns what the fake platform received."""
+    examples = examples_by_command(demo)
+    admin_commands = demo.commands.admin_commands()
+    before = rows_a_command_could_change(db)
+    for _, sub in admin_commands:
+        received = ask(examples[sub.command])
+        assert T("refused_title", "en") in received and "needs an admin" in received, (examples[sub.command], received)
+    assert rows_a_command_could_change(db) == before
+    with db.session() as session:
+        assert member_repo.admins(session) == []
+        audited = [(entry.action, entry.outcome) for entry in reversed(audit_repo.latest(session, 100))]
+    assert audited == [(sub.audit, "refused") for _, sub in admin_commands]
+
+
+def test_every_admin_command_is_refused_for_a_slack_non_admin(demo: KpiBot, slack_bot: SlackBot) -> None:
+    def ask(text: str) -> str:
+        line = TYPED_MENTION.sub(f"<@{SLACK_ADMIN}|ada>", text)  # a mention as Slack writes it
+        response = slack_bot.slash(line, user_id=SLACK_MEMBER)  # the refusal is the ack Slack receives
+        assert response.status_code == 200, response.text
+        return json.dumps(response.json(), ensure_ascii=False)
+
+    assert_every_admin_example_refused(demo, slack_bot.runtime.db, ask)
+
+
+def test_every_admin_command_is_refused_for_a_feishu_non_admin(demo: KpiBot, bot: FeishuBot) -> None:
+    def ask(text: str) -> str:
+        line = TYPED_MENTION.sub("@_user_2", text)  # Feishu writes a key in the text, the person in `mentions`
+        someone = [("@_user_2", FEISHU_OTHER, "Tom Lee")] if line != text else []
+        return bot.ask(f"@_user_1 {line}", mentions=[bot_mention(), *someone], sender=FEISHU_MEMBER).text
+
+    assert_every_admin_example_refused(demo, bot.runtime.db, ask)
+
+
+def test_every_admin_command_is_refused_for_a_dingtalk_non_admin(demo: KpiBot, dingtalk: DingTalkBot) -> None:
+    def ask(text: str) -> str:
+        already = len(dingtalk.fake.sent)
+        line = TYPED_MENTION.sub("@王经理", text)  # DingTalk writes the name, the person in `atUsers`
+        someone = [{"dingtalkId": f"$:LWCP_v1:${DINGTALK_ADMIN}", "staffId": DINGTALK_ADMIN}] if line != text else []
+        message = robot_message(dingtalk.fake, line, staff_id=DINGTALK_MEMBER, at_users=someone)
+        assert dingtalk.signed_post(message).status_code == 200
+        return dingtalk.fake.wait_for_sent(already + 1)[already].markdown
+
+    assert_every_admin_example_refused(demo, dingtalk.runtime.db, ask)
 
 
 def test_declarations_reject_clashing_words() -> None:

@@ -708,6 +708,12 @@ class FeishuBot:
     def card_action(self, **kwargs: Any) -> dict[str, Any]:
         return card_action_event(app_id=self.app_id, **kwargs)
 
+    def ask(self, text: str, **kwargs: Any) -> Message:
+        """Post a signed, encrypted message event; the reply the fake received."""
+        event = self.message(text, **kwargs)
+        assert self.poster.post(event).status_code == 200
+        return self.fake.wait_for_reply(event["event"]["message"]["message_id"])
+
 
 def no_reply_within(bot: FeishuBot, message_id: str, seconds: float = 0.6) -> None:
     """A processed event is answered in well under 0.2 s here; 0.6 s of silence means none."""
