@@ -37,7 +37,8 @@ class SubscriptionExtras:
 def read_subscription_extras(parser: Parser, words: list[str], request: CommandRequest) -> SubscriptionExtras:
     """The tokenizer splits `tz:Asia/Shanghai` at the slash and `kpis:gmv,orders` at the comma: the parts
     are read back together here."""
-    me, scope, kpis, timezone, rest = False, None, (), None, []
+    me, scope, timezone, rest = False, None, None, []
+    kpis: tuple[str, ...] = ()
     index = 0
     while index < len(words):
         word, low = words[index], words[index].lower()

@@ -11,6 +11,7 @@ through Sunday). Last week:".
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 from bot.handlers.context import Context
 from bot.handlers.fallback import with_fallback
@@ -18,6 +19,7 @@ from bot.handlers.reading import member_kpis_reply
 from bot.language import commands as c
 from bot.language.parser import read_question
 from bot.language.registry import Bilingual, CommandGroup, Subcommand
+from bot.language.spoken_periods import SpokenCalendar
 from jobs.present.answers import compare_reply, role_reply, runrate_reply, trend_reply
 from jobs.present.formatting import period_label
 from jobs.present.reply import Reply, ReplyKind
@@ -83,7 +85,7 @@ def run_rate(ctx: Context, cmd: c.RunRate) -> Reply:
 
 def compare(ctx: Context, cmd: c.Compare) -> Reply:
     kpi = ctx.services.registry.kpis[cmd.kpi]
-    calendar = ctx.services.engine.calendar
+    calendar = cast(SpokenCalendar, ctx.services.engine.calendar)  # the core builds the engine with it
     scope, label = _scope(ctx, cmd.scope)
     engine = ctx.services.engine
     now = engine.status(kpi, scope, cmd.period)

@@ -97,7 +97,7 @@ class Parser:
             self.vocabulary |= {kpi.label_zh, *kpi.aliases}
         for role in registry.roles.values():
             self.vocabulary |= {role.label_zh, *role.aliases}
-        self.vocabulary = frozenset(self.vocabulary)  # tokenize caches its Chinese words per vocabulary
+        self.vocabulary = frozenset(self.vocabulary)  # type: ignore[assignment]  # built as a set, kept frozen  # tokenize caches its Chinese words per vocabulary
 
     # --- entry --------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from bot.language.names import NameHit, NameIndex, Person
 from bot.language.spoken_periods import PeriodError, PeriodReader, SpokenCalendar, SpokenPeriod
@@ -84,14 +84,15 @@ class Question:
                 "order": self.order, "by_shop": self.by_shop}
 
     @staticmethod
-    def from_memory(data: dict[str, object]) -> Question | None:
+    def from_memory(data: dict[str, Any]) -> Question | None:
+        """A stored question back; JSON values are checked by the except (a malformed memory is no question)."""
         try:
-            kind, start, end, key = data["period"]  # type: ignore[misc]  # JSON list, checked by the except
-            subject_kind, subject_key = data["subject"]  # type: ignore[misc]  # same
+            kind, start, end, key = data["period"]
+            subject_kind, subject_key = data["subject"]
             period = Period(kind, date.fromisoformat(start), date.fromisoformat(end), key)
-            return Question(shape=data["shape"], kpi=data["kpi"], subject=Subject(subject_kind, subject_key),  # type: ignore[arg-type]  # JSON values
+            return Question(shape=data["shape"], kpi=data["kpi"], subject=Subject(subject_kind, subject_key),
                             period=period, against=data.get("against"), order=data.get("order") or "top",
-                            by_shop=bool(data.get("by_shop")))  # type: ignore[arg-type]  # JSON values
+                            by_shop=bool(data.get("by_shop")))
         except (KeyError, TypeError, ValueError):
             return None  # a memory written by another version: start afresh
 
@@ -442,7 +443,7 @@ class QuestionReader:
             kpi = kpi or self._headline(subject if subject.kind == "role" else TEAM)
         else:
             kpi = None
-        return Question(shape, kpi, subject, period, against if shape == "compare" else None, order, said)
+        return Question(shape, kpi, subject, period, against if shape == "compare" else None, order, said=said)
 
     def _follow(self, previous: Question, shape: Shape | None, kpi: str | None, subject: Subject | None,
                 period: Period | None, against: Literal["previous", "year"] | None,
@@ -465,7 +466,7 @@ class QuestionReader:
         new_order = order if "order" in said else previous.order
         new_against = against or previous.against if new_shape == "compare" else None
         return Question(new_shape, new_kpi, new_subject, period or previous.period, new_against, new_order,
-                        said)
+                        said=said)
 
     def _headline(self, subject: Subject) -> str:
         if subject.kind == "role" and (role := self.registry.roles.get(subject.key)) and role.kpis:

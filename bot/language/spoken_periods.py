@@ -15,8 +15,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 
-from storage.kpi.periods import FIRST_YEAR, LAST_YEAR, Calendar, Period
+from storage.kpi.periods import FIRST_YEAR, LAST_YEAR, Calendar, Period, PeriodKind
 
 MONTHS_EN = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4, "may": 5,
@@ -37,21 +38,21 @@ class SpokenCalendar(Calendar):
     """A `Calendar` that also knows years and rolling windows (`range`: any span of days)."""
 
     def year(self, d: date) -> Period:
-        return Period("year", date(d.year, 1, 1), date(d.year, 12, 31), str(d.year))  # type: ignore[arg-type]  # a kind of this calendar's own, beyond PeriodKind
+        return Period("year", date(d.year, 1, 1), date(d.year, 12, 31), str(d.year))
 
     def span(self, start: date, end: date) -> Period:
-        return Period("range", start, end, f"{start.isoformat()}..{end.isoformat()}")  # type: ignore[arg-type]  # a kind of this calendar's own, beyond PeriodKind
+        return Period("range", start, end, f"{start.isoformat()}..{end.isoformat()}")
 
-    def of_kind(self, kind, d):  # type: ignore[no-untyped-def,override]  # also "year"
+    def of_kind(self, kind: PeriodKind, d: date) -> Period:
         return self.year(d) if kind == "year" else super().of_kind(kind, d)
 
     def previous(self, period: Period) -> Period:
-        if period.kind == "range":  # type: ignore[comparison-overlap]  # "range" is this calendar's own kind
+        if period.kind == "range":
             return self.span(period.start - timedelta(days=period.days), period.start - timedelta(days=1))
         return super().previous(period)
 
     def next(self, period: Period) -> Period:
-        if period.kind == "range":  # type: ignore[comparison-overlap]  # "range" is this calendar's own kind
+        if period.kind == "range":
             return self.span(period.end + timedelta(days=1), period.end + timedelta(days=period.days))
         return super().next(period)
 
@@ -61,7 +62,7 @@ class SpokenCalendar(Calendar):
             iso_year, week, _ = (period.start + timedelta(days=3)).isocalendar()
             thursday = _iso_thursday(iso_year - 1, min(week, 52))
             return self.week(thursday)
-        if period.kind == "range":  # type: ignore[comparison-overlap]  # "range" is this calendar's own kind
+        if period.kind == "range":
             return self.span(_minus_year(period.start), _minus_year(period.end))
         return self.of_kind(period.kind, _minus_year(period.start))
 
@@ -110,7 +111,7 @@ class PeriodReader:
     # --- building blocks the rules use ---------------------------------------------------------
 
     def relative(self, kind: str, offset: int, today: date) -> Period:
-        period = self.calendar.of_kind(kind, today)  # type: ignore[arg-type]  # "year" is this calendar's own kind
+        period = self.calendar.of_kind(cast(PeriodKind, kind), today)  # rule tables hold kinds as plain strings
         step = self.calendar.next if offset > 0 else self.calendar.previous
         for _ in range(abs(offset)):
             period = step(period)

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from jobs.digest.scoped import DigestScope
 from jobs.present.formatting import kpi_value, period_label, signed_percent
-from jobs.present.reply import Reply, ReplyKind, Table
+from jobs.present.reply import Mark, Reply, ReplyKind, Table
 from jobs.present.status import mark_of, ratio, status_word
 from jobs.reviews.messages import T
 from jobs.timing import engine_as_of
@@ -60,7 +60,8 @@ def daily_reply(data: DailyData, *, lang: str, currency: str, personal: bool = F
     reply = Reply(title=title, lang=lang, kind=ReplyKind.NOTICE, public=not personal)
     columns = [T("kpi", lang), T("yesterday", lang), T("day_before", lang), T("vs_day_before", lang),
                T("same_weekday", lang), T("vs_last_week", lang)]
-    rows, marks = [], []
+    rows: list[list[str]] = []
+    marks: list[Mark | None] = []
     for st, week in zip(data.yesterday, data.last_week, strict=True):
         unit = st.kpi.unit
         rows.append([

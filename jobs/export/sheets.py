@@ -68,7 +68,7 @@ def sheet_names(names: list[str]) -> list[str]:
 
 def to_xlsx(sheets: list[Sheet]) -> bytes:
     workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    workbook.remove(workbook.active)
     bold = Font(bold=True)
     for sheet, name in zip(sheets, sheet_names([s.name for s in sheets]), strict=True):
         ws = workbook.create_sheet(name)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from jobs.charts.series import SeriesChartData, render_series
 from jobs.present.formatting import kpi_value, period_label, signed_percent
 from jobs.present.i18n import Catalog
-from jobs.present.reply import Chart, Figure, Reply, ReplyKind, Table
+from jobs.present.reply import Chart, Figure, Mark, Reply, ReplyKind, Table
 from jobs.present.status import T as STATUS_T
 from jobs.present.status import mark_of, ratio, status_word
 from storage.kpi.attainment import KpiStatus
@@ -71,7 +71,8 @@ def role_reply(role: RoleDef, kpis: list[KpiDef], scores: list[MemberScore], per
     if not scores:
         return Reply(title=title, lang=lang, text=T("role_empty", lang, role=role.label(lang)))
     columns = [T("member", lang), *(kpi.label(lang) for kpi in kpis), T("score", lang)]
-    rows, marks = [], []
+    rows: list[list[str]] = []
+    marks: list[Mark | None] = []
     for score in scores:
         rows.append([score.display_name, *(_cell(st, lang, currency) for st in score.statuses),
                      ratio(score.composite)])

@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-PeriodKind = Literal["day", "week", "month", "quarter"]
+# "year" and "range" (any span of days) are made by the spoken calendar (bot/language/spoken_periods.py).
+PeriodKind = Literal["day", "week", "month", "quarter", "year", "range"]
 
 # Years a period key may name: facts, targets and digests never need more, and outside it date
 # arithmetic (year 0, year 10000) fails instead of answering.

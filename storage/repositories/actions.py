@@ -62,7 +62,7 @@ def list_actions(
 def for_review(session: Session, *, since: datetime) -> list[ActionItem]:
     """What a review checks: every item still open, and every item closed since `since` (the last review)."""
     stmt = select(ActionItem).where(or_(
-        ActionItem.status == "open",
+        col(ActionItem.status) == "open",
         col(ActionItem.closed_at) >= since,
     ))
     return list(session.exec(stmt.order_by(col(ActionItem.id))))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from storage.models import ConversationMemory, utcnow
 from storage.repositories.upsert import insert_for
@@ -39,7 +39,7 @@ def recall(session: Session, key: ConversationKey, now: datetime | None = None) 
         ConversationMemory.platform == key.platform[:16],
         ConversationMemory.conversation == key.conversation[:255],
         ConversationMemory.user_id == key.user_id[:128],
-        ConversationMemory.asked_at >= cutoff,  # type: ignore[operator]  # a SQL expression, not a bool
+        col(ConversationMemory.asked_at) >= cutoff,
     )).first()
     return row.question if row else None
 
@@ -47,5 +47,5 @@ def recall(session: Session, key: ConversationKey, now: datetime | None = None) 
 def prune_conversations(session: Session, now: datetime | None = None) -> int:
     """Drop memories older than 15 minutes (daily housekeeping)."""
     cutoff = (now or utcnow()) - REMEMBER_FOR
-    result = session.execute(delete(ConversationMemory).where(ConversationMemory.asked_at < cutoff))  # type: ignore[arg-type]  # column expression
-    return int(result.rowcount or 0)
+    result = session.execute(delete(ConversationMemory).where(col(ConversationMemory.asked_at) < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)
