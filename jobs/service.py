@@ -5,6 +5,7 @@ are rebuilt from the tables (subscriptions, alert rules) and the KPI file's sour
 
     digest:<id>    each active subscription, on its own cron (its timezone, weekday names)
     alerts         hourly at :05 — alert evaluation (also after every source sync and at start)
+    stoploss       every 15 minutes — stop-loss rules only, on today's running totals (once a day each)
     sync:<name>    each configured source, on its crontab; alerts are evaluated after it
     housekeeping   daily at 03:17 UTC — prunes processed event ids (24 h) and sync runs (90 days)
     tick           every minute — picks up subscription changes made on other replicas, and sends any
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 
 CATCH_UP_JOIN_SECONDS = 120
 ALERTS_TRIGGER_MINUTE = 5  # not on :00, when every other bot posts
+STOP_LOSS_MINUTES = 15
 SOURCE_WARNING_KIND = "source_warning"
 
 T = Catalog({
@@ -179,6 +181,9 @@ class JobService:
         specs = self.digests.job_specs(subscriptions)
         specs.append(JobSpec(id="alerts", trigger=CronTrigger(minute=ALERTS_TRIGGER_MINUTE, timezone=UTC),
                              func=self._safely, args=("alerts", self.alerts.evaluate_all), fingerprint="hourly"))
+        specs.append(JobSpec(id="stoploss", trigger=IntervalTrigger(minutes=STOP_LOSS_MINUTES), func=self._safely,
+                             args=("stoploss", self.alerts.evaluate_stop_losses),
+                             fingerprint=f"every {STOP_LOSS_MINUTES} min"))
         specs.append(JobSpec(id="tick", trigger=IntervalTrigger(seconds=self.tick_seconds), func=self._safely,
                              args=("tick", self._tick), fingerprint=f"every {self.tick_seconds}"))
         specs.append(JobSpec(id="housekeeping", trigger=CronTrigger(hour=3, minute=17, timezone=UTC),

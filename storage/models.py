@@ -207,13 +207,17 @@ class AlertRule(SQLModel, table=True):
     kpi: str = Field(max_length=64)
     scope_kind: str = Field(max_length=8)
     scope_key: str = Field(default="", max_length=200)
-    mode: str = Field(default="value", max_length=8)  # value | pace
+    mode: str = Field(default="value", max_length=8)  # value | pace | unusual | stoploss
     op: str = Field(max_length=2)  # < <= > >=
     threshold: float
     days: int = 1  # value mode: condition over each of the last N complete days
     channel: str = Field(max_length=200)  # platform:channel
     lang: str = Field(default="en", max_length=2)
     cooldown_hours: float = 24.0
+    # stoploss mode: the condition counts only once today's guard KPI reaches OP threshold (ad_spend >= 500)
+    guard_kpi: str | None = Field(default=None, max_length=64)
+    guard_op: str | None = Field(default=None, max_length=2)
+    guard_threshold: float | None = None
     active: bool = True
     created_by: str = Field(max_length=320)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

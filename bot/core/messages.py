@@ -35,9 +35,10 @@ T = Catalog({
                           "(questions are remembered for 15 minutes). Ask in full, e.g. `GMV last week`.",
                           "这像是追问，但本会话 15 分钟内没有上一个问题。请完整地问，例如“上周GMV”。"),
     "alert_today": ("An alert checks complete days, and today is complete only tomorrow, so “{word}” cannot be "
-                    "watched. Use `for 1 day` (yesterday's complete data) or `for N days`.",
+                    "watched. Use `for 1 day` (yesterday's complete data) or `for N days` — or a stop-loss on "
+                    "today's data so far: `alert add roas < 1.5 when ad_spend >= 500 today`.",
                     "预警按完整的天检查，今天要到明天才完整，所以不能用“{word}”。请用“连续1天”（昨天的完整数据）"
-                    "或“连续N天”。"),
+                    "或“连续N天”；或用止损预警看今天截至目前的数据：`预警 添加 roas < 1.5 当 消耗 >= 500 今天`。"),
     "alert_period": ("An alert checks every day, not one period: instead of “{word}”, say for how many days in a "
                      "row, e.g. `for 3 days`.",
                      "预警每天检查，不针对某个时间段：请去掉“{word}”，改为连续天数，例如“连续3天”。"),
@@ -68,6 +69,8 @@ T = Catalog({
                       "进度告警只支持低于某个百分比：`alert add gmv pace < 90%`。"),
     "pace_percent": ("A pace threshold is a percentage, e.g. 90% (got “{word}”).",
                      "进度阈值需为百分比，如 90%（收到“{word}”）。"),
+    "stoploss_today": ("A stop-loss alert watches today's data so far: `alert add roas < 1.5 when ad_spend >= 500 today`.",
+                       "止损预警只看今天截至目前的数据：`预警 添加 roas < 1.5 当 消耗 >= 500 今天`。"),
     "bad_days": ("`for N days` takes N from 1 to 90.", "`for N days` 中 N 需在 1 到 90 之间。"),
     "missing_id": ("Give the id shown by the list command, e.g. `alert rm 3`.", "请给出列表中显示的编号，例如 `alert rm 3`。"),
     "bad_time": ("“{word}” is not a time of day; use HH:MM, e.g. 09:00.", "“{word}”不是有效时间，请用 HH:MM，如 09:00。"),
@@ -149,6 +152,8 @@ T = Catalog({
     "alert_unknown": ("There is no active alert #{id}.", "没有编号为 #{id} 的有效告警。"),
     "rule_value": ("{kpi} ({scope}) {op} {value} on each of the last {days} day(s)",
                    "{kpi}（{scope}）连续 {days} 天 {op} {value}"),
+    "rule_stoploss": ("{kpi} ({scope}) {op} {value} once {guard} reaches {guard_op} {guard_value} today, once a day",
+                      "{kpi}（{scope}）{op} {value}，当今日{guard} {guard_op} {guard_value} 时，每天一次"),
     "rule_pace": ("{kpi} ({scope}) month-to-date pace < {value}", "{kpi}（{scope}）本月进度达成率 < {value}"),
     "alert_ack": ("Acknowledged by {user}: no more reminders until it clears.", "{user} 已确认：恢复前不再提醒。"),
     "alert_snoozed": ("Snoozed for a day by {user}.", "{user} 已暂停提醒一天。"),

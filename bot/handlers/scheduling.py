@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlmodel import Session
 
@@ -15,14 +16,14 @@ from bot.handlers.digest_options import (
     subscription_scope_text,
 )
 from bot.language import commands as c
-from bot.language.parser import Parser, check_value_unit, is_channel, one_id
+from bot.language.parser import Found, Parser, check_value_unit, is_channel, one_id
 from bot.language.registry import Bilingual, CommandGroup, Subcommand
 from bot.language.spoken_periods import NUMBERS_EN, chinese_number
 from bot.language.values import ParsedValue
 from bot.language.vocabulary import CADENCE_WORDS, OPERATORS, PACE_WORDS, WEEKDAY_WORDS
+from jobs.alerts.conditions import rule_scope
 from jobs.present.formatting import percent
 from jobs.present.reply import Reply, ReplyKind, Table
-from storage.kpi.scope import Scope
 from storage.models import AlertRule, DigestSubscription
 from storage.repositories import alerts as alert_repo
 from storage.repositories import audit as audit_repo
@@ -35,11 +36,17 @@ def invalid(ctx: Context, error: ValueError) -> Reply:
 
 
 UNUSUAL_WORDS = {"unusual", "anomaly", "anomalies", "异常"}  # alert add gmv unusual: storage/kpi/unusual.py decides
+WHEN_WORDS = {"when", "once", "当", "当天"}  # alert add roas < 1.5 when ad_spend >= 500 today: a stop-loss
+TODAY_WORDS = {"today", "今天", "今日"}
 
 
 def rule_text(ctx: Context, rule: AlertRule, scope_label: str) -> str:
     if rule.mode == "unusual":
         return ctx.t("rule_unusual", kpi=ctx.kpi_label(rule.kpi), scope=scope_label)
+    if rule.mode == "stoploss":
+        return ctx.t("rule_stoploss", kpi=ctx.kpi_label(rule.kpi), scope=scope_label, op=rule.op,
+                     value=ctx.value(rule.kpi, rule.threshold), guard=ctx.kpi_label(rule.guard_kpi or ""),
+                     guard_op=rule.guard_op, guard_value=ctx.value(rule.guard_kpi or "", rule.guard_threshold or 0.0))
     if rule.mode == "pace":
         return ctx.t("rule_pace", kpi=ctx.kpi_label(rule.kpi), scope=scope_label, value=percent(rule.threshold))
     return ctx.t("rule_value", kpi=ctx.kpi_label(rule.kpi), scope=scope_label, op=rule.op,
@@ -48,7 +55,8 @@ def rule_text(ctx: Context, rule: AlertRule, scope_label: str) -> str:
 
 def alert_subject(ctx: Context, session: Session, cmd: c.AlertAdd) -> str:
     scope = ctx.resolve_scope(session, cmd.scope)
-    return f"alert {cmd.kpi} {scope} {cmd.mode} {cmd.op} {cmd.value.value}"
+    guard = f" when {cmd.guard.kpi} {cmd.guard.op} {cmd.guard.value.value} today" if cmd.guard else ""
+    return f"alert {cmd.kpi} {scope} {cmd.mode} {cmd.op} {cmd.value.value}{guard}"
 
 
 def alert_add(ctx: Context, cmd: c.AlertAdd) -> Reply:
@@ -62,7 +70,7 @@ def alert_add(ctx: Context, cmd: c.AlertAdd) -> Reply:
             rule = alert_repo.add_rule(
                 session, kpi=cmd.kpi, scope_kind=scope.kind, scope_key=scope.key, mode=cmd.mode, op=cmd.op,
                 threshold=cmd.value.value, days=cmd.days, channel=f"{ctx.user.platform}:{channel}", lang=ctx.lang,
-                created_by=str(ctx.actor),
+                created_by=str(ctx.actor), guard=cmd.guard and (cmd.guard.kpi, cmd.guard.op, cmd.guard.value.value),
             )
         except ValueError as error:
             return invalid(ctx, error)
@@ -78,7 +86,7 @@ def alert_list(ctx: Context, cmd: c.AlertList) -> Reply:
         rules = alert_repo.list_rules(session)
         body = []
         for rule in rules:
-            label = ctx.scope_label(Scope(rule.scope_kind, rule.scope_key), session)  # type: ignore[arg-type]
+            label = ctx.scope_label(rule_scope(rule), session)
             body.append([f"#{rule.id}", rule_text(ctx, rule, label), rule.channel])
     if not rules:
         return Reply(title=ctx.t("alerts_title"), lang=ctx.lang, text=ctx.t("alerts_empty"))
@@ -185,6 +193,8 @@ def digest_now(ctx: Context, cmd: c.DigestNow) -> Reply:
 # --- reading the words -------------------------------------------------------------------------
 
 def read_alert_add(parser: Parser, words: list[str], request: CommandRequest) -> c.AlertAdd:
+    if when := [i for i, w in enumerate(words) if w.lower() in WHEN_WORDS]:
+        return read_stop_loss(parser, words, when[0], request)
     days, rest = alert_days(words)
     if any(w.lower() in UNUSUAL_WORDS for w in rest):  # alert add gmv unusual [scope] [in #ch]: no threshold
         found = parser.scan([w for w in rest if w.lower() not in UNUSUAL_WORDS], request)
@@ -222,6 +232,43 @@ def read_alert_add(parser: Parser, words: list[str], request: CommandRequest) ->
         raise c.ParseError("bad_days", {}, "alert")
     return c.AlertAdd(kpi=kpi_id, mode=mode, op=ops[0], value=value, scope=parser.one_scope(found, "alert"),
                       days=days, channel=found.channels[0] if found.channels else None)
+
+
+def read_stop_loss(parser: Parser, words: list[str], at: int, request: CommandRequest) -> c.AlertAdd:
+    """alert add roas < 1.5 when ad_spend >= 500 today [SCOPE] [in #ch] — the condition before `when`,
+    the guard after it; both on today's rows, so `today` may be left out but no other period is taken."""
+    condition = read_comparison(parser, words[:at], request)
+    guard = read_comparison(parser, [w for w in words[at + 1:] if w.lower() not in TODAY_WORDS], request)
+    if condition.found.periods or guard.found.periods:
+        raise c.ParseError("stoploss_today", {}, "alert")
+    found = Found(scopes=condition.found.scopes + guard.found.scopes, roles=condition.found.roles + guard.found.roles,
+                  shops=condition.found.shops + guard.found.shops)
+    channels = condition.found.channels + guard.found.channels
+    return c.AlertAdd(kpi=condition.kpi, mode="stoploss", op=condition.op, value=condition.value,
+                      scope=parser.one_scope(found, "alert"), days=1, channel=channels[0] if channels else None,
+                      guard=c.AlertGuard(guard.kpi, guard.op, guard.value))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    kpi: str
+    op: str
+    value: ParsedValue
+    found: Found
+
+
+def read_comparison(parser: Parser, words: list[str], request: CommandRequest) -> Comparison:
+    """`KPI OP VALUE` among scope and channel words (one side of a stop-loss); each part named when missing."""
+    ops = [OPERATORS[w] for w in words if w in OPERATORS]
+    found = parser.scan([w for w in words if w not in OPERATORS], request)
+    kpi_id = parser.one_kpi(found, default=False, topic="alert")
+    parser.reject_unknown(found, "alert")
+    if len(ops) != 1:
+        raise c.ParseError("missing_operator", {}, "alert")
+    if not found.values:
+        raise c.ParseError("missing_value", {"example": "alert add roas < 1.5 when ad_spend >= 500 today"}, "alert")
+    check_value_unit(parser.registry, kpi_id, found.values[0], allow_zero=True)
+    return Comparison(kpi_id, ops[0], found.values[0], found)
 
 
 TODAY_WORD = re.compile(r"(?<![A-Za-z])(?:today|tdy)(?![A-Za-z])|今天|今日", re.IGNORECASE)
@@ -324,9 +371,11 @@ COMMANDS = [
                        audit="alert.add", subject=alert_subject,
                        usage=Bilingual("alert add KPI OP VALUE [SCOPE] [for N days] [in #channel] · "
                                        "alert add KPI pace < PERCENT [SCOPE] · "
-                                       "alert add KPI unusual [SCOPE] [in #channel]",
+                                       "alert add KPI unusual [SCOPE] [in #channel] · "
+                                       "alert add KPI OP VALUE when KPI OP VALUE today [SCOPE] [in #channel]",
                                        "告警 添加 指标 比较符 数值 [范围] [连续N天] [in #频道] · "
-                                       "告警 添加 指标 进度 < 百分比 [范围] · 告警 添加 指标 异常 [范围]")),
+                                       "告警 添加 指标 进度 < 百分比 [范围] · 告警 添加 指标 异常 [范围] · "
+                                       "预警 添加 指标 比较符 数值 当 指标 比较符 数值 今天 [范围] [in #频道]")),
             Subcommand(c.AlertList, read_alert_list, alert_list, name="list", words=("列表", "查看"),
                        usage=Bilingual("alert list", "告警 列表")),
             Subcommand(c.AlertRemove, read_alert_remove, alert_remove, name="rm", words=("remove", "delete", "删除"),
@@ -334,7 +383,8 @@ COMMANDS = [
                        usage=Bilingual("alert rm ID", "告警 删除 编号")),
         ),
         examples=Bilingual("alert add roas < 2 for 3 days · alert add ad_spend > 5000 for 1 days · "
-                           "alert add gmv pace < 90% · alert add gmv unusual role:host · alert list · alert rm 1",
+                           "alert add gmv pace < 90% · alert add gmv unusual role:host · "
+                           "alert add roas < 1.5 when ad_spend >= 500 today · alert list · alert rm 1",
                            "告警 添加 roas < 2 连续3天 · 告警 添加 gmv 异常 · 告警 列表"),
     ),
     CommandGroup(

@@ -139,14 +139,24 @@ class RoleList(Command):
 
 
 @dataclass(frozen=True)
+class AlertGuard:
+    """A stop-loss rule's minimum volume today: `when ad_spend >= 500 today`."""
+
+    kpi: str
+    op: str
+    value: ParsedValue
+
+
+@dataclass(frozen=True)
 class AlertAdd(Command):
     kpi: str
-    mode: str  # value | pace
+    mode: str  # value | pace | unusual | stoploss
     op: str
     value: ParsedValue
     scope: ScopeRef
     days: int
     channel: str | None
+    guard: AlertGuard | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The life of an alert: fire once, remind at most once per cooldown, resolve once it stays clear.
 
-Per rule and evaluation (hourly, after each source sync, and once when the scheduler starts):
+Per rule and evaluation (hourly, after each source sync, and once when the scheduler starts; stop-loss
+rules also every 15 minutes, and fire at most once per day with no episode — see `_stop_loss`):
 
 - condition true, rule clear → a new episode starts (`since` = now): the *fired* message, with
   acknowledge / snooze buttons. Acknowledgement and snooze belong to an episode and reset with it.
@@ -31,7 +32,7 @@ from jobs.present.reply import Reply
 from jobs.timing import Clock, engine_as_of, utc_now
 from storage.db import Database
 from storage.kpi.engine import KpiEngine
-from storage.kpi.registry import Registry
+from storage.kpi.registry import KpiDef, Registry
 from storage.models import AlertRule, AlertState
 from storage.repositories import alerts as alert_repo
 from storage.repositories import members as member_repo
@@ -99,11 +100,12 @@ class AlertRunner:
         self.clock = clock or utc_now
         self._lock = threading.Lock()  # hourly and after-sync evaluations never overlap in one process
 
-    def evaluate_all(self, now: datetime | None = None) -> list[AlertEvent]:
+    def evaluate_all(self, now: datetime | None = None, *, modes: tuple[str, ...] | None = None) -> list[AlertEvent]:
+        """Evaluate every active rule, or only those of `modes` (the 15-minute stop-loss run)."""
         now = now or self.clock()
         with self._lock:
             with self.db.session() as session:
-                rules = alert_repo.list_rules(session)
+                rules = [r for r in alert_repo.list_rules(session) if modes is None or r.mode in modes]
                 member_keys = [r.scope_key for r in rules if r.scope_kind == "member"]
                 names = member_repo.display_names(session, member_keys)
             engine = engine_as_of(self.engine, now.astimezone(self.engine.tz).date())
@@ -117,6 +119,9 @@ class AlertRunner:
                 if event is not None:
                     events.append(event)
             return events
+
+    def evaluate_stop_losses(self, now: datetime | None = None) -> list[AlertEvent]:
+        return self.evaluate_all(now, modes=("stoploss",))
 
     def _evaluate(self, rule: AlertRule, engine: KpiEngine, names: dict[str, str], now: datetime) -> AlertEvent | None:
         assert rule.id is not None
@@ -132,6 +137,8 @@ class AlertRunner:
             days = unusual_days(self.db, engine, self.registry, kpi, rule)
             sent = [r for r in deliver_unusual(self.deliverer, view, days) if r.outcome == Outcome.SENT]
             return AlertEvent(rule.id, FIRED, sent[-1]) if sent else None
+        if rule.mode == "stoploss":
+            return self._stop_loss(rule, kpi, engine, names)
         obs = observe(engine, kpi, rule)
         snapshot = self._record(rule.id, obs, now)
         message = next_message(snapshot, obs.holds, now, timedelta(hours=rule.cooldown_hours))
@@ -158,6 +165,23 @@ class AlertRunner:
                                         lang=rule.lang)
         self._after_send(rule.id, message, result, now)
         return AlertEvent(rule.id, message, result)
+
+    def _stop_loss(self, rule: AlertRule, kpi: KpiDef, engine: KpiEngine, names: dict[str, str]) -> AlertEvent | None:
+        """At most one message per rule and day: the ledger key is the rule and today's date, so the
+        15-minute evaluations after the first that fired (and any replica racing it) post nothing."""
+        assert rule.id is not None
+        guard = self.registry.kpis.get(rule.guard_kpi or "")
+        if guard is None:
+            log.warning("stop-loss rule %s guards on KPI %r, which is not defined; skipped", rule.id, rule.guard_kpi)
+            return None
+        obs = observe(engine, kpi, rule, guard)
+        if not obs.holds:
+            return None
+        view = AlertView(rule, kpi, scope_label(rule, self.registry, names, rule.lang), rule.lang, self.currency,
+                         engine.tz, guard)
+        key = DeliveryKey(FIRED, str(rule.id), f"stoploss/{engine.today().isoformat()}", rule.channel)
+        result = self.deliverer.deliver(key, partial(fired_reply, view, obs), lang=rule.lang)
+        return AlertEvent(rule.id, FIRED, result) if result.outcome == Outcome.SENT else None
 
     def _record(self, rule_id: int, obs: Observation, now: datetime) -> StateSnapshot:
         with self.db.session() as session:

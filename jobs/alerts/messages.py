@@ -22,6 +22,8 @@ T = Catalog({
     "reminder": ("Still firing · {condition} · {scope}", "仍在告警 · {condition} · {scope}"),
     "resolved": ("Resolved · {condition} · {scope}", "已恢复 · {condition} · {scope}"),
     "value_condition": ("{kpi} {op} {threshold} for {days} day(s)", "{kpi} {op} {threshold}（连续 {days} 天）"),
+    "stoploss_condition": ("{kpi} {op} {threshold} once {guard} {guard_op} {guard_threshold} today",
+                           "{kpi} {op} {threshold}（今天{guard} {guard_op} {guard_threshold} 时）"),
     "pace_condition": ("{kpi} pace {op} {threshold}", "{kpi} 进度达成率 {op} {threshold}"),
     "team": ("team", "团队"),
     "latest": ("Latest ({day})", "最新（{day}）"),
@@ -34,6 +36,9 @@ T = Catalog({
     "through": ("Data through {day}", "数据截至 {day}"),
     "ack": ("Acknowledge", "知道了"),
     "snooze": ("Snooze 1 day", "暂停提醒 1 天"),
+    "stoploss_hint": ("Stop-loss: posted at most once a day per rule, on today's data so far.",
+                      "止损预警：按今天截至目前的数据，每条规则每天最多提醒一次。"),
+    "guard_today": ("{guard} today", "今日{guard}"),
     "hint": ("Reminders every {hours} h while it stays true; acknowledge to stop them until it clears.",
              "条件持续期间每 {hours} 小时提醒一次；点“知道了”后恢复前不再提醒。"),
     "rule": ("#{id} {condition} · {scope} → {channel}", "#{id} {condition} · {scope} → {channel}"),
@@ -50,6 +55,7 @@ class AlertView:
     lang: str
     currency: str
     tz: tzinfo
+    guard: KpiDef | None = None  # stoploss mode: the KPI whose volume today arms the rule
 
 
 def scope_label(rule: AlertRule, registry: Registry, names: dict[str, str], lang: str) -> str:
@@ -58,10 +64,13 @@ def scope_label(rule: AlertRule, registry: Registry, names: dict[str, str], lang
         return role.label(lang) if role else rule.scope_key
     if rule.scope_kind == "member":
         return names.get(rule.scope_key, rule.scope_key)
+    if rule.scope_kind == "shop":
+        shop = registry.shops.get(rule.scope_key)
+        return shop.name if shop else rule.scope_key
     return T("team", lang)
 
 
-def condition_text(rule: AlertRule, kpi: KpiDef, lang: str, currency: str) -> str:
+def condition_text(rule: AlertRule, kpi: KpiDef, lang: str, currency: str, guard: KpiDef | None = None) -> str:
     if rule.mode == "unusual":
         from jobs.review.messages import T as REVIEW_T
 
@@ -69,19 +78,31 @@ def condition_text(rule: AlertRule, kpi: KpiDef, lang: str, currency: str) -> st
     if rule.mode == "pace":
         return T("pace_condition", lang, kpi=kpi.label(lang), op=rule.op, threshold=percent(rule.threshold))
     threshold = kpi_value(rule.threshold, kpi.unit, currency, lang)
+    if rule.mode == "stoploss" and rule.guard_threshold is not None:
+        guard_threshold = kpi_value(rule.guard_threshold, guard.unit if guard else "count", currency, lang)
+        return T("stoploss_condition", lang, kpi=kpi.label(lang), op=rule.op, threshold=threshold,
+                 guard=guard.label(lang) if guard else rule.guard_kpi, guard_op=rule.guard_op,
+                 guard_threshold=guard_threshold)
     return T("value_condition", lang, kpi=kpi.label(lang), op=rule.op, threshold=threshold, days=rule.days)
 
 
 def rule_summary(rule: AlertRule, registry: Registry, names: dict[str, str], lang: str, currency: str) -> str:
     """One line for `alert list`: `#3 ROAS < 2.00 for 3 day(s) · team → slack:C123`."""
     kpi = registry.kpis.get(rule.kpi)
-    condition = condition_text(rule, kpi, lang, currency) if kpi else f"{rule.kpi} {rule.op} {rule.threshold}"
+    guard = registry.kpis.get(rule.guard_kpi) if rule.guard_kpi else None
+    condition = condition_text(rule, kpi, lang, currency, guard) if kpi else f"{rule.kpi} {rule.op} {rule.threshold}"
     return T("rule", lang, id=rule.id, condition=condition, scope=scope_label(rule, registry, names, lang),
              channel=rule.channel)
 
 
 def fired_reply(view: AlertView, obs: Observation) -> Reply:
     reply = _base(view, obs, "fired", Mark.OFF_TRACK)
+    if view.rule.mode == "stoploss":  # no episode: nothing to acknowledge or snooze, no reminders
+        if view.guard is not None:
+            reply.figures.append(Figure(T("guard_today", view.lang, guard=view.guard.label(view.lang)),
+                                        kpi_value(obs.guard_value, view.guard.unit, view.currency, view.lang)))
+        reply.footnotes.append(T("stoploss_hint", view.lang))
+        return reply
     reply.actions = _buttons(view)
     reply.footnotes.append(T("hint", view.lang, hours=f"{view.rule.cooldown_hours:g}"))
     return reply
@@ -103,7 +124,7 @@ def resolved_reply(view: AlertView, obs: Observation, since: datetime | None) ->
 
 def _base(view: AlertView, obs: Observation, title_key: str, mark: Mark) -> Reply:
     lang, kpi = view.lang, view.kpi
-    condition = condition_text(view.rule, kpi, lang, view.currency)
+    condition = condition_text(view.rule, kpi, lang, view.currency, view.guard)
     reply = Reply(title=T(title_key, lang, condition=condition, scope=view.scope_label), lang=lang,
                   kind=ReplyKind.NOTICE, mark=mark, public=True)
     if view.rule.mode == "pace" and obs.status is not None:

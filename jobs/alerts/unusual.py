@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import partial
 
+from jobs.alerts.conditions import rule_scope
 from jobs.alerts.messages import AlertView
 from jobs.delivery import Deliverer, DeliveryResult
 from jobs.present.formatting import kpi_value
@@ -16,7 +17,6 @@ from storage.db import Database
 from storage.kpi.engine import KpiEngine
 from storage.kpi.registry import KpiDef, Registry
 from storage.kpi.scan import scan_unusual
-from storage.kpi.scope import Scope
 from storage.kpi.unusual import Finding
 from storage.models import AlertRule
 from storage.repositories.ledger import DeliveryKey
@@ -32,7 +32,7 @@ def unusual_days(db: Database, engine: KpiEngine, registry: Registry, kpi: KpiDe
     last = today - timedelta(days=1)
     if last < first:
         return []
-    scope = Scope(rule.scope_kind, rule.scope_key)  # type: ignore[arg-type]
+    scope = rule_scope(rule)
     found = scan_unusual(db, registry, first, last, kpis=[kpi], scope=scope)
     return sorted(found, key=lambda f: f.day)
 

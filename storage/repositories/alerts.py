@@ -8,22 +8,28 @@ from storage.models import AlertRule, AlertState
 from storage.repositories.upsert import deactivate, insert_ignore
 
 OPS = ("<", "<=", ">", ">=")
-MODES = ("value", "pace", "unusual")
-SCOPE_KINDS = ("team", "role", "member")
+MODES = ("value", "pace", "unusual", "stoploss")
+SCOPE_KINDS = ("team", "role", "member", "shop")
 
 
 def add_rule(
     session: Session, *, kpi: str, scope_kind: str, scope_key: str, mode: str, op: str, threshold: float,
     days: int, channel: str, lang: str, created_by: str, cooldown_hours: float = 24.0,
+    guard: tuple[str, str, float] | None = None,
 ) -> AlertRule:
     """`channel` is `platform:channel_id` (e.g. `slack:C123`). In pace mode `threshold` is a fraction
-    of the pace (0.9 = 90 %). Raises ValueError naming what is wrong."""
+    of the pace (0.9 = 90 %). A stoploss rule's `guard` is (KPI, OP, threshold) on today's rows.
+    Raises ValueError naming what is wrong."""
     if op not in OPS:
         raise ValueError(f"operator must be one of {' '.join(OPS)}, not {op!r}")
     if mode not in MODES:
-        raise ValueError(f"mode must be value, pace or unusual, not {mode!r}")
+        raise ValueError(f"mode must be value, pace, unusual or stoploss, not {mode!r}")
+    if (mode == "stoploss") != (guard is not None):
+        raise ValueError("a stop-loss rule needs a guard (`when ad_spend >= 500 today`), and only it has one")
+    if guard is not None and guard[1] not in OPS:
+        raise ValueError(f"guard operator must be one of {' '.join(OPS)}, not {guard[1]!r}")
     if scope_kind not in SCOPE_KINDS:
-        raise ValueError(f"scope must be team, role or member, not {scope_kind!r}")
+        raise ValueError(f"scope must be team, role, member or shop, not {scope_kind!r}")
     if days < 1:
         raise ValueError("days must be at least 1")
     if cooldown_hours <= 0:
@@ -34,6 +40,8 @@ def add_rule(
         kpi=kpi, scope_kind=scope_kind, scope_key=scope_key if scope_kind != "team" else "", mode=mode, op=op,
         threshold=float(threshold), days=int(days), channel=channel, lang="zh" if lang == "zh" else "en",
         cooldown_hours=float(cooldown_hours), created_by=created_by,
+        guard_kpi=guard[0] if guard else None, guard_op=guard[1] if guard else None,
+        guard_threshold=float(guard[2]) if guard else None,
     )
     session.add(rule)
     session.flush()
