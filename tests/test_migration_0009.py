@@ -11,7 +11,7 @@ from storage.repositories import alerts as alert_repo
 
 def test_existing_alert_rules_survive_without_a_guard(database_url: str) -> None:
     db = Database(database_url)
-    command.upgrade(alembic_config(db.url, db.engine), "0004")  # the schema before stop-loss guards
+    command.upgrade(alembic_config(db.url, db.engine), "0007")  # the schema before stop-loss guards
     with db.engine.begin() as conn:
         conn.execute(text(
             "INSERT INTO alert_rule (kpi, scope_kind, scope_key, mode, op, threshold, days, channel, lang, "

@@ -1,7 +1,7 @@
 """stop-loss alerts: a guard KPI, operator and threshold on alert rules (nullable; existing rules keep theirs)
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-30 16:50:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0004"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
