@@ -237,8 +237,14 @@ def read_alert_add(parser: Parser, words: list[str], request: CommandRequest) ->
 def read_stop_loss(parser: Parser, words: list[str], at: int, request: CommandRequest) -> c.AlertAdd:
     """alert add roas < 1.5 when ad_spend >= 500 today [SCOPE] [in #ch] — the condition before `when`,
     the guard after it; both on today's rows, so `today` may be left out but no other period is taken."""
-    condition = read_comparison(parser, words[:at], request)
-    guard = read_comparison(parser, [w for w in words[at + 1:] if w.lower() not in TODAY_WORDS], request)
+    today = parser.today()
+
+    def says_today(word: str) -> bool:  # `today` may reach here already read as today's date
+        period = parser.period(word)
+        return word.lower() in TODAY_WORDS or (period is not None and period.kind == "day" and period.start == today)
+
+    condition = read_comparison(parser, [w for w in words[:at] if not says_today(w)], request)
+    guard = read_comparison(parser, [w for w in words[at + 1:] if not says_today(w)], request)
     if condition.found.periods or guard.found.periods:
         raise c.ParseError("stoploss_today", {}, "alert")
     found = Found(scopes=condition.found.scopes + guard.found.scopes, roles=condition.found.roles + guard.found.roles,
