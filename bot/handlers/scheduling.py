@@ -70,7 +70,8 @@ def alert_add(ctx: Context, cmd: c.AlertAdd) -> Reply:
             rule = alert_repo.add_rule(
                 session, kpi=cmd.kpi, scope_kind=scope.kind, scope_key=scope.key, mode=cmd.mode, op=cmd.op,
                 threshold=cmd.value.value, days=cmd.days, channel=f"{ctx.user.platform}:{channel}", lang=ctx.lang,
-                created_by=str(ctx.actor), guard=cmd.guard and (cmd.guard.kpi, cmd.guard.op, cmd.guard.value.value),
+                created_by=str(ctx.actor),
+                guard=(cmd.guard.kpi, cmd.guard.op, cmd.guard.value.value) if cmd.guard else None,
             )
         except ValueError as error:
             return invalid(ctx, error)
