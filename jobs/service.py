@@ -10,6 +10,7 @@ are rebuilt from the tables (subscriptions, alert rules) and the KPI file's sour
     housekeeping   daily at 03:17 UTC — prunes processed event ids (24 h) and sync runs (90 days)
     tick           every minute — picks up subscription changes made on other replicas, and sends any
                    digest still due (a safety net under the cron jobs; the ledger keeps it exactly-once)
+    recover        every half claim timeout (≤ 1 min) — sends left claimed by a dead process (jobs.recovery)
 
 On becoming leader it catches up at once: digests due less than 12 h ago that were never sent, and one
 alert evaluation.
@@ -36,6 +37,7 @@ from jobs.drain import finish_within
 from jobs.leader import LeaderElection, LeaderLock, lock_for
 from jobs.outbox import Outbox
 from jobs.present.i18n import Catalog
+from jobs.recovery import ClaimRecovery
 from jobs.scheduler import JobScheduler, JobSpec, crontab_trigger
 from jobs.timing import Clock, utc_now
 from storage.db import Database
@@ -70,7 +72,7 @@ class JobService:
         self, *, db: Database, registry: Registry, settings: Settings, engine: KpiEngine,
         outboxes: Mapping[str, Outbox], source_syncs: list[Any] | None = None, clock: Clock | None = None,
         lock: LeaderLock | None = None, retry: RetryPolicy | None = None, sleep: Callable[[float], None] | None = None,
-        leader_retry_seconds: float = 20.0, tick_seconds: float = 60.0, digest_charts: bool = True,
+        leader_retry_seconds: float | None = None, tick_seconds: float = 60.0, digest_charts: bool = True,
         sync_source: Callable[..., Any] | None = None,
     ) -> None:
         """`source_syncs`: source configs (`.name`, `.schedule`, optional `.timezone`) to schedule instead of
@@ -86,10 +88,16 @@ class JobService:
         self.digest_charts = digest_charts
         self._source_syncs = source_syncs
         self._sync_source = sync_source
+        retry = retry or RetryPolicy(deadline_seconds=settings.send_deadline_seconds)
         self.deliverer = Deliverer(db, outboxes, retry=retry, sleep=sleep, clock=self.clock,
-                                   admin_ids=settings.admin_list)
+                                   admin_ids=settings.admin_list, claim_timeout=settings.claim_timeout_seconds)
         self.digests = DigestRunner(db, engine, registry, self.deliverer, currency=settings.currency,
                                     default_timezone=settings.timezone, charts=digest_charts, clock=self.clock)
+        self.recovery = ClaimRecovery(self.deliverer, rebuild=self.digests.rebuild, lang=settings.locale,
+                                      claim_timeout=settings.claim_timeout_seconds, clock=self.clock)
+        self.recover_seconds = min(max(settings.claim_timeout_seconds / 2, 0.2), 60.0)
+        if leader_retry_seconds is None:
+            leader_retry_seconds = settings.leader_retry_seconds
         self.alerts = AlertRunner(db, engine, registry, self.deliverer, currency=settings.currency, clock=self.clock)
         self._scheduler: JobScheduler | None = None
         self._catch_up_thread: threading.Thread | None = None
@@ -123,9 +131,11 @@ class JobService:
                                   currency=self.settings.currency, with_charts=self.digest_charts)
 
     def catch_up(self, now: datetime | None = None) -> None:
-        """Send what is due and unsent (less than 12 h late), and evaluate alerts once."""
+        """Send what is due and unsent (less than 12 h late), resolve dead processes' sends, and evaluate
+        alerts once."""
         now = now or self.clock()
         self.digests.run_due(now)
+        self._safely("recovery", self.recovery.run)
         self.alerts.evaluate_all(now)
 
     def resign(self) -> None:
@@ -186,6 +196,8 @@ class JobService:
                              fingerprint=f"every {STOP_LOSS_MINUTES} min"))
         specs.append(JobSpec(id="tick", trigger=IntervalTrigger(seconds=self.tick_seconds), func=self._safely,
                              args=("tick", self._tick), fingerprint=f"every {self.tick_seconds}"))
+        specs.append(JobSpec(id="recover", trigger=IntervalTrigger(seconds=self.recover_seconds), func=self._safely,
+                             args=("recovery", self.recovery.run), fingerprint=f"every {self.recover_seconds}"))
         specs.append(JobSpec(id="housekeeping", trigger=CronTrigger(hour=3, minute=17, timezone=UTC),
                              func=self._safely, args=("housekeeping", self.housekeeping), fingerprint="daily"))
         specs.extend(self._source_specs())

@@ -193,12 +193,13 @@ class DeliveryLedger(SQLModel, table=True):
     ref_id: str = Field(max_length=64)  # subscription id / rule id
     period_key: str = Field(max_length=64)
     channel: str = Field(max_length=200)  # platform:channel
-    status: str = Field(default="claimed", max_length=16)  # claimed | sent | failed | missed
+    status: str = Field(default="claimed", max_length=16)  # claimed | sent | failed | missed | unconfirmed
     attempts: int = 0
     message_id: str | None = Field(default=None, max_length=200)
     error: str | None = Field(default=None, sa_column=Column(Text))
     claimed_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    heartbeat_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))  # sender last alive
 
 
 class AlertRule(SQLModel, table=True):

@@ -40,10 +40,18 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field("text", validation_alias="KPIBOT_LOG_FORMAT")
     shutdown_grace: float = Field(20.0, validation_alias="KPIBOT_SHUTDOWN_GRACE", ge=0, le=3600)
 
+    # Scheduled sends (issue 18): a claimed send whose process shows no sign of life for this long is
+    # resolved by the leader; throttling is waited out until the deadline; followers retry the lock.
+    claim_timeout_seconds: float = Field(120.0, validation_alias="KPIBOT_CLAIM_TIMEOUT_SECONDS", gt=0)
+    send_deadline_seconds: float = Field(6 * 3600.0, validation_alias="KPIBOT_SEND_DEADLINE_SECONDS", gt=0)
+    leader_retry_seconds: float = Field(20.0, validation_alias="KPIBOT_LEADER_RETRY_SECONDS", gt=0)
+
     slack_bot_token: SecretStr = Field(SecretStr(""), validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr = Field(SecretStr(""), validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr = Field(SecretStr(""), validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field("https://slack.com/api/", validation_alias="SLACK_API_URL")
+    # conversations.history allows 1 call a minute to apps outside the Marketplace (Tier 3 otherwise).
+    slack_history_interval_seconds: float = Field(60.0, validation_alias="SLACK_HISTORY_INTERVAL_SECONDS", ge=0)
 
     feishu_app_id: str = Field("", validation_alias="FEISHU_APP_ID")
     feishu_app_secret: SecretStr = Field(SecretStr(""), validation_alias="FEISHU_APP_SECRET")

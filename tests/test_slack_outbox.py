@@ -84,13 +84,29 @@ def test_send_with_charts_uploads_them_with_files_upload_v2(slack_bot: SlackBot,
     assert slack_bot.fake.uploads == {u.params["file_id"]: u.body for u in uploads}
 
 
-def test_rate_limited_post_is_retried_after_retry_after_and_lands_once(slack_bot: SlackBot, outbox: Outbox) -> None:
+def test_rate_limited_chat_post_is_retried_after_retry_after_and_lands_once(
+    slack_bot: SlackBot, outbox: Outbox
+) -> None:
     slack_bot.fake.rate_limit_next("chat.postMessage")
-    ts = outbox.send("C0DIGEST2", digest())
+    ts = outbox.post("C0DIGEST2", digest())
     first, second = slack_bot.fake.calls_to("chat.postMessage")
     assert second.at - first.at >= 1.0  # Retry-After: 1
     assert first.params == second.params
     assert ts  # the answer of the one accepted post
+
+
+def test_rate_limited_scheduled_send_raises_throttled_with_the_advertised_wait(
+    slack_bot: SlackBot, outbox: Outbox
+) -> None:
+    """The deliverer waits it out (exactly, without spending an attempt): the outbox must not retry early."""
+    from jobs.delivery import Throttled
+
+    slack_bot.fake.rate_limit_next("chat.postMessage")
+    with pytest.raises(Throttled) as raised:
+        outbox.send("C0DIGEST2", digest())
+    assert raised.value.retry_after == 1.0  # Retry-After: 1
+    assert len(slack_bot.fake.calls_to("chat.postMessage")) == 1
+    assert outbox.send("C0DIGEST2", digest())
 
 
 def test_sends_to_one_channel_are_paced(slack_bot: SlackBot, outbox: Outbox) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from bot.chat_kit.pacing import ChannelPacer
 from bot.chat_kit.tokens import TokenCache
+from jobs.delivery import Throttled
 
 log = logging.getLogger(__name__)
 
@@ -137,13 +138,17 @@ class FeishuApi:
             raise FeishuApiError("image upload", result.code, "no image_key in the answer", result.status)
         return str(key)
 
-    def send_message(self, chat_id: str, msg_type: str, content: str, uuid: str) -> str:
-        """To a chat (`oc_…`), or to one user directly when given their open_id (`ou_…`)."""
-        receive_id_type = "open_id" if chat_id.startswith("ou_") else "chat_id"
+    def send_message(
+        self, chat_id: str, msg_type: str, content: str, uuid: str, *, raise_throttled: bool = False
+    ) -> str:
+        """Send to a chat (`oc_…`) or, by an open_id (`ou_…`), to a person directly. `raise_throttled`: a rate
+        limit raises `Throttled` with the advertised wait instead of being waited out here."""
+        receive_type = "open_id" if chat_id.startswith("ou_") else "chat_id"
         result = self.call(
             "POST", MESSAGES_PATH, what="send message", chat=chat_id,
-            queries=[("receive_id_type", receive_id_type)],
+            queries=[("receive_id_type", receive_type)],
             body={"receive_id": chat_id, "msg_type": msg_type, "content": content, "uuid": uuid},
+            raise_throttled=raise_throttled,
         )
         return str(result.data.get("message_id") or "")
 
@@ -176,6 +181,7 @@ class FeishuApi:
         queries: list[tuple[str, str]] | None = None,
         body: Any = None,
         multipart: Mapping[str, Any] | None = None,
+        raise_throttled: bool = False,
     ) -> ApiResult:
         """One API call with a tenant token; retried as the module docstring says. The request
         is rebuilt for every attempt with the same body, so a message keeps its `uuid`."""
@@ -205,6 +211,8 @@ class FeishuApi:
                 self.tokens.drop(token)
                 token_renewed = True
                 continue
+            if raise_throttled and (result.status == 429 or result.code == RATE_LIMIT_CODE):
+                raise Throttled(_advertised_reset(result.headers), f"Feishu {what}: rate limited ({result.code})")
             if attempt < self._max_attempts:
                 if result.status == 429 or result.code == RATE_LIMIT_CODE:
                     wait = self._reset_seconds(result.headers)
@@ -219,11 +227,7 @@ class FeishuApi:
             raise FeishuApiError(what, result.code, result.msg, result.status)
 
     def _reset_seconds(self, headers: Mapping[str, str]) -> float:
-        try:
-            wait = float(headers.get("x-ogw-ratelimit-reset", "1"))
-        except ValueError:
-            wait = 1.0
-        return min(max(wait, 0.2), self._max_wait)
+        return min(max(_advertised_reset(headers), 0.2), self._max_wait)
 
     def _fetch_tenant_token(self) -> tuple[str, float]:
         result = self._execute(
@@ -276,6 +280,14 @@ class FeishuApi:
         verify(config, request, option)
         raw = Transport.execute(config, request, option)
         return _parse(raw.status_code or 0, raw.headers or {}, raw.content or b"")
+
+
+def _advertised_reset(headers: Mapping[str, str]) -> float:
+    """Seconds until the limit resets, as `x-ogw-ratelimit-reset` says (1 when missing)."""
+    try:
+        return max(0.0, float(headers.get("x-ogw-ratelimit-reset", "1")))
+    except ValueError:
+        return 1.0
 
 
 def _parse(status: int, headers: Mapping[str, str], content: bytes) -> ApiResult:

@@ -8,6 +8,7 @@ from it, so the same scheduled post retried after a crash is also sent once.
 from __future__ import annotations
 
 import uuid as uuid_module
+from datetime import timedelta
 from typing import Any
 
 from bot.feishu.cards import card_json, message_content, reply_card
@@ -26,14 +27,18 @@ def message_uuid(idempotency_key: str | None) -> str:
 
 class FeishuOutbox:
     platform = "feishu"
+    # Feishu sends one message per uuid within an hour: a dead process's send resent with the same key
+    # inside this window is not doubled (a margin below the hour for clocks and the resend itself).
+    idempotency_window = timedelta(minutes=50)
 
     def __init__(self, api: FeishuApi) -> None:
         self.api = api
 
     def send(self, channel: str, reply: Reply, *, idempotency_key: str | None = None) -> str:
-        """Post `reply` to the chat `channel` (a chat_id); returns the message id."""
+        """Post `reply` to the chat `channel` (a chat_id, or an open_id for a direct message); returns the
+        message id. A rate limit raises `Throttled` with the advertised wait (the deliverer waits it out)."""
         msg_type, content = message_content(reply, self.upload_charts(reply))
-        return self.api.send_message(channel, msg_type, content, message_uuid(idempotency_key))
+        return self.api.send_message(channel, msg_type, content, message_uuid(idempotency_key), raise_throttled=True)
 
     def direct_channel(self, user_id: str) -> str | None:
         """An open_id: `send` posts to it as a direct message from the bot."""

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from bot.core.request import CommandRequest
 from bot.handlers.context import Context
+from bot.handlers.deliveries import digest_resend, digest_sends, read_digest_resend, read_digest_sends
 from bot.handlers.digest_options import (
     DIGEST_HISTORY_COMMANDS,
     read_subscription_extras,
@@ -411,8 +412,14 @@ COMMANDS = [
             *DIGEST_HISTORY_COMMANDS,
             Subcommand(c.DigestNow, read_digest_now, digest_now, name="now", words=("立即", "现在", "马上"),
                        usage=Bilingual("digest now [#channel]", "周报 立即 [#频道]")),
+            Subcommand(c.DigestSends, read_digest_sends, digest_sends, name="sends",
+                       words=("发送记录",), usage=Bilingual("digest sends", "周报 发送记录")),
+            Subcommand(c.DigestResend, read_digest_resend, digest_resend, name="resend", words=("重发",),
+                       admin=True, audit="digest.resend", subject=lambda ctx, session, cmd: f"send #{cmd.delivery_id}",
+                       usage=Bilingual("digest resend ID", "周报 重发 编号")),
         ),
-        examples=Bilingual("digest subscribe weekly mon 09:00 · digest list · digest now · digest unsubscribe 1",
-                           "周报 订阅 每周 周一 09:00 · 周报 立即"),
+        examples=Bilingual("digest subscribe weekly mon 09:00 · digest list · digest now · digest unsubscribe 1 · "
+                           "digest history · digest sends · digest resend 1",
+                           "周报 订阅 每周 周一 09:00 · 周报 立即 · 周报 记录 · 周报 发送记录"),
     ),
 ]

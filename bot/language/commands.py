@@ -197,6 +197,16 @@ class DigestNow(Command):
 
 
 @dataclass(frozen=True)
+class DigestResend(Command):
+    delivery_id: int
+
+
+@dataclass(frozen=True)
+class DigestSends(Command):
+    pass
+
+
+@dataclass(frozen=True)
 class Sources(Command):
     pass
 

@@ -69,7 +69,8 @@ def bolt_app(settings: Settings, client: WebClient, listeners: ThreadPoolExecuto
 
 def build_app(settings: Settings, core: KpiBot) -> tuple[App, SlackServices]:
     client = web_client(settings)
-    services = SlackServices(core=core, directory=SlackDirectory(client), outbox=SlackOutbox(client))
+    services = SlackServices(core=core, directory=SlackDirectory(client), outbox=SlackOutbox(
+        client, history_interval=settings.slack_history_interval_seconds))
     try:
         app = bolt_app(settings, client, services.listeners)
     except SlackSetupError:

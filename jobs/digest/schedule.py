@@ -17,6 +17,7 @@ one build (`RecentDigests`); each still claims, sends and records its own ledger
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -28,6 +29,7 @@ from jobs.delivery import Deliverer, DeliveryResult, Outcome, notice
 from jobs.digest.history import reply_to_json
 from jobs.digest.recent import RecentDigests
 from jobs.digest.subscribed import build_for_subscription, reviewed_period_key
+from jobs.fanout import by_channel
 from jobs.present.i18n import Catalog
 from jobs.present.reply import Reply
 from jobs.scheduler import JobSpec, digest_trigger, latest_fire_time
@@ -35,7 +37,7 @@ from jobs.timing import Clock, utc_now
 from storage.db import Database
 from storage.kpi.engine import KpiEngine
 from storage.kpi.registry import Registry
-from storage.models import DigestSubscription
+from storage.models import DeliveryLedger, DigestSubscription
 from storage.repositories import ledger
 from storage.repositories import subscriptions as subscription_repo
 from storage.repositories.digest_posts import record_post
@@ -142,28 +144,36 @@ class DigestRunner:
                 pending.append((sub, due))
         with self.db.session() as session:
             done = ledger.existing(session, [due.key for _, due in pending])
-        results = []
-        for sub, due in pending:
-            if due.key not in done and (result := self._send(sub, due, now)) is not None:
-                results.append(result)
-        return results
+        todo = [(sub, due) for sub, due in pending if due.key not in done]
+        return by_channel(todo, lambda pair: pair[1].key.channel, lambda pair: self._send(pair[0], pair[1], now))
+
+    def rebuild(self, row: DeliveryLedger) -> Callable[[], Reply] | None:
+        """How to build again the digest a ledger row stands for (same subscription, same review period,
+        as due at the time it was claimed); None when the row is not a digest or no longer matches."""
+        if row.kind != "digest" or not row.ref_id.isdigit():
+            return None
+        with self.db.session() as session:
+            subscription = subscription_repo.get_subscription(session, int(row.ref_id))
+        if subscription is None:
+            return None
+        try:
+            due = self.due(subscription, row.claimed_at)
+        except ValueError:
+            return None
+        if due is None or due.key != ledger.key_of(row):
+            return None
+        return self._builder(subscription, due, self.clock())
 
     def _send(self, subscription: DigestSubscription, due: DueSend, now: datetime) -> DeliveryResult | None:
         late = due.late_by(now)
         if late >= self.catch_up:
             self._record_missed(subscription, due, late, now)
             return None
-        today = due.fire_time.astimezone(self._zone(subscription)).date()
-        build = partial(
-            build_for_subscription, self.engine, self.registry, subscription, currency=self.currency, today=today,
-            with_charts=self.charts,
-        )
-        shared = (subscription.lang, subscription.cadence, today, subscription.scope_kind, subscription.scope_key,
-                  subscription.kpis, subscription.direct)
         built: list[Reply] = []
+        build = self._builder(subscription, due, now)
 
         def build_and_keep() -> Reply:
-            reply = self.recent.get(shared, now, build)
+            reply = build()
             built.append(reply)
             return reply
 
@@ -171,6 +181,16 @@ class DigestRunner:
         if built and result.outcome in (Outcome.SENT, Outcome.FAILED):
             self._record_post(subscription, due, result, built[0], now)
         return result
+
+    def _builder(self, subscription: DigestSubscription, due: DueSend, now: datetime) -> Callable[[], Reply]:
+        today = due.fire_time.astimezone(self._zone(subscription)).date()
+        build = partial(
+            build_for_subscription, self.engine, self.registry, subscription, currency=self.currency, today=today,
+            with_charts=self.charts,
+        )
+        shared = (subscription.lang, subscription.cadence, today, subscription.scope_kind, subscription.scope_key,
+                  subscription.kpis, subscription.direct)
+        return partial(self.recent.get, shared, now, build)
 
     def _record_post(
         self, subscription: DigestSubscription, due: DueSend, result: DeliveryResult, reply: Reply, now: datetime,

@@ -114,6 +114,8 @@ class FakeFeishu(RecordingServer):
         self._valid_tokens: set[str] = set()
         self._by_uuid: dict[str, Message] = {}
         self._rate_limit: tuple[str, int] | None = None
+        self._rate_limit_times = 0
+        self.message_delay = 0.0  # seconds each message send waits before it is accepted (replica-kill test)
         self._chat_limit = False
         self._reject_token = False
         self._ids = itertools.count(1)
@@ -132,9 +134,12 @@ class FakeFeishu(RecordingServer):
 
     # -- switches -------------------------------------------------------------------------------
 
-    def rate_limit_next(self, path_prefix: str = "/open-apis/im/v1/messages", reset_seconds: int = 1) -> None:
+    def rate_limit_next(
+        self, path_prefix: str = "/open-apis/im/v1/messages", reset_seconds: int = 1, times: int = 1
+    ) -> None:
         with self.changed:
             self._rate_limit = (path_prefix, reset_seconds)
+            self._rate_limit_times = times
 
     def chat_limit_next(self) -> None:
         with self.changed:
@@ -170,7 +175,9 @@ class FakeFeishu(RecordingServer):
             return self._ws_endpoint(call)
         if self._rate_limit is not None and path.startswith(self._rate_limit[0]):
             reset = self._rate_limit[1]
-            self._rate_limit = None
+            self._rate_limit_times -= 1
+            if self._rate_limit_times <= 0:
+                self._rate_limit = None
             return 429, {"code": 99991400, "msg": "request trigger frequency limit"}, {
                 "x-ogw-ratelimit-limit": "5", "x-ogw-ratelimit-reset": str(reset),
             }
@@ -315,6 +322,8 @@ def _handler_for(fake: FakeFeishu) -> type[BaseHTTPRequestHandler]:
                 method=self.command, path=split.path, query=parse_qs(split.query),
                 headers={k.lower(): v for k, v in self.headers.items()}, body=body,
             )
+            if fake.message_delay and self.command == "POST" and split.path == "/open-apis/im/v1/messages":
+                time.sleep(fake.message_delay)
             status, payload, headers = fake.handle(call)
             data = json.dumps(payload, ensure_ascii=False).encode()
             send_reply(self, status, data, "application/json; charset=utf-8", headers)

@@ -5,7 +5,9 @@
 Socket Mode (`apps.connections.open` returns its `ws://127.0.0.1:PORT/link` URL; it sends
 `{"type": "hello"}`, then whatever envelopes a test queues, and records the acks).
 Every call is recorded; `rate_limit_next("chat.postMessage")` makes the next call answer 429
-with `Retry-After: 1`.
+with `Retry-After: 1` (`times`, `retry_after` for a storm). Posted messages are kept per channel with
+their metadata, and `conversations.history` reads them back (or answers `missing_scope` when
+`history_scope` is False).
 
 `slack_signature` / `signed_headers` sign requests into the bot exactly as Slack does, and
 `running_slack_bot` starts the real process (build_runtime + build_http_app + ServerThread).
@@ -75,6 +77,9 @@ class FakeSlack(LocalHttpServer):
         self.socket_acks: list[dict[str, Any]] = []
         self.socket_connected = threading.Event()
         self._rate_limited: dict[str, int] = {}
+        self._retry_after: dict[str, int] = {}
+        self.history_scope = True
+        self.posted: list[dict[str, Any]] = []  # chat.postMessage accepted: channel, ts, text, metadata
         self._failures: dict[str, str] = {}
         self.delays: dict[str, float] = {}  # method → seconds to wait before answering
         self._changed = threading.Condition()
@@ -115,8 +120,13 @@ class FakeSlack(LocalHttpServer):
         if locale:  # Slack sends `locale` only when users.info is called with include_locale=true
             self.users[user_id]["_locale"] = locale
 
-    def rate_limit_next(self, method: str, times: int = 1) -> None:
-        self._rate_limited[method] = times
+    def rate_limit_next(self, method: str, times: int = 1, retry_after: int = 1) -> None:
+        with self._changed:
+            self._rate_limited[method] = times
+            self._retry_after[method] = retry_after
+
+    def retry_after(self, method: str) -> str:
+        return str(self._retry_after.get(method, 1))
 
     def fail_next(self, method: str, error: str) -> None:
         """The next call to `method` answers `{"ok": false, "error": error}` (HTTP 200, as Slack)."""
@@ -200,7 +210,13 @@ class FakeSlack(LocalHttpServer):
             return {"ok": True}
         if method == "chat.postMessage":
             channel = str(params.get("channel"))
+            metadata = params.get("metadata")
+            metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+            with self._changed:
+                self.posted.append({"channel": channel, "ts": ts, "text": params.get("text"), "metadata": metadata})
             return {"ok": True, "channel": channel, "ts": ts, "message": {"text": params.get("text"), "ts": ts}}
+        if method == "conversations.history":
+            return self._history(params)
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method == "chat.update":
@@ -216,6 +232,22 @@ class FakeSlack(LocalHttpServer):
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_url}
         return {"ok": False, "error": "unknown_method"}
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not self.history_scope:
+            return {"ok": False, "error": "missing_scope", "needed": "channels:history,groups:history",
+                    "provided": "chat:write,commands"}
+        channel, oldest = str(params.get("channel")), float(params.get("oldest") or 0)
+        limit, start = int(params.get("limit") or 100), int(params.get("cursor") or 0)
+        with_metadata = str(params.get("include_all_metadata")).lower() in ("1", "true")
+        with self._changed:
+            found = [m for m in reversed(self.posted) if m["channel"] == channel and float(m["ts"]) >= oldest]
+        page = found[start:start + limit]
+        messages = [{"type": "message", "ts": m["ts"], "text": m["text"],
+                     **({"metadata": m["metadata"]} if with_metadata and m["metadata"] else {})} for m in page]
+        more = start + limit < len(found)
+        return {"ok": True, "messages": messages, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     # ---- Socket Mode -------------------------------------------------------------------------
 
@@ -276,7 +308,7 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 if method in fake.delays:
                     time.sleep(fake.delays[method])
                 if fake.take_rate_limit(method):
-                    self._reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+                    self._reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": fake.retry_after(method)})
                     return
                 self._reply(200, fake.answer(method, params))
             elif path.startswith("/upload/"):
