@@ -15,7 +15,7 @@ MANIFEST = Path(bot.slack.__file__).parent / "manifest.yaml"
 README = Path(__file__).parent.parent / "README.md"
 
 SCOPES = {"commands", "app_mentions:read", "im:history", "chat:write", "users:read", "users:read.email", "files:write",
-          "assistant:write"}
+          "assistant:write", "channels:history", "groups:history"}
 
 
 def test_manifest_scopes_events_and_urls() -> None:

@@ -187,7 +187,7 @@ T = Catalog({
     "delivery_status_unconfirmed": ("may be missing", "可能未送达"), "delivery_status_claimed": ("sending", "发送中"),
     "delivery_status_missed": ("missed", "已错过"),
     "resend_not_resendable": ("Send #{id} is not a digest that failed or may be missing; `digest sends` lists them.",
-                              "#{id} 不是发送失败或可能未送达的周报；`周报 记录` 可查看。"),
+                              "#{id} 不是发送失败或可能未送达的周报；`周报 发送记录` 可查看。"),
     "resend_nothing_title": ("Nothing to resend", "无需重发"),
     "resent_title": ("Digest sent again", "周报已重发"),
     "resent": ("Send #{id} went out to {channel}.", "#{id} 已重新发送到 {channel}。"),
