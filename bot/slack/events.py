@@ -2,7 +2,10 @@
 
 Every event is claimed once by its `event_id` in the database before any listener runs; a
 redelivery (`X-Slack-Retry-Num`) of a claimed event gets `200` + `X-Slack-No-Retry: 1` and no
-second answer. Messages are also claimed by (channel, ts), so one message seen as both
+second answer. Slash commands and interactions are claimed by their `trigger_id` the same way, so a
+signed request replayed within Slack's 5-minute signature window runs once. A request from a
+workspace other than ours (the team `auth.test` reports) is refused with 403. Messages are also
+claimed by (channel, ts), so one message seen as both
 `app_mention` and `message.im` is answered once. Bots (this one included), edits, deletions
 and other subtypes are ignored.
 """
@@ -34,12 +37,33 @@ def register_dedupe(app: Any, services: SlackServices) -> None:
     """Global middleware; Bolt runs it after signature verification and authorization."""
 
     @app.middleware
-    def drop_redelivered_events(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
+    def drop_foreign_and_repeated(
+        body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]
+    ) -> BoltResponse | None:
+        if foreign := foreign_team(context):
+            log.warning("refused a Slack request from workspace %s (this app serves %s)", *foreign)
+            return BoltResponse(status=403, body="")
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id and not services.core.claim_event(PLATFORM, str(event_id)):
             log.info("event %s already processed; not answering again", event_id)
             return BoltResponse(status=200, body="", headers={NO_RETRY_HEADER: "1"})
+        trigger_id = body.get("trigger_id")
+        if trigger_id and not services.core.claim_event(PLATFORM, f"trigger:{trigger_id}"):
+            log.info("request with trigger %s already processed; not running it again", trigger_id)
+            return BoltResponse(status=200, body="")
         return next()
+
+
+def foreign_team(context: BoltContext) -> tuple[str, str] | None:
+    """(their team, ours) when the request names a workspace other than the one our token belongs to
+    (an Enterprise Grid org install accepts every workspace of its own enterprise)."""
+    ours = context.authorize_result
+    theirs = context.team_id
+    if ours is None or not ours.team_id or not theirs or theirs == ours.team_id:
+        return None
+    if ours.enterprise_id and context.enterprise_id == ours.enterprise_id:
+        return None
+    return str(theirs), str(ours.team_id)
 
 
 def register(app: Any, services: SlackServices) -> None:

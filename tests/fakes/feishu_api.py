@@ -567,8 +567,9 @@ def signature(timestamp: str, nonce: str, encrypt_key: str, body: bytes) -> str:
     return hashlib.sha256((timestamp + nonce + encrypt_key).encode() + body).hexdigest()
 
 
-def signed_headers(body: bytes, encrypt_key: str) -> dict[str, str]:
-    timestamp, nonce = str(int(time.time())), uuid.uuid4().hex[:16]
+def signed_headers(body: bytes, encrypt_key: str, *, timestamp: float | None = None) -> dict[str, str]:
+    """Signed as Feishu signs; `timestamp` (Unix seconds) back-dates the request."""
+    timestamp, nonce = str(int(time.time() if timestamp is None else timestamp)), uuid.uuid4().hex[:16]
     return {
         "Content-Type": "application/json; charset=utf-8",
         "X-Lark-Request-Timestamp": timestamp,
@@ -676,6 +677,7 @@ class EventPoster:
         encrypted: bool = True,
         signed: bool = True,
         signing_key: str | None = None,
+        timestamp: float | None = None,
     ) -> httpx.Response:
         plaintext = json.dumps(payload, ensure_ascii=False)
         body = (
@@ -683,7 +685,7 @@ class EventPoster:
             if encrypted else plaintext.encode()
         )
         headers = (
-            signed_headers(body, signing_key or self.encrypt_key)
+            signed_headers(body, signing_key or self.encrypt_key, timestamp=timestamp)
             if signed else {"Content-Type": "application/json; charset=utf-8"}
         )
         return self.client.post(self.url, content=body, headers=headers)

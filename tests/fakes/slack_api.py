@@ -23,6 +23,7 @@ import os
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -84,6 +85,7 @@ class FakeSlack(LocalHttpServer):
         self.delays: dict[str, float] = {}  # method → seconds to wait before answering
         self._changed = threading.Condition()
         self._ids = itertools.count(1)
+        self.trigger_ids = itertools.count(13345224609)
         self._outgoing: queue.Queue[dict[str, Any]] = queue.Queue()
         super().__init__(_handler_for(self), name="fake-slack-http")
         self._ws = serve(self._socket_session, "127.0.0.1", 0, compression=None, ping_interval=None)
@@ -413,12 +415,15 @@ class SlackBot:
         user_id: str = MEMBER_ID,
         channel_id: str = CHANNEL_ID,
         response_url_key: str = "cmd",
-        trigger_id: str = "13345224609.738474920.8088930838d88f008e0",
+        trigger_id: str | None = None,
+        team_id: str = TEAM_ID,
     ) -> httpx.Response:
+        """A signed slash command; each gets its own trigger_id unless one is given (Slack never repeats one)."""
+        trigger_id = trigger_id or f"{next(self.fake.trigger_ids)}.738474920.{uuid.uuid4().hex}"
         body = urlencode(
             {
                 "token": "legacy-verification-token",
-                "team_id": TEAM_ID,
+                "team_id": team_id,
                 "team_domain": "kpitest",
                 "channel_id": channel_id,
                 "channel_name": "sales",
