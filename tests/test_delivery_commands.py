@@ -23,7 +23,7 @@ def test_history_lists_a_failed_send_and_an_admin_resends_it_once(
 ) -> None:
     chat: TestAdapter = conversation_team(db, make_settings(KPIBOT_ADMINS="boss@shop.com"))
     outbox = RecordingOutbox(fail_when="digest:", fail_times=4)  # the scheduled send fails all 4 attempts
-    chat.core.outboxes = {"slack": outbox}
+    chat.core.outboxes["slack"] = outbox
     due_subscriptions(db, "slack", ["C0HIST01"])
     deliverer = Deliverer(db, {"slack": outbox}, retry=RetryPolicy((0.0, 0.0, 0.0)), sleep=lambda _: None)
     runner = DigestRunner(db, chat.core.engine, chat.core.registry, deliverer, currency="USD",
