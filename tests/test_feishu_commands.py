@@ -10,15 +10,18 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.core.contracts import ACTION_ALERT_ACK, ACTION_SUBMIT_TARGET
+from bot.core.contracts import ACTION_ALERT_ACK, ACTION_ALERT_SNOOZE, ACTION_SUBMIT_TARGET
 from storage.kpi.scope import Scope
 from storage.models import AlertRule, AlertState, Target
+from storage.repositories import members as member_repo
 from storage.repositories.facts import FactRecord, upsert_facts
 from storage.repositories.targets import set_target
 from tests.fakes.feishu_api import (
     ADMIN_OPEN_ID,
     GROUP_CHAT,
+    MEMBER_EMAIL,
     MEMBER_OPEN_ID,
+    OTHER_OPEN_ID,
     P2P_CHAT,
     FeishuBot,
     Message,
@@ -148,7 +151,7 @@ def test_same_card_callback_twice_is_processed_once(bot: FeishuBot) -> None:
     assert _team_gmv_targets(bot) == [900_000]
 
 
-def test_alert_acknowledge_button(bot: FeishuBot) -> None:
+def _firing_rule(bot: FeishuBot) -> int:
     with bot.runtime.db.session() as session:
         rule = AlertRule(kpi="roas", scope_kind="team", op="<", threshold=2.0, channel=f"feishu:{GROUP_CHAT}",
                          created_by="test")
@@ -156,6 +159,14 @@ def test_alert_acknowledge_button(bot: FeishuBot) -> None:
         session.flush()
         rule_id = rule.id
         session.add(AlertState(rule_id=rule_id, state="firing"))
+    assert rule_id is not None
+    return rule_id
+
+
+def test_alert_acknowledge_button(bot: FeishuBot) -> None:
+    rule_id = _firing_rule(bot)
+    with bot.runtime.db.session() as session:  # the presser is a known member (matched by email)
+        member_repo.ensure_member(session, MEMBER_EMAIL)
     payload = bot.card_action(
         open_id=MEMBER_OPEN_ID, value={"action_id": ACTION_ALERT_ACK, "value": str(rule_id), "lang": "en"},
         message_id="om_alert01",
@@ -166,6 +177,21 @@ def test_alert_acknowledge_button(bot: FeishuBot) -> None:
     with bot.runtime.db.session() as session:
         state = session.get(AlertState, rule_id)
         assert state is not None and state.acknowledged_by
+
+
+def test_alert_buttons_refuse_a_user_the_directory_does_not_know(bot: FeishuBot) -> None:
+    """The probe: a Feishu user no member is linked to acknowledged an alert."""
+    rule_id = _firing_rule(bot)
+    for action_id in (ACTION_ALERT_ACK, ACTION_ALERT_SNOOZE):
+        payload = bot.card_action(open_id=OTHER_OPEN_ID, value={"action_id": action_id, "value": str(rule_id),
+                                                               "lang": "en"}, message_id="om_alert02")
+        answer = bot.poster.post(payload).json()
+        assert answer == {"toast": {"type": "info", "content": "Only team members and admins can acknowledge or "
+                                                               "snooze alerts; your account is not linked to a "
+                                                               "member yet."}}  # the alert card stays as it is
+    with bot.runtime.db.session() as session:
+        state = session.get(AlertState, rule_id)
+        assert state is not None and not state.acknowledged_by and state.snoozed_until is None
 
 
 def test_form_submit_is_wired_to_the_submit_action(bot: FeishuBot) -> None:

@@ -10,11 +10,13 @@ import pytest
 from sqlmodel import select
 
 from bot.core.contracts import ACTION_ALERT_ACK, ACTION_ME, ACTION_OPEN_TARGET_FORM
-from storage.models import AlertRule, Fact, Target
+from storage.models import AlertRule, AlertState, Fact, Target
+from storage.repositories import members as member_repo
 from tests.fakes.slack_api import (
     ADMIN_EMAIL,
     ADMIN_ID,
     CHANNEL_ID,
+    MEMBER_EMAIL,
     MEMBER_ID,
     TEAM_ID,
     SlackBot,
@@ -197,14 +199,14 @@ def test_my_kpis_button_on_home_answers_in_a_dm(slack_bot: SlackBot) -> None:
     assert posted.params["text"]
 
 
-def test_alert_acknowledge_button_updates_the_alert_message(slack_bot: SlackBot) -> None:
+def alert_button(slack_bot: SlackBot, user_id: str) -> dict[str, Any]:
     slash(slack_bot, f"alert add gmv < 1000 in <#{CHANNEL_ID}|sales>", ADMIN_ID)
     with slack_bot.runtime.db.session() as session:
         [rule] = session.exec(select(AlertRule)).all()
-    payload = {
+    return {
         "type": "block_actions",
         "team": {"id": TEAM_ID},
-        "user": {"id": MEMBER_ID, "username": "mo"},
+        "user": {"id": user_id, "username": "someone"},
         "api_app_id": "A0KPI",
         "trigger_id": "trig-ack",
         "response_url": slack_bot.fake.response_url("alert"),
@@ -221,7 +223,25 @@ def test_alert_acknowledge_button_updates_the_alert_message(slack_bot: SlackBot)
             }
         ],
     }
-    assert slack_bot.interaction(payload).status_code == 200
+
+
+def test_alert_acknowledge_button_updates_the_alert_message(slack_bot: SlackBot) -> None:
+    with slack_bot.runtime.db.session() as session:  # the presser (mo@example.com) is a known member
+        member_repo.ensure_member(session, MEMBER_EMAIL)
+    assert slack_bot.interaction(alert_button(slack_bot, MEMBER_ID)).status_code == 200
     [updated] = slack_bot.fake.wait_for("chat.update")
     assert (updated.params["channel"], updated.params["ts"]) == (CHANNEL_ID, "1700000000.001000")
     assert updated.params["text"]
+
+
+def test_alert_buttons_refuse_an_unknown_user_and_leave_the_alert_alone(slack_bot: SlackBot) -> None:
+    slack_bot.fake.add_user("U0STRANGER", email="zed@elsewhere.com", name="zed")
+    payload = alert_button(slack_bot, "U0STRANGER")
+    assert slack_bot.interaction(payload).status_code == 200
+    poll(lambda: [c for c in slack_bot.fake.calls_to("hook") if c.path.endswith("/alert")])
+    hook = next(call for call in slack_bot.fake.calls_to("hook") if call.path.endswith("/alert"))
+    assert "Only team members and admins can acknowledge or snooze alerts" in json.dumps(hook.params)
+    assert hook.params.get("response_type") == "ephemeral"
+    assert slack_bot.fake.calls_to("chat.update") == []
+    with slack_bot.runtime.db.session() as session:
+        assert all(not state.acknowledged_by for state in session.exec(select(AlertState)).all())

@@ -122,6 +122,8 @@ def alert_action(ctx: Context, request: ActionRequest) -> ActionResult:
         rule_id = int(request.value)
     except ValueError:
         return ActionResult(toast=T("missing_id", ctx.lang))
+    if not may_answer_alerts(ctx):  # told to the presser only: a reply would replace the alert message
+        return ActionResult(toast=T("alert_button_refused", ctx.lang))
     who = str(ctx.actor)
     done = acknowledge(ctx.services.db, rule_id, who) if request.action_id == ACTION_ALERT_ACK else snooze(
         ctx.services.db, rule_id, who, hours=24)
@@ -130,6 +132,14 @@ def alert_action(ctx: Context, request: ActionRequest) -> ActionResult:
     key = "alert_ack" if request.action_id == ACTION_ALERT_ACK else "alert_snoozed"
     text = T(key, ctx.lang, user=ctx.user_label(ctx.user))
     return ActionResult(reply=Reply(title=text, lang=ctx.lang, kind=ReplyKind.CONFIRMATION), toast=text)
+
+
+def may_answer_alerts(ctx: Context) -> bool:
+    """Acknowledge and snooze: any known member of the team (the directory links their chat account to a
+    data member), or an admin. Changing alert rules stays admin-only."""
+    with ctx.session() as session:
+        return identity.find_member(session, ctx.user) is not None or identity.is_admin(
+            session, ctx.services.settings, ctx.user)
 
 
 def target_form_spec(bot: KpiBot, lang: str) -> TargetFormSpec:

@@ -149,6 +149,9 @@ T = Catalog({
     "alerts_title": ("Alerts", "告警"), "alerts_empty": ("No alerts yet. Example: `alert add roas < 2 for 3 days`.",
                                                        "还没有告警。示例：`alert add roas < 2 for 3 days`。"),
     "alert_removed_title": ("Alert removed", "告警已删除"), "alert_removed": ("Alert #{id} removed.", "告警 #{id} 已删除。"),
+    "alert_button_refused": ("Only team members and admins can acknowledge or snooze alerts; your account is not "
+                             "linked to a member yet.",
+                             "只有团队成员和管理员可以确认或暂停告警；你的账号尚未关联到成员。"),
     "alert_unknown": ("There is no active alert #{id}.", "没有编号为 #{id} 的有效告警。"),
     "rule_value": ("{kpi} ({scope}) {op} {value} on each of the last {days} day(s)",
                    "{kpi}（{scope}）连续 {days} 天 {op} {value}"),
