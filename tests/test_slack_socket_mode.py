@@ -116,3 +116,21 @@ def test_redelivered_envelope_is_acked_and_processed_once(slack_bot: SlackBot) -
     slack_bot.fake.wait_for_ack("env-home-2")
     time.sleep(0.3)
     assert len(slack_bot.fake.calls_to("views.publish")) == 1
+
+
+def test_reconnects_within_seconds_after_an_abrupt_drop(slack_bot: SlackBot) -> None:
+    """The probe: after the connection was cut (no close frame) the bot stayed deaf for about a minute."""
+    fake = slack_bot.fake
+    assert fake.socket_sessions == 1
+    fake.drop_sockets()
+    dropped = time.monotonic()
+    deadline = dropped + 15
+    while fake.socket_sessions < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    took = time.monotonic() - dropped
+    print(f"\nSocket Mode reconnected {took:.1f} s after an abrupt drop")
+    assert fake.socket_sessions == 2, "no new Socket Mode session within 15 s"
+    assert took < 10
+    assert len(fake.calls_to("apps.connections.open")) == 2
+    fake.send_envelope(slash_envelope("env-after-drop", "help", fake))
+    assert fake.wait_for_ack("env-after-drop", timeout=10)["envelope_id"] == "env-after-drop"

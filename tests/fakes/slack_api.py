@@ -77,6 +77,8 @@ class FakeSlack(LocalHttpServer):
         self.uploads: dict[str, bytes] = {}
         self.socket_acks: list[dict[str, Any]] = []
         self.socket_connected = threading.Event()
+        self.socket_sessions = 0  # websocket sessions opened so far
+        self._live_sockets: list[ServerConnection] = []
         self._rate_limited: dict[str, int] = {}
         self._retry_after: dict[str, int] = {}
         self.history_scope = True
@@ -154,6 +156,19 @@ class FakeSlack(LocalHttpServer):
 
     def send_envelope(self, envelope: dict[str, Any]) -> None:
         self._outgoing.put(envelope)
+
+    def drop_sockets(self) -> None:
+        """Cut every Socket Mode connection abruptly: the TCP connection goes, no close frame is sent
+        (a network drop or a server crash, not Slack's polite `disconnect` message)."""
+        import contextlib
+        import socket
+
+        with self._changed:
+            live, self._live_sockets = self._live_sockets, []
+        for connection in live:
+            with contextlib.suppress(OSError):
+                connection.socket.shutdown(socket.SHUT_RDWR)
+            connection.socket.close()
 
     def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -264,6 +279,10 @@ class FakeSlack(LocalHttpServer):
                 }
             )
         )
+        with self._changed:
+            self.socket_sessions += 1
+            self._live_sockets.append(connection)
+            self._changed.notify_all()
         self.socket_connected.set()
         while True:
             try:
