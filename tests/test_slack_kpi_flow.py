@@ -4,6 +4,7 @@ admin rights, App Home, buttons."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -94,7 +95,7 @@ def submission(view: dict[str, Any], values: dict[str, str], user_id: str = ADMI
         "team": {"id": TEAM_ID},
         "user": {"id": user_id, "username": "ada"},
         "api_app_id": "A0KPI",
-        "trigger_id": "trig-submit",
+        "trigger_id": f"trig-submit-{uuid.uuid4().hex}",  # every submission is a new interaction
         "response_urls": [],
         "view": {**view, "id": "V0MODAL01", "team_id": TEAM_ID, "state": {"values": state}},
     }
