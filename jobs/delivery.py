@@ -55,6 +55,7 @@ T = Catalog({
 
 FAILURE_NOTICE_KIND = "send_failed"
 UNCONFIRMED_NOTICE_KIND = "send_unsure"
+NOTICE_KINDS = frozenset({FAILURE_NOTICE_KIND, UNCONFIRMED_NOTICE_KIND, "source_warning"})
 
 
 class Throttled(Exception):
@@ -298,6 +299,15 @@ class Deliverer:
         with self.db.session() as session:
             if not ledger.claim(session, key, self.clock()):
                 return False
+        with self._in_flight_lock:
+            self._in_flight.add(key)
+        try:
+            return self._send_notice(key, outbox, reply)
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.discard(key)
+
+    def _send_notice(self, key: DeliveryKey, outbox: Outbox, reply: Reply) -> bool:
         channel = ChannelRef.parse(key.channel).channel
         deadline = self.clock() + timedelta(seconds=self.retry.deadline_seconds)
         while True:

@@ -12,6 +12,9 @@ platform allows:
 - otherwise (no scope, no window, or a kind that cannot be rebuilt) → `unconfirmed`, and the admins are
   told by direct message which send may be missing, with `digest resend ID`.
 
+An operational note of a dead process (a failure or source warning to admins) is marked failed without
+a note about the note.
+
 Rows of different channels are resolved concurrently (bounded); one history look-up serves a channel's rows.
 """
 
@@ -22,7 +25,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-from jobs.delivery import Deliverer, DeliveryResult, Outcome
+from jobs.delivery import NOTICE_KINDS, Deliverer, DeliveryResult, Outcome
 from jobs.fanout import by_channel
 from jobs.outbox import ChannelRef
 from jobs.present.reply import Reply
@@ -78,6 +81,11 @@ class ClaimRecovery:
             with self.db.session() as session:
                 if row.id is not None and ledger.take_over(session, row.id, cutoff, now):
                     taken.append(row)
+        notes = [row for row in taken if row.kind in NOTICE_KINDS]
+        for row in notes:
+            with self.db.session() as session:
+                ledger.mark_failed(session, ledger.key_of(row), row.attempts, "its sender stopped mid-send")
+        taken = [row for row in taken if row.kind not in NOTICE_KINDS]
         if not taken:
             return []
         log.warning("resolving %d send(s) left claimed by a process that stopped", len(taken))
