@@ -19,6 +19,7 @@ from jobs.present.reply import Reply
 from storage.kpi.scope import Scope
 from storage.models import AlertState, ProcessedEvent, Target
 from storage.repositories import alerts as alert_repo
+from storage.repositories import members as member_repo
 from storage.repositories.facts import FactRecord, upsert_facts
 from storage.repositories.ledger import DeliveryKey
 from storage.repositories.targets import set_target
@@ -170,6 +171,7 @@ def test_alert_card_acknowledge_button(dingtalk_stream_bot: DingTalkBot) -> None
                                    threshold=5000, days=1, channel=f"dingtalk:{GROUP}", lang="en",
                                    created_by="admin", cooldown_hours=24.0)
         rule_id = rule.id
+        member_repo.ensure_member(session, "anna@shop.com")  # alert buttons answer to known members (issue 18)
     runner = AlertRunner(bot.runtime.db, core.engine, bot.runtime.registry,
                          Deliverer(bot.runtime.db, bot.runtime.outboxes), currency="USD")
     assert [event.kind for event in runner.evaluate_all()] == ["alert"]  # 6,000 > 5,000
