@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -161,8 +162,8 @@ def test_stream_reconnects_after_the_server_drops_it(dingtalk_stream_bot: DingTa
     bot.fake.wait_for_sent()
 
 
-def test_alert_card_acknowledge_button(dingtalk_stream_bot: DingTalkBot) -> None:
-    bot = dingtalk_stream_bot
+def _press_alert_ack(bot: DingTalkBot, *, known_presser: bool) -> tuple[int, Any]:
+    """An alert card in the group, and Anna (anna@shop.com per user/get) pressing Acknowledge on it."""
     core = bot.runtime.core
     yesterday = core.engine.today() - timedelta(days=1)
     with bot.runtime.db.session() as session:
@@ -171,7 +172,8 @@ def test_alert_card_acknowledge_button(dingtalk_stream_bot: DingTalkBot) -> None
                                    threshold=5000, days=1, channel=f"dingtalk:{GROUP}", lang="en",
                                    created_by="admin", cooldown_hours=24.0)
         rule_id = rule.id
-        member_repo.ensure_member(session, "anna@shop.com")  # alert buttons answer to known members (issue 18)
+        if known_presser:  # alert buttons answer to known members and admins (issue 18)
+            member_repo.ensure_member(session, "anna@shop.com")
     runner = AlertRunner(bot.runtime.db, core.engine, bot.runtime.registry,
                          Deliverer(bot.runtime.db, bot.runtime.outboxes), currency="USD")
     assert [event.kind for event in runner.evaluate_all()] == ["alert"]  # 6,000 > 5,000
@@ -182,6 +184,13 @@ def test_alert_card_acknowledge_button(dingtalk_stream_bot: DingTalkBot) -> None
     assert ack_button == f"{ACTION_ALERT_ACK}|{rule_id}"
     frame_id = bot.fake.push(CARD_TOPIC, card_callback(card.body["cardBizId"], ack_button))
     assert bot.fake.wait_for_ack(frame_id)["code"] == 200
+    assert rule_id is not None
+    return rule_id, card
+
+
+def test_alert_card_acknowledge_button(dingtalk_stream_bot: DingTalkBot) -> None:
+    bot = dingtalk_stream_bot
+    rule_id, card = _press_alert_ack(bot, known_presser=True)
     card_id, updated = bot.fake.wait_for(lambda: next(iter(bot.fake.card_updates), None))
     assert card_id == card.body["cardBizId"]
     assert "Acknowledged by Anna" in updated["contents"][0]["text"]
@@ -189,6 +198,20 @@ def test_alert_card_acknowledge_button(dingtalk_stream_bot: DingTalkBot) -> None
     with bot.runtime.db.session() as session:
         state = session.get(AlertState, rule_id)
         assert state is not None and state.acknowledged_by == "anna@shop.com"  # the email from user/get
+
+
+def test_alert_card_button_refuses_a_presser_no_member_is_linked_to(dingtalk_stream_bot: DingTalkBot) -> None:
+    bot = dingtalk_stream_bot
+    rule_id, _ = _press_alert_ack(bot, known_presser=False)
+    _, note = bot.fake.wait_for_sent(2)  # the card, then a direct note to the presser
+    assert note.how == "user"
+    assert "Only team members and admins can acknowledge or snooze alerts" in json.dumps(note.body,
+                                                                                        ensure_ascii=False)
+    time.sleep(0.3)
+    assert not bot.fake.card_updates  # the alert card stays as it is
+    with bot.runtime.db.session() as session:
+        state = session.get(AlertState, rule_id)
+        assert state is None or not state.acknowledged_by
 
 
 # -- sends from jobs ----------------------------------------------------------------------------------
