@@ -57,7 +57,7 @@ def recovery(db: Database, outbox: RecordingOutbox, rebuilt: list[str]) -> Claim
     deliverer = Deliverer(db, {outbox.platform: outbox}, retry=RetryPolicy(()), clock=lambda: NOW,
                           admin_ids=[f"{outbox.platform}:ADMIN"])
 
-    def rebuild(row: DeliveryLedger):  # type: ignore[no-untyped-def]
+    def rebuild(row: DeliveryLedger):  # type: ignore[no-untyped-def]  # returns the builder or None, as DigestRunner.rebuild
         rebuilt.append(row.ref_id)
         return lambda: Reply(title="Weekly review")
 

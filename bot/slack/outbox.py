@@ -78,7 +78,8 @@ class SlackOutbox:
     def find_deliveries(self, channel: str, keys: list[str], since: datetime) -> dict[str, str]:
         """ts of the scheduled sends among `keys` found in `channel` since `since` (by their metadata).
         Raises HistoryUnavailable when the app may not read the channel."""
-        wanted, found = set(keys), {}
+        wanted = set(keys)
+        found: dict[str, str] = {}
         cursor: str | None = None
         for _ in range(HISTORY_PAGES):
             self.history_pacer.wait("conversations.history")

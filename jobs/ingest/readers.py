@@ -247,7 +247,7 @@ def _scan_sheet(file_name: str, worksheet: Any) -> MergedCells:
             elif tag == "row":
                 element.clear()
             elif tag == "mergeCell" and (ref := element.get("ref")):
-                ranges.append(range_boundaries(ref))  # type: ignore[arg-type]
+                ranges.append(range_boundaries(ref))
     finally:
         source.close()
     return MergedCells(file_name, ranges)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, or_, update
 from sqlmodel import Session, col, func, select
 
 from storage.models import DeliveryLedger
@@ -124,7 +124,7 @@ def heartbeat(session: Session, key: DeliveryKey, now: datetime) -> None:
     )
 
 
-def _stale(cutoff: datetime):  # type: ignore[no-untyped-def]
+def _stale(cutoff: datetime) -> ColumnElement[bool]:
     alive = func.coalesce(col(DeliveryLedger.heartbeat_at), col(DeliveryLedger.claimed_at))
     return (col(DeliveryLedger.status) == "claimed") & (alive < cutoff)
 
