@@ -52,7 +52,8 @@ def test_jobs_follow_the_tables(db: Database, make_settings: Any) -> None:
         assert leader.start() is True
         assert follower.start() is False
         jobs = leader.next_run_times()
-        assert set(jobs) == {"alerts", "stoploss", "tick", "recover", "housekeeping", f"digest:{first}", "sync:warehouse"}
+        assert set(jobs) == {"alerts", "stoploss", "tick", "recover", "housekeeping", f"digest:{first}",
+                             "sync:warehouse"}
         digest_next = jobs[f"digest:{first}"]
         assert digest_next is not None
         local = digest_next.astimezone(ZoneInfo("Asia/Shanghai"))
@@ -67,8 +68,8 @@ def test_jobs_follow_the_tables(db: Database, make_settings: Any) -> None:
             subscription_repo.deactivate_subscription(session, first)
         leader.reschedule()
         follower.reschedule()  # not the leader: nothing to rebuild
-        assert set(leader.next_run_times()) == {"alerts", "stoploss", "tick", "recover", "housekeeping", f"digest:{second}",
-                                                "sync:warehouse"}
+        assert set(leader.next_run_times()) == {"alerts", "stoploss", "tick", "recover", "housekeeping",
+                                                f"digest:{second}", "sync:warehouse"}
         assert follower.next_run_times() == {}
     finally:
         follower.stop()

@@ -5,7 +5,7 @@ mid-send; the leader resolves it (resend with the same idempotency key, or look 
 Existing rows keep their data; their heartbeat stays empty and `claimed_at` stands in for it.
 
 Revision ID: 0005
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-30 15:10:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
