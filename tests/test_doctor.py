@@ -6,11 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.cli.doctor import run_checks
 from storage.db import Database, head_revision
 from storage.kpi.registry import load_registry
+from storage.repositories import ledger
+from storage.repositories.ledger import DeliveryKey
 from tests.fakes.dingtalk_api import CLIENT_ID as DINGTALK_ID
 from tests.fakes.dingtalk_api import CLIENT_SECRET as DINGTALK_SECRET
 from tests.fakes.dingtalk_api import FakeDingTalk
@@ -34,6 +37,7 @@ def test_everything_accepted(make_settings, database_url: str) -> None:  # type:
             "[ok]   settings: 4 secrets set, none shown",  # bot token, signing secret, app token, Feishu secret
             f"[ok]   database: {Database(database_url).dialect} answers",
             f"[ok]   migrations: at {head_revision()}",
+            "[ok]   scheduled sends: none failed or unconfirmed",
             f"[ok]   KPI file: {len(load_registry(None).kpis)} KPIs (built-ins only)",
             "[ok]   slack credentials: accepted",
             "[ok]   feishu credentials: accepted",
@@ -102,4 +106,25 @@ def test_cli_prints_one_line_per_check_and_exits_1_on_a_failure(tmp_path: Path) 
     good = subprocess.run([sys.executable, "-m", "bot.cli", "doctor"], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=60)
     assert good.returncode == 0, good.stdout
-    assert len(good.stdout.splitlines()) == 5 and all(line.startswith("[ok]") for line in good.stdout.splitlines())
+    # settings, database, migrations, scheduled sends, KPI file, platforms (none configured)
+    assert len(good.stdout.splitlines()) == 6 and all(line.startswith("[ok]") for line in good.stdout.splitlines())
+
+
+def test_failed_and_unconfirmed_sends_are_listed_with_the_resend_command(make_settings, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    db = Database(database_url)
+    db.upgrade()
+    now = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    keys = [DeliveryKey("digest", str(n), "2026-W48", f"slack:C{n}") for n in (1, 2, 3)]
+    with db.session() as session:
+        for key in keys:
+            ledger.claim(session, key, now)
+        ledger.mark_failed(session, keys[0], 4, "channel_not_found")
+        ledger.mark_unconfirmed(session, keys[1], "process died after claiming")
+        ledger.mark_sent(session, keys[2], "1700000000.000100", 1, now)
+        ids = {key: ledger.find(session, key).id for key in keys}  # type: ignore[union-attr]  # just claimed
+    db.dispose()
+    checks = {c.name: c for c in run_checks(lambda: make_settings())}
+    # the failed (#first) and the unconfirmed (#second) are listed; the sent one is not
+    assert checks["scheduled sends"].line() == (
+        f"[FAIL] scheduled sends: failed or may be missing: #{ids[keys[0]]}, #{ids[keys[1]]} — fix: `digest sends` "
+        "in chat shows why; `digest resend ID` (admins) sends one again")

@@ -12,9 +12,13 @@ import importlib
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.platforms import enabled_platforms
 from storage.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 
 @dataclass(frozen=True)
@@ -59,11 +63,23 @@ def _database_checks(settings: Settings) -> list[Check]:
         head = head_revision()
         database = Check("database", True, f"{db.dialect} answers")
         if current == head:
-            return [database, Check("migrations", True, f"at {head}")]
+            return [database, Check("migrations", True, f"at {head}"), _deliveries_check(db)]
         return [database, Check("migrations", False, f"schema at {current or 'nothing (empty database)'}, "
                                                      f"newest is {head}", "run `kpibot db upgrade`")]
     finally:
         db.dispose()
+
+
+def _deliveries_check(db: Database) -> Check:
+    from storage.repositories.ledger import resendable_ids
+
+    with db.session() as session:
+        ids = resendable_ids(session)
+    if not ids:
+        return Check("scheduled sends", True, "none failed or unconfirmed")
+    listed = ", ".join(f"#{row_id}" for row_id in ids) + (" …" if len(ids) == 10 else "")
+    return Check("scheduled sends", False, f"failed or may be missing: {listed}",
+                 "`digest sends` in chat shows why; `digest resend ID` (admins) sends one again")
 
 
 def _kpi_file_check(settings: Settings) -> Check:

@@ -188,6 +188,13 @@ def _row(session: Session, key: DeliveryKey) -> DeliveryLedger:
     return row
 
 
+def resendable_ids(session: Session, limit: int = 10) -> list[int]:
+    """Ids of sends that failed or may be missing (what `digest resend ID` takes), oldest first."""
+    stmt = (select(DeliveryLedger.id).where(col(DeliveryLedger.status).in_(RESENDABLE))
+            .order_by(col(DeliveryLedger.id)).limit(limit))
+    return [row_id for row_id in session.exec(stmt) if row_id is not None]
+
+
 def claimed_count(session: Session) -> int:
     """Sends claimed and never recorded as sent or failed (in flight, or abandoned by a killed process)."""
     return int(session.exec(select(func.count()).select_from(DeliveryLedger)
