@@ -16,6 +16,7 @@ from storage.kpi.engine import KpiEngine
 from storage.kpi.periods import Calendar
 from storage.kpi.registry import Registry, load_registry
 from storage.kpi.scope import Scope
+from storage.repositories.facts import FactRecord, upsert_facts
 from tests.fixtures import add_facts, add_members, set_target
 
 CAL = Calendar(0)
@@ -123,6 +124,27 @@ def test_a_last_metric_is_the_newest_date_summed_over_members(db: Database, tmp_
     assert not registry.kpis["followers"].additive and team.projection == 1850  # a level is not projected
     board = {row.member: row.status.actual for row in engine.board(registry.kpis["followers"], "host", NOVEMBER)}
     assert board == {"h1@shop.com": 1200, "h2@shop.com": 650}
+
+
+def test_shops_side_by_side_apply_last_and_mean(db: Database, tmp_path: Path) -> None:
+    registry = kpi_file(tmp_path, LEVELS)
+    with db.session() as session:
+        upsert_facts(session, [
+            FactRecord("followers", date(2026, 11, 1), 1000, "h1@shop.com", "test", "shop-a"),
+            FactRecord("followers", date(2026, 11, 20), 1200, "h1@shop.com", "test", "shop-a"),
+            FactRecord("followers", date(2026, 11, 20), 300, "h2@shop.com", "test", "shop-a"),
+            FactRecord("followers", date(2026, 11, 5), 700, "", "test", "shop-b"),
+            FactRecord("rating", date(2026, 11, 1), 4.0, "", "test", "shop-a"),
+            FactRecord("rating", date(2026, 11, 2), 5.0, "", "test", "shop-a"),
+            FactRecord("rating", date(2026, 11, 1), 3.0, "", "test", "shop-b"),
+        ])
+    engine = engine_for(db, date(2026, 11, 25), registry)
+    followers = {row.member: row.status.actual for row in engine.shop_board(registry.kpis["followers"], NOVEMBER)}
+    # shop-a's newest date is Nov 20: 1,200 + 300 = 1,500 (not every row, 2,500); shop-b: its one row, 700
+    assert followers == {"shop-a": 1500, "shop-b": 700}
+    rating = {row.member: row.status.actual for row in engine.shop_board(registry.kpis["shop_rating"], NOVEMBER)}
+    # shop-a: (4.0 + 5.0) / 2 days = 4.5 (not the sum 9.0); shop-b: 3.0
+    assert rating == {"shop-a": pytest.approx(4.5), "shop-b": pytest.approx(3.0)}
 
 
 def test_a_mean_metric_averages_daily_values(db: Database, tmp_path: Path) -> None:

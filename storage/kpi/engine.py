@@ -104,6 +104,7 @@ class KpiEngine:
         today = self.today()
         with self.db.session() as session:
             sums = fact_repo.shop_period_sums(session, kpi.metrics, period.start, period.end)
+            fact_repo.apply_shop_levels(session, sums, period.start, period.end, **self._levels(list(kpi.metrics)))
             rows = target_rows(session, [kpi.id], *self._target_window(period), scope_kind="shop")
         book = TargetBook(self.calendar, rows, role_members={})
         names = {key: shop.name for key, shop in self.registry.shops.items()} | {k: k for k in sums

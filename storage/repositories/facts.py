@@ -358,22 +358,27 @@ def role_member_sums(
     return {key: names[key] for key in sorted(names)}, out
 
 
-# Levels per member (boards): the newest date's value (`last`), the mean of daily values (`mean`).
-_MEMBER_LEVELS = (
-    "SELECT f.member, f.metric, SUM(f.value) FROM fact f"
-    " JOIN (SELECT member AS level_member, metric AS level_metric, MAX(date) AS level_date FROM fact"
-    "  WHERE metric IN :last AND date BETWEEN :start AND :end AND member <> ''{holders} GROUP BY member, metric) n"
-    " ON f.member = n.level_member AND f.metric = n.level_metric AND f.date = n.level_date GROUP BY f.member, f.metric"
+# Levels per member or per shop (boards): the newest date's value (`last`), the mean of daily values (`mean`).
+_LEVELS = (
+    "SELECT f.{key}, f.metric, SUM(f.value) FROM fact f"
+    " JOIN (SELECT {key} AS level_key, metric AS level_metric, MAX(date) AS level_date FROM fact"
+    "  WHERE metric IN :last AND date BETWEEN :start AND :end AND {key} <> ''{holders} GROUP BY {key}, metric) n"
+    " ON f.{key} = n.level_key AND f.metric = n.level_metric AND f.date = n.level_date GROUP BY f.{key}, f.metric"
     " UNION ALL"
-    " SELECT member, metric, SUM(value) * 1.0 / COUNT(DISTINCT date) FROM fact WHERE metric IN :mean"
-    " AND date BETWEEN :start AND :end AND member <> ''{holders} GROUP BY member, metric"
+    " SELECT {key}, metric, SUM(value) * 1.0 / COUNT(DISTINCT date) FROM fact WHERE metric IN :mean"
+    " AND date BETWEEN :start AND :end AND {key} <> ''{holders} GROUP BY {key}, metric"
 )
-MEMBER_LEVELS = {
-    holders: text(_MEMBER_LEVELS.format(holders=f" AND member IN ({_ROLE_HOLDERS})" if holders else "")).bindparams(
+
+
+def _levels_text(key: str, holders: str = "") -> TextClause:
+    return text(_LEVELS.format(key=key, holders=holders)).bindparams(
         bindparam("last", expanding=True), bindparam("mean", expanding=True),
         bindparam("start", type_=Date()), bindparam("end", type_=Date()))
-    for holders in (False, True)
-}
+
+
+MEMBER_LEVELS = {holders: _levels_text("member", f" AND member IN ({_ROLE_HOLDERS})" if holders else "")
+                 for holders in (False, True)}
+SHOP_LEVELS = _levels_text("shop")
 
 
 def apply_member_levels(
@@ -384,9 +389,25 @@ def apply_member_levels(
     if not last and not mean:
         return
     params = {"last": list(last) or [""], "mean": list(mean) or [""], "start": start, "end": end, "key": role}
-    for member, metric, value in session.connection().execute(MEMBER_LEVELS[role is not None], params):
-        if member in sums:
-            sums[member].sums[metric] = float(value or 0.0)
+    _apply_levels(session, sums, MEMBER_LEVELS[role is not None], params)
+
+
+def apply_shop_levels(
+    session: Session, sums: dict[str, MetricSums], start: date, end: date,
+    *, last: Sequence[str], mean: Sequence[str],
+) -> None:
+    """Replace the plain sums of level metrics by their `last` / `mean` value, per shop."""
+    if not last and not mean:
+        return
+    params = {"last": list(last) or [""], "mean": list(mean) or [""], "start": start, "end": end}
+    _apply_levels(session, sums, SHOP_LEVELS, params)
+
+
+def _apply_levels(session: Session, sums: dict[str, MetricSums], statement: TextClause,
+                  params: dict[str, Any]) -> None:
+    for key, metric, value in session.connection().execute(statement, params):
+        if key in sums:
+            sums[key].sums[metric] = float(value or 0.0)
 
 
 def _add(into: MetricSums, metric: str, total: float | None, newest: Any) -> None:
