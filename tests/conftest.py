@@ -83,3 +83,14 @@ def make_settings(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
         return load_settings(_env_file=None, **values)
 
     return build
+
+
+@pytest.fixture
+def report_figure(capsys: pytest.CaptureFixture[str]) -> Callable[[str], None]:
+    """Print a measured figure in the test run's output (CI's log), past pytest's capture."""
+
+    def report(line: str) -> None:
+        with capsys.disabled():
+            print(line)
+
+    return report

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -101,14 +101,16 @@ def statuses(db: Database) -> list[tuple[str, int]]:
         return sorted({(row.status, row.attempts) for row in ledger.entries(session, kind="digest")})
 
 
-def test_slack_storm_ends_in_delivery_waiting_exactly_as_advertised(db: Database, fake_slack: FakeSlack) -> None:
+def test_slack_storm_ends_in_delivery_waiting_exactly_as_advertised(
+    db: Database, fake_slack: FakeSlack, report_figure: Callable[[str], None]
+) -> None:
     channels = [f"C0STORM{i:02d}" for i in range(DIGESTS)]
     due_subscriptions(db, "slack", channels)
     fake_slack.rate_limit_next("chat.postMessage", times=STORM, retry_after=ADVERTISED)
     time = RecordedTime()
     run_digests(db, "slack", slack_outbox(fake_slack), time, admin=f"slack:{ADMIN_ID}")
     result = slack_figures(fake_slack, channels)
-    print("\n" + result.line(f"Slack storm ({STORM} x 429, Retry-After {ADVERTISED} s, {DIGESTS} digests)"))
+    report_figure("\n" + result.line(f"Slack storm ({STORM} x 429, Retry-After {ADVERTISED} s, {DIGESTS} digests)"))
     assert (result.sends, result.duplicates, result.lost, result.told) == (DIGESTS, 0, 0, 0)
     # 150 throttled + 20 accepted calls; every throttled answer waited exactly 2 s, none earlier
     assert len(fake_slack.calls_to("chat.postMessage")) == STORM + DIGESTS
@@ -116,14 +118,16 @@ def test_slack_storm_ends_in_delivery_waiting_exactly_as_advertised(db: Database
     assert statuses(db) == [("sent", 1)]  # throttling spent no attempt
 
 
-def test_feishu_storm_ends_in_delivery_waiting_exactly_as_advertised(db: Database, fake_feishu: FakeFeishu) -> None:
+def test_feishu_storm_ends_in_delivery_waiting_exactly_as_advertised(
+    db: Database, fake_feishu: FakeFeishu, report_figure: Callable[[str], None]
+) -> None:
     chats = [f"oc_storm{i:02d}" for i in range(DIGESTS)]
     due_subscriptions(db, "feishu", chats)
     fake_feishu.rate_limit_next(reset_seconds=ADVERTISED, times=STORM)
     time = RecordedTime()
     run_digests(db, "feishu", feishu_outbox(fake_feishu), time, admin=f"feishu:{ADMIN_OPEN_ID}")
     result = feishu_figures(fake_feishu, chats)
-    print("\n" + result.line(f"Feishu storm ({STORM} x 99991400, reset {ADVERTISED} s, {DIGESTS} digests)"))
+    report_figure("\n" + result.line(f"Feishu storm ({STORM} x 99991400, reset {ADVERTISED} s, {DIGESTS} digests)"))
     assert (result.sends, result.duplicates, result.lost, result.told) == (DIGESTS, 0, 0, 0)
     assert len([c for c in fake_feishu.calls_to("POST", "/open-apis/im/v1/messages") if c.status == 429]) == STORM
     assert time.waits == [float(ADVERTISED)] * STORM
@@ -131,7 +135,7 @@ def test_feishu_storm_ends_in_delivery_waiting_exactly_as_advertised(db: Databas
 
 
 def test_storm_past_the_deadline_fails_tells_admins_by_dm_and_can_be_resent(
-    db: Database, fake_slack: FakeSlack
+    db: Database, fake_slack: FakeSlack, report_figure: Callable[[str], None]
 ) -> None:
     """Deadline 5 s, waits of 2 s: the send is tried at 0, 2 and 4 s; the next wait would end at 6 s, past
     the deadline → failed. 3 throttled answers, then the storm is over and the admin's DM goes through."""
@@ -142,7 +146,7 @@ def test_storm_past_the_deadline_fails_tells_admins_by_dm_and_can_be_resent(
     deliverer, runner = run_digests(db, "slack", slack_outbox(fake_slack), time, admin=f"slack:{ADMIN_ID}",
                                     deadline=5.0)
     result = slack_figures(fake_slack, [channel])
-    print("\n" + result.line("Slack storm past a 5 s send deadline (1 digest)"))
+    report_figure("\n" + result.line("Slack storm past a 5 s send deadline (1 digest)"))
     assert (result.sends, result.duplicates, result.lost, result.told) == (0, 0, 0, 1)
     assert time.waits == [2.0, 2.0]  # never a resend before the advertised wait
     assert [m["channel"] for m in fake_slack.posted] == [ADMIN_ID]  # nothing into the throttling channel

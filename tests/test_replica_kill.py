@@ -124,7 +124,7 @@ def digest_statuses(db: Database) -> dict[str, int]:
 
 @pytest.mark.parametrize("history_scope", [True, False], ids=["with-history", "without-history"])
 def test_slack_leader_killed_mid_fanout_nothing_lost_nothing_doubled(
-    pg_url: str, tmp_path: Path, history_scope: bool
+    pg_url: str, tmp_path: Path, history_scope: bool, report_figure: Callable[[str], None]
 ) -> None:
     db = Database(pg_url)
     db.upgrade()
@@ -146,7 +146,7 @@ def test_slack_leader_killed_mid_fanout_nothing_lost_nothing_doubled(
     told_about = {channel for channel in channels if any(channel in note for note in notes)}
     statuses = digest_statuses(db)
     result: Figures = figures(digests, channels, told_about, len(notes), statuses.get("unconfirmed", 0))
-    print(result.line(f"Slack, 3 replicas, leader SIGKILLed, {'with' if history_scope else 'without'} "
+    report_figure(result.line(f"Slack, 3 replicas, leader SIGKILLed, {'with' if history_scope else 'without'} "
                       f"channels:history ({DIGESTS} digests)") + f"; ledger {statuses}")
     assert (result.duplicates, result.lost) == (0, 0)
     if history_scope:
@@ -160,7 +160,9 @@ def test_slack_leader_killed_mid_fanout_nothing_lost_nothing_doubled(
     db.dispose()
 
 
-def test_feishu_leader_killed_mid_fanout_resends_with_the_same_uuid(pg_url: str, tmp_path: Path) -> None:
+def test_feishu_leader_killed_mid_fanout_resends_with_the_same_uuid(
+    pg_url: str, tmp_path: Path, report_figure: Callable[[str], None]
+) -> None:
     db = Database(pg_url)
     db.upgrade()
     chats = [f"oc_kill{i:03d}" for i in range(DIGESTS)]
@@ -181,7 +183,7 @@ def test_feishu_leader_killed_mid_fanout_resends_with_the_same_uuid(pg_url: str,
         resends = len(fake.calls_to("POST", "/open-apis/im/v1/messages")) - len(fake.messages)
     statuses = digest_statuses(db)
     result = figures(digests, chats, set(), len(notes))
-    print(result.line(f"Feishu, 3 replicas, leader SIGKILLed ({DIGESTS} digests)")
+    report_figure(result.line(f"Feishu, 3 replicas, leader SIGKILLed ({DIGESTS} digests)")
           + f"; {resends} resend(s) answered by uuid; ledger {statuses}")
     assert (result.sends, result.duplicates, result.lost, result.told) == (DIGESTS, 0, 0, 0)
     assert statuses == {"sent": DIGESTS}
