@@ -95,7 +95,10 @@ def kill_the_leader_mid_fanout(db: Database, started: list[tuple[subprocess.Pope
     print(f"\nleader elected after {time.monotonic() - began:.1f} s")
     leader = leader_of(started)
     assert leader is not None
-    wait_until(lambda: sends_received() >= KILL_AFTER, 120, f"{KILL_AFTER} sends at the fake")
+    # Kill while a send is claimed and on its way (each waits SEND_DELAY at the fake), never in the gap
+    # between one batch finishing and the next being claimed.
+    wait_until(lambda: sends_received() >= KILL_AFTER and claimed_digests(db) > 0, 120,
+               f"{KILL_AFTER} sends at the fake and one in flight")
     leader.send_signal(signal.SIGKILL)
     leader.wait(timeout=10)
     with db.session() as session:
@@ -103,6 +106,11 @@ def kill_the_leader_mid_fanout(db: Database, started: list[tuple[subprocess.Pope
     print(f"at the kill ({time.monotonic() - began:.1f} s): {at_kill.count('sent')} sent, "
           f"{at_kill.count('claimed')} claimed, {DIGESTS - len(at_kill)} not claimed yet")
     assert at_kill.count("claimed") > 0, "the kill must land with sends claimed and unfinished"
+
+
+def claimed_digests(db: Database) -> int:
+    with db.session() as session:
+        return sum(row.status == "claimed" for row in ledger.entries(session, kind="digest"))
 
 
 def settled(db: Database) -> bool:
