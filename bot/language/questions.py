@@ -29,6 +29,7 @@ from typing import Any, Literal
 from bot.language.names import NameHit, NameIndex, Person
 from bot.language.spoken_periods import PeriodError, PeriodReader, SpokenCalendar, SpokenPeriod
 from bot.language.suggest import Suggester
+from bot.language.tokens import segment_chinese
 from storage.kpi.periods import FIRST_YEAR, LAST_YEAR, Period
 from storage.kpi.registry import Registry
 
@@ -191,7 +192,7 @@ class QuestionReader:
         self.today = today
         self.periods = PeriodReader(calendar, today, data_through)
         self._reserved = set(reserved) | _WORDS
-        self._cjk_words = sorted({w for w in _WORDS if _CJK.search(w)}, key=len, reverse=True)
+        self._cjk_words = frozenset(w for w in _WORDS if _CJK.search(w))
         self._know(people)
 
     def _know(self, people: Iterable[Person]) -> None:
@@ -285,7 +286,7 @@ class QuestionReader:
         for hit in reading.names:
             masked = _blank(masked, hit.start, hit.end)
         for token in _LATIN_OR_CJK.findall(masked):
-            pieces = _segment(token, self._cjk_words) if _CJK.match(token) else [token.lower().replace("’", "'")]
+            pieces = segment_chinese(token, self._cjk_words) if _CJK.match(token) else [token.lower().replace("’", "'")]
             for piece in pieces:
                 self._word(piece, reading)
         return reading
@@ -539,25 +540,3 @@ def _blank(text: str, start: int, end: int) -> str:
 
 def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
-
-
-def _segment(run: str, words: list[str]) -> list[str]:
-    """Cut a run of Chinese characters by longest match; unknown characters stay together."""
-    pieces: list[str] = []
-    unknown = ""
-    i = 0
-    while i < len(run):
-        for word in words:
-            if run.startswith(word, i):
-                if unknown:
-                    pieces.append(unknown)
-                    unknown = ""
-                pieces.append(word)
-                i += len(word)
-                break
-        else:
-            unknown += run[i]
-            i += 1
-    if unknown:
-        pieces.append(unknown)
-    return pieces

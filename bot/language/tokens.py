@@ -55,6 +55,11 @@ def _chinese_words(vocabulary: frozenset[str]) -> dict[str, list[str]]:
     return by_first
 
 
+def segment_chinese(run: str, vocabulary: frozenset[str]) -> list[str]:
+    """Cut a run of Chinese characters by longest match over the vocabulary's Chinese words."""
+    return _segment(run, _chinese_words(vocabulary))
+
+
 def _segment(run: str, words: dict[str, list[str]]) -> list[str]:
     pieces: list[str] = []
     unknown = ""
