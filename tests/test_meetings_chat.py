@@ -16,6 +16,7 @@ import pytest
 from jobs.present.reply import ReplyKind
 from storage.db import Database
 from storage.repositories import audit as audit_repo
+from storage.repositories.facts import FactRecord, upsert_facts
 from tests.conversation_fixture import conversation_team
 from tests.fixtures import add_facts
 
@@ -34,6 +35,8 @@ def chat(db: Database, make_settings):
         week = "W45" if day < date(2026, 11, 9) else "W46"
         rows += [(metric, day, value, "") for metric, value in PER_DAY[week].items()]
     add_facts(db, rows)
+    with db.session() as session:  # one shop named by data (its own GMV row on Nov 2)
+        upsert_facts(session, [FactRecord("gmv", date(2026, 11, 2), 120, source="tiktok", shop="tiktok-us")])
     return adapter
 
 
@@ -121,7 +124,17 @@ def test_digest_subscribe_me_scope_kpis_and_time_zone(chat, db: Database) -> Non
     assert chat.ask("digest unsubscribe 1", as_user="hana").kind == ReplyKind.CONFIRMATION
     bad = chat.ask("digest subscribe me daily 09:00 tz:Mars/Base", as_user="hana").text
     assert bad.startswith("“Mars/Base” is not a time zone")
-    assert "not available yet" in chat.ask("digest subscribe #x daily 09:00 shop:tt", as_user="boss").text
+    unknown = chat.ask("digest subscribe #x daily 09:00 shop:tt", as_user="boss").text
+    assert unknown.startswith("There is no shop “tt” (declared or with data). Shops: tiktok-us.")
+    both = chat.ask("digest subscribe #x weekly mon 09:00 role:host shop:tiktok-us", as_user="boss").text
+    assert both.startswith("A digest is about one scope") and "“role:host” and “shop:tiktok-us”" in both
+    # A shop's digest: the shop named by data is accepted, and `digest list` shows it.
+    shop = chat.ask("digest subscribe #tiktok weekly MON 09:00 shop:tiktok-us", as_user="boss")
+    assert shop.text == "Subscription #4: weekly on mon at 09:00 (UTC) to tiktok."
+    zh_shop = chat.ask("周报 订阅 #tiktok 每月 1 09:00 shop:tiktok-us", as_user="boss")
+    assert zh_shop.text == "订阅 #5：每月1日 09:00（UTC）发送到 tiktok。"
+    listed = {row[0]: row for row in chat.ask("digest list", as_user="bo").tables[0].rows}
+    assert listed["#4"][3] == listed["#5"][3] == "shop:tiktok-us"
 
 
 def test_digest_history_when_nothing_was_posted(chat) -> None:

@@ -165,8 +165,10 @@ T = Catalog({
     "digest_subscribed_title": ("Digest subscribed", "已订阅周报"),
     "digest_subscribed": ("Subscription #{id}: {schedule} ({tz}) to {channel}.", "订阅 #{id}：{schedule}（{tz}）发送到 {channel}。"),
     "weekly_at": ("weekly on {day} at {time}", "每周{day} {time}"),
-    "shop_scope_later": ("A digest for shop “{word}” is not available yet: figures are not kept per shop.",
-                         "暂不支持店铺“{word}”的摘要：数据尚未按店铺保存。"),
+    "digest_unknown_shop": ("There is no shop “{word}” (declared or with data). Shops: {shops}.",
+                            "没有店铺“{word}”（未声明也没有数据）。店铺：{shops}。"),
+    "digest_one_scope": ("A digest is about one scope — the team, a role, a shop or a person — not both “{first}” and "
+                         "“{second}”.", "一份摘要只针对一个范围（团队、角色、店铺或成员），不能同时是“{first}”和“{second}”。"),
     "daily_at": ("daily at {time}", "每天 {time}"),
     "to_me": ("you (direct message)", "你（私信）"),
     "dm": ("DM", "私信"),

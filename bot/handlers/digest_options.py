@@ -20,6 +20,7 @@ from jobs.present.reply import Reply, ReplyKind
 from storage.kpi.scope import Scope
 from storage.models import DigestSubscription
 from storage.repositories import digest_posts
+from storage.repositories import facts as fact_repo
 from storage.repositories.subscriptions import kpi_list
 
 MAX_HISTORY = 50
@@ -37,7 +38,8 @@ class SubscriptionExtras:
 def read_subscription_extras(parser: Parser, words: list[str], request: CommandRequest) -> SubscriptionExtras:
     """The tokenizer splits `tz:Asia/Shanghai` at the slash and `kpis:gmv,orders` at the comma: the parts
     are read back together here."""
-    me, scope, timezone, rest = False, None, None, []
+    me, timezone, rest = False, None, []
+    scopes: list[tuple[str, c.ScopeRef]] = []  # (as written, what it names)
     kpis: tuple[str, ...] = ()
     index = 0
     while index < len(words):
@@ -57,14 +59,18 @@ def read_subscription_extras(parser: Parser, words: list[str], request: CommandR
             role = parser.registry.role(word[5:])
             if role is None:
                 raise c.ParseError("unknown_role", {"word": word[5:], "roles": parser.role_list()}, "digest")
-            scope = c.ScopeRef("role", role.id)
-        elif low.startswith("shop:"):
-            scope = c.ScopeRef("shop", word[5:])
+            scopes.append((word, c.ScopeRef("role", role.id)))
+        elif low.startswith("shop:") and word[5:].strip():
+            scopes.append((word, c.ScopeRef("shop", word[5:].strip().lower())))
         elif (m := MENTION_TOKEN.fullmatch(word)) and int(m[1]) < len(request.mentions):
-            scope = c.ScopeRef("user", user=request.mentions[int(m[1])])
+            scopes.append(("@" + (request.mentions[int(m[1])].display_name or request.mentions[int(m[1])].user_id),
+                           c.ScopeRef("user", user=request.mentions[int(m[1])])))
         else:
             rest.append(word)
         index += 1
+    if len(scopes) > 1:
+        raise c.ParseError("digest_one_scope", {"first": scopes[0][0], "second": scopes[1][0]}, "digest")
+    scope = scopes[0][1] if scopes else None
     return SubscriptionExtras(me, scope, kpis, timezone, rest)
 
 
@@ -98,8 +104,11 @@ def _kpi_id(parser: Parser, name: str) -> str:
 def subscription_scope(ctx: Context, session: Session, cmd: c.DigestSubscribe) -> Scope | None:
     """The written scope; for `me` without one, the asker (None when the asker is not a known member)."""
     if cmd.scope is not None:
-        if cmd.scope.kind == "shop":  # facts carry no shop yet (issue 14): refuse rather than send a team digest
-            raise c.ParseError("shop_scope_later", {"word": cmd.scope.key}, "digest")
+        if cmd.scope.kind == "shop":  # a shop's own facts and targets: only a shop declared or named by data
+            known = sorted(set(ctx.services.registry.shops) | set(fact_repo.shops_with_data(session)))
+            if cmd.scope.key not in known:
+                raise c.ParseError("digest_unknown_shop", {"word": cmd.scope.key, "shops": ", ".join(known) or "—"},
+                                   "digest")
         return ctx.resolve_scope(session, cmd.scope)
     if cmd.me:
         member = identity.find_member(session, ctx.user)

@@ -401,9 +401,9 @@ COMMANDS = [
         subcommands=(
             Subcommand(c.DigestSubscribe, read_digest_subscribe, digest_subscribe, name="subscribe", words=("订阅",),
                        usage=Bilingual("digest subscribe [#channel|me] [daily HH:MM | weekly DAY HH:MM | monthly DAY "
-                                       "HH:MM] [role:R|@who] [kpis:a,b] [tz:Area/City] (a channel: admins)",
+                                       "HH:MM] [role:R|shop:S|@who] [kpis:a,b] [tz:Area/City] (a channel: admins)",
                                        "周报 订阅 [#频道|我] [每天 HH:MM | 每周 星期 HH:MM | 每月 日期 HH:MM] "
-                                       "[role:角色|@成员] [kpis:a,b] [tz:时区]（频道需管理员）")),
+                                       "[role:角色|shop:店铺|@成员] [kpis:a,b] [tz:时区]（频道需管理员）")),
             Subcommand(c.DigestList, read_digest_list, digest_list, name="list", words=("列表", "查看"),
                        usage=Bilingual("digest list", "周报 列表")),
             Subcommand(c.DigestUnsubscribe, read_digest_unsubscribe, digest_unsubscribe, name="unsubscribe",

@@ -15,8 +15,9 @@ from pathlib import Path
 from jobs.digest.charts import digest_charts
 from jobs.digest.data import DigestData, collect, review_periods
 from jobs.digest.funnel import STAGES as FUNNEL_STAGES
-from jobs.digest.meetings import add_actions, add_flywheel
+from jobs.digest.meetings import add_actions, add_flywheel, add_radar, owners_of
 from jobs.digest.render import digest_reply
+from jobs.digest.scoped import DigestScope
 from jobs.outbox import FileOutbox, Outbox
 from jobs.present.reply import Reply
 from jobs.sources import stale_sources_for
@@ -34,14 +35,15 @@ __all__ = [
 
 def collect_digest(
     engine: KpiEngine, registry: Registry, *, lang: str, cadence: str = "weekly", today: date | None = None,
-    stale_sources: list[str] | None = None,
+    stale_sources: list[str] | None = None, who: DigestScope | None = None,
 ) -> DigestData:
-    """The digest's figures. `stale_sources=None` looks them up; pass a list to name them yourself."""
+    """The digest's figures. `stale_sources=None` looks them up; pass a list to name them yourself.
+    `who`: a role's, a shop's or a member's digest instead of the team's."""
     if today is not None:
         engine = engine_as_of(engine, today)
     if stale_sources is None:
         stale_sources = _stale_sources(engine, registry)
-    return collect(engine, registry, cadence=cadence, stale_sources=stale_sources, lang=lang)
+    return collect(engine, registry, cadence=cadence, stale_sources=stale_sources, lang=lang, who=who)
 
 
 def _stale_sources(engine: KpiEngine, registry: Registry) -> list[str]:
@@ -54,14 +56,22 @@ def _stale_sources(engine: KpiEngine, registry: Registry) -> list[str]:
 def build_digest(
     engine: KpiEngine, registry: Registry, *, lang: str, currency: str, cadence: str = "weekly",
     today: date | None = None, stale_sources: list[str] | None = None, with_charts: bool = True,
+    who: DigestScope | None = None, personal: bool = False,
 ) -> Reply:
-    data = collect_digest(engine, registry, lang=lang, cadence=cadence, today=today, stale_sources=stale_sources)
-    reply = digest_reply(data, registry, lang=lang, currency=currency)
+    """`who`: whom the digest is about (default the team); `personal`: it goes to that member themselves.
+    The weekly one opens with the actions (a member's own, a role's members', none for a shop); the
+    monthly team digest ends with the flywheel; a member's digest shows their composite-score radar."""
+    data = collect_digest(engine, registry, lang=lang, cadence=cadence, today=today, stale_sources=stale_sources,
+                          who=who)
+    reply = digest_reply(data, registry, lang=lang, currency=currency, personal=personal)
     as_of = engine_as_of(engine, data.today)
-    if cadence == "weekly":
-        add_actions(reply, as_of, data, lang, currency)
-    elif cadence == "monthly":
+    owners = owners_of(as_of, who)
+    if cadence == "weekly" and owners != set():
+        add_actions(reply, as_of, data, lang, currency, owners=owners)
+    elif cadence == "monthly" and (who is None or who.is_team):
         add_flywheel(reply, as_of, data, lang, currency, with_charts)
+    if who is not None and who.owner:
+        add_radar(reply, data, who, lang, with_charts)
     if with_charts:
         try:
             reply.charts.extend(digest_charts(data, registry, lang=lang, currency=currency))

@@ -70,7 +70,7 @@ def _pace_chart(data: DigestData, lang: str, currency: str) -> Chart | None:
         running += data.pace_daily.get(day, 0.0)
         cumulative.append(running if through is not None and day <= through else None)
     label = st.kpi.label(lang)
-    title = T("chart_pace", lang, kpi=label, period=period_label(period, lang))
+    title = _whose(data, T("chart_pace", lang, kpi=label, period=period_label(period, lang)))
     unit = f" ({currency})" if st.kpi.unit == "currency" else ""
     png = render_pace(PaceChartData(
         title=title, days=days, cumulative_actual=cumulative, target=st.target.value if st.target else None,
@@ -82,4 +82,9 @@ def _pace_chart(data: DigestData, lang: str, currency: str) -> Chart | None:
 
 
 def _funnel_chart(data: DigestData, registry: Registry, lang: str, review_label: str) -> Chart:
-    return funnel_chart(data.funnel_review, registry, lang, T("chart_funnel", lang, period=review_label))
+    return funnel_chart(data.funnel_review, registry, lang, _whose(data, T("chart_funnel", lang, period=review_label)))
+
+
+def _whose(data: DigestData, title: str) -> str:
+    """A role's, shop's or member's chart names them first (`Alice · GMV pace · November 2026`)."""
+    return f"{data.label} · {title}" if data.label else title

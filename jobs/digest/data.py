@@ -15,6 +15,7 @@ from jobs.digest.funnel import FunnelStage
 from jobs.digest.messages import T
 from jobs.digest.movers import Mover, RiskItem, RoleReview, at_risk, biggest_movers
 from jobs.digest.review import ReviewSections, collect_review
+from jobs.digest.scoped import DigestScope
 from jobs.reviews.funnel import FunnelReview, funnel_review
 from storage.kpi.attainment import KpiStatus
 from storage.kpi.engine import BoardRow, KpiEngine
@@ -44,6 +45,12 @@ class DigestData:
     stale_sources: list[str]
     review_sections: ReviewSections = field(default_factory=ReviewSections)  # unusual days, baselines, why
     shops: list[BoardRow] = field(default_factory=list)  # the pace KPI per shop, to date (2+ shops only)
+    who: DigestScope | None = None  # whom the digest is about; None: the team (every KPI and role)
+
+    @property
+    def label(self) -> str | None:
+        """The scope's name for titles (`Team`, `Hosts`, `TikTok Shop US`, `Alice`); None for the team."""
+        return self.who.label if self.who is not None else None
 
     @property
     def funnel(self) -> list[FunnelStage]:
@@ -72,34 +79,42 @@ def review_periods(calendar: Calendar, cadence: str, today: date) -> tuple[Perio
 
 def collect(
     engine: KpiEngine, registry: Registry, *, cadence: str, stale_sources: list[str], lang: str,
+    who: DigestScope | None = None,
 ) -> DigestData:
+    """`who`: the scope the digest is about (default the team): its KPIs for the reviewed and pacing
+    periods, the member tables of its roles, its funnel, movers and risks among those."""
     today = engine.today()
     review, pacing = review_periods(engine.calendar, cadence, today)
-    team_kpis = [registry.kpis[k] for k in registry.team_kpis if k in registry.kpis]
-    team = Scope.team()
-    team_review = engine.statuses(team_kpis, team, review) if team_kpis else []
-    team_pacing = engine.statuses(team_kpis, team, pacing) if team_kpis else []
-    roles = [r for r in (_role_review(engine, registry, role_id, review, pacing) for role_id in registry.roles) if r]
-    pace_kpi = _pace_kpi(registry, team_kpis)
+    scope = who.scope if who is not None else Scope.team()
+    kpis = who.kpis if who is not None else [registry.kpis[k] for k in registry.team_kpis if k in registry.kpis]
+    role_ids = who.roles if who is not None else tuple(registry.roles)
+    only = who.only_kpis if who is not None else None
+    team_review = engine.statuses(kpis, scope, review) if kpis else []
+    team_pacing = engine.statuses(kpis, scope, pacing) if kpis else []
+    roles = [r for r in (_role_review(engine, registry, role_id, review, pacing, only) for role_id in role_ids) if r]
+    pace_kpi = _pace_kpi(registry, kpis)
     pace_daily: dict[date, float] = {}
     if pace_kpi is not None:
-        for day, sums in engine.daily(pace_kpi, team, pacing).items():
+        for day, sums in engine.daily(pace_kpi, scope, pacing).items():
             value = pace_kpi.formula.evaluate({m: sums.get(m, 0.0) for m in pace_kpi.metrics})
             if value is not None:
                 pace_daily[day] = value
     with engine.db.session() as session:
         history_from = fact_repo.first_date(session)
     previous_review = engine.calendar.previous(review)
+    label = who.label if who is not None else _team_label(lang)
     return DigestData(
         cadence=cadence, today=today, review=review, previous_review=previous_review,
         pacing=pacing, team_review=team_review, team_pacing=team_pacing, roles=roles,
-        movers=biggest_movers(team_review, roles, team_label=_team_label(lang),
+        movers=biggest_movers(team_review, roles, team_label=label,
                               previous_complete=history_from is not None and history_from <= previous_review.start),
-        at_risk=at_risk(team_pacing, roles, team_label=_team_label(lang)),
-        funnel_review=funnel_review(engine, registry, team, review),
+        at_risk=at_risk(team_pacing, roles, team_label=label),
+        funnel_review=funnel_review(engine, registry, scope, review),
         pace_kpi=pace_kpi, pace_daily=pace_daily, stale_sources=list(stale_sources),
-        review_sections=collect_review(engine, registry, review, team_kpis, pace_kpi, pacing),
-        shops=_shops(engine, pace_kpi, pacing),
+        review_sections=collect_review(engine, registry, review, kpis, pace_kpi, pacing, scope=scope,
+                                       scope_label=who.label if who is not None and not who.is_team else ""),
+        shops=_shops(engine, pace_kpi, pacing) if who is None or who.is_team else [],
+        who=who if who is not None and not who.is_team else None,
     )
 
 
@@ -113,9 +128,10 @@ def _shops(engine: KpiEngine, kpi: KpiDef | None, pacing: Period) -> list[BoardR
 
 def _role_review(
     engine: KpiEngine, registry: Registry, role_id: str, review: Period, pacing: Period,
+    only: frozenset[str] | None = None,
 ) -> RoleReview | None:
     role = registry.roles[role_id]
-    kpis = [registry.kpis[k] for k in role.kpis if k in registry.kpis]
+    kpis = [registry.kpis[k] for k in role.kpis if k in registry.kpis and (only is None or k in only)]
     if not kpis:
         return None
     week = engine.member_scores(kpis, role_id, review, role.kpis)
@@ -127,8 +143,9 @@ def _role_review(
 
 
 def _pace_kpi(registry: Registry, team_kpis: list[KpiDef]) -> KpiDef | None:
+    """GMV when the digest shows it, else its first summed KPI (an editor's digest paces videos)."""
     preferred = registry.kpis.get(PACE_KPI)
-    if preferred is not None and preferred.additive:
+    if preferred is not None and preferred.additive and preferred in team_kpis:
         return preferred
     return next((k for k in team_kpis if k.additive), None)
 

@@ -2,7 +2,8 @@
 
 Movers: among the team's headline KPIs and every member's role KPIs, the three largest relative changes
 of the KPI value against the previous period, by absolute size (a −40 % fall outranks a +25 % rise). A
-change counts only when both periods have a value and the previous one is not zero. Ties: by name.
+change counts only when both periods have a value, the previous one is not zero and the value moved. Ties:
+by name.
 
 At risk: team and member KPIs whose pacing-period (month-to-date) status is at risk or off track, off
 track first, then lowest pace first; each carries its required daily run-rate (additive KPIs).
@@ -79,7 +80,7 @@ def _add_mover(
     into: dict[tuple[str, str], Mover], who: str, label: str, kpi: KpiDef,
     previous: float | None, current: float | None,
 ) -> None:
-    if previous is None or current is None or previous == 0:
+    if previous is None or current is None or previous == 0 or current == previous:  # no change is no mover
         return
     into.setdefault((who, kpi.id), Mover(who, label, kpi, previous, current))
 

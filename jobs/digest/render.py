@@ -19,12 +19,20 @@ from storage.kpi.registry import Registry
 MAX_RISK_ROWS = 15
 
 
-def digest_reply(data: DigestData, registry: Registry, *, lang: str, currency: str) -> Reply:
+def digest_reply(data: DigestData, registry: Registry, *, lang: str, currency: str, personal: bool = False) -> Reply:
+    """`personal`: the digest is the reader's own (a `me` subscription about themselves)."""
     review_label = period_label(data.review, lang)
     pacing_label = period_label(data.pacing, lang)
     pace_st = data.pace_status()
+    who = data.label or T("team", lang)
+    if data.label is None:
+        title = T(f"title_{data.cadence}", lang, period=review_label)
+    elif personal:
+        title = T(f"title_{data.cadence}_own", lang, period=review_label)
+    else:
+        title = T(f"title_{data.cadence}_of", lang, who=who, period=review_label)
     reply = Reply(
-        title=T(f"title_{data.cadence}", lang, period=review_label), lang=lang, kind=ReplyKind.NOTICE,
+        title=title, lang=lang, kind=ReplyKind.NOTICE,
         mark=mark_of(pace_st.status) if pace_st else None, public=True,
         figures=_headline(data, lang, currency, review_label, pacing_label),
     )
@@ -32,7 +40,7 @@ def digest_reply(data: DigestData, registry: Registry, *, lang: str, currency: s
         reply.tables.append(_team_review_table(data, lang, currency, review_label))
         reply.tables.append(statuses_table(
             [(st.kpi.label(lang), st) for st in data.team_pacing], lang, currency,
-            first_column=T("kpi", lang), title=T("team_pacing", lang, period=pacing_label),
+            first_column=T("kpi", lang), title=T("team_pacing", lang, who=who, period=pacing_label),
         ))
     if data.shops:
         kpi_label = data.shops[0].status.kpi.label(lang)
@@ -51,7 +59,8 @@ def digest_reply(data: DigestData, registry: Registry, *, lang: str, currency: s
     if (unusual := unusual_section(data.review_sections, registry, lang=lang, currency=currency)) is not None:
         reply.tables.append(unusual)
     if (baselines := baselines_section(data.review_sections, lang=lang,
-                                       title=T("against_baselines", lang, period=review_label))) is not None:
+                                       title=T("against_baselines", lang, who=who,
+                                               period=review_label))) is not None:
         reply.tables.append(baselines)
     reply.footnotes.extend(_notes(data, lang, pacing_label))
     if data.funnel:
@@ -115,7 +124,8 @@ def _team_review_table(data: DigestData, lang: str, currency: str, review_label:
             status_word(st, lang),
         ])
         marks.append(mark_of(st.status))
-    return Table(columns=columns, rows=rows, marks=marks, title=T("team_review", lang, period=review_label))
+    return Table(columns=columns, rows=rows, marks=marks,
+                 title=T("team_review", lang, who=data.label or T("team", lang), period=review_label))
 
 
 def _role_table(role: RoleReview, lang: str, currency: str, review_label: str) -> Table:
@@ -188,7 +198,7 @@ def _notes(data: DigestData, lang: str, pacing_label: str) -> list[str]:
     if len(data.at_risk) > MAX_RISK_ROWS:
         notes.append(T("more_risk", lang, count=len(data.at_risk) - MAX_RISK_ROWS))
     if data.movers:
-        notes.append(T("movers_note", lang))
-    if not data.review_sections.unusual:
+        notes.append(T("movers_note", lang) if data.label is None else T("movers_note_of", lang, who=data.label))
+    if not data.review_sections.unusual and data.review_sections.unusual_checked:
         notes.append(T("nothing_unusual", lang))
     return notes

@@ -35,17 +35,23 @@ class ReviewSections:
     why: Why | None = None
     projection: Projection | None = None  # the pace KPI's weekday-aware projection for the pacing period
     notes: list[Note] = field(default_factory=list)  # the pacing period's notes (marked on the pace chart)
+    unusual_checked: bool = True  # False for a shop: unusual days are judged per team, role and member only
+    scope_label: str = ""  # whose why chart ('' = the team)
 
 
 def collect_review(engine: KpiEngine, registry: Registry, review: Period, team_kpis: list[KpiDef],
-                   headline: KpiDef | None, pacing: Period | None = None) -> ReviewSections:
+                   headline: KpiDef | None, pacing: Period | None = None, *, scope: Scope | None = None,
+                   scope_label: str = "") -> ReviewSections:
     """Queries, whatever the data size: three for the unusual days (every scope's daily series in one statement,
-    the notes, the roles) and one for names, three for the team KPIs' baselines, six for the headline's why,
-    one for its weekday-aware projection over `pacing` and one for the notes of `pacing`."""
-    findings = scan_unusual(engine.db, registry, review.start, review.end)
+    the notes, the roles) and one for names, three for the KPIs' baselines, six for the headline's why,
+    one for its weekday-aware projection over `pacing` and one for the notes of `pacing`. `scope` (default
+    the team): whose figures; a role's or member's unusual days are theirs only, a shop's are not judged."""
+    team = scope or Scope.team()
+    checked = team.kind != "shop" and not team.shop
+    findings = (scan_unusual(engine.db, registry, review.start, review.end,
+                             scope=None if team.kind == "team" else team) if checked else [])
     with engine.db.session() as session:
         names = member_repo.display_names(session, [f.scope[1] for f in findings if f.scope[0] == "member"])
-    team = Scope.team()
     baselines = compare_many(engine, team_kpis, team, review, EXTRA_REFERENCES)
     why = explain(engine, headline, team, review) if headline is not None else None
     projection = weekday_projection(engine, headline, team, pacing) if headline and pacing else None
@@ -54,7 +60,7 @@ def collect_review(engine: KpiEngine, registry: Registry, review: Period, team_k
         with engine.db.session() as session:
             notes = [n for n in note_repo.notes_between(session, pacing.start, pacing.end)
                      if note_repo.applies_to(n, team, headline.id if headline else None)]
-    return ReviewSections(findings, names, baselines, why, projection, notes)
+    return ReviewSections(findings, names, baselines, why, projection, notes, checked, scope_label)
 
 
 def unusual_section(sections: ReviewSections, registry: Registry, *, lang: str, currency: str) -> Table | None:
@@ -83,4 +89,4 @@ def why_section_chart(sections: ReviewSections, *, lang: str, currency: str) -> 
     why = sections.why
     if why is None or why.tree is None or why.blocked or why.change is None:
         return None
-    return why_chart(why, scope_label=T("team", lang), lang=lang, currency=currency)
+    return why_chart(why, scope_label=sections.scope_label or T("team", lang), lang=lang, currency=currency)
