@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.core.bot import KpiBot
+from bot.core.messages import T
 from bot.core.request import CommandRequest, UserRef, extract_typed_mentions
+from jobs.present.reply import Reply
 
 
 def console_user(as_user: str | None) -> UserRef:
@@ -40,17 +42,33 @@ def to_request(line: str, user: UserRef, lang: str | None) -> CommandRequest:
                           lang=lang, conversation=SESSION)
 
 
-def answer(core: KpiBot, line: str, user: UserRef, lang: str | None) -> str:
-    return core.handle(to_request(line, user, lang)).plain_text()
+def answer(core: KpiBot, line: str, user: UserRef, lang: str | None, folder: Path | None = None) -> str:
+    """The reply as text; files it carries (exports) are written into `folder` (default: the current
+    directory) and their paths printed after it."""
+    reply = core.handle(to_request(line, user, lang))
+    lines = [reply.plain_text()]
+    lines += [T("file_written", reply.lang, path=str(path)) for path in write_files(reply, folder or Path.cwd())]
+    return "\n".join(lines)
 
 
-def run_script(core: KpiBot, lines: Iterable[str], user: UserRef, lang: str | None, out: TextIO) -> int:
+def write_files(reply: Reply, folder: Path) -> list[Path]:
+    """Each attachment as a file in `folder` under its own name (a file of that name is replaced)."""
+    written = []
+    for file in reply.files:
+        path = folder / Path(file.name).name  # the name only: never a path out of the folder
+        path.write_bytes(file.data)
+        written.append(path.resolve())
+    return written
+
+
+def run_script(core: KpiBot, lines: Iterable[str], user: UserRef, lang: str | None, out: TextIO,
+               folder: Path | None = None) -> int:
     count = 0
     for raw in lines:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        out.write(f"> {line}\n{answer(core, line, user, lang)}\n\n")
+        out.write(f"> {line}\n{answer(core, line, user, lang, folder)}\n\n")
         count += 1
     return count
 

@@ -27,17 +27,18 @@ def engine(db: Database):
 
 
 def test_board_xlsx_cells_are_numbers(engine) -> None:
-    sheet = board_sheet(engine, engine.registry.kpis["gmv"], "host", NOVEMBER, "en")
+    sheet = board_sheet(engine, engine.registry.kpis["gmv"], "host", NOVEMBER, "en", currency="USD")
     book = openpyxl.load_workbook(io.BytesIO(to_xlsx([sheet])))
     (ws,) = book.worksheets
     assert ws.title == "GMV host November 2026"
-    assert [c.value for c in ws[1]] == ["Rank", "Member key", "Member", "GMV", "Target", "Attainment", "Status",
+    assert [c.value for c in ws[1]] == ["Rank", "Member", "GMV (USD)", "Target (USD)", "Attainment", "Status",
                                         "Data through"]
     # Nov 1–22: alice 15 × 800 + 7 × 1000 = 19,000 of 30,000 → 0.6333; bob 15 × 500 + 7 × 450 = 10,650 of 15,000 → 0.71
     alice, bob = ([c.value for c in row] for row in ws.iter_rows(min_row=2))
-    assert alice[:5] == [1, "alice", "Alice", 19000, 30000] and alice[5] == pytest.approx(19000 / 30000)
-    assert bob[:5] == [2, "bob", "Bob", 10650, 15000] and bob[5] == pytest.approx(0.71)
-    assert alice[7] == "2026-11-22"
+    assert alice[:4] == [1, "Alice", 19000, 30000] and alice[4] == pytest.approx(19000 / 30000)
+    assert bob[:4] == [2, "Bob", 10650, 15000] and bob[4] == pytest.approx(0.71)
+    assert alice[6] == "2026-11-22"
+    assert ws["C2"].number_format == "#,##0.00" and ws["E2"].number_format == "0.0%"
 
 
 def test_board_csv_in_chinese(engine) -> None:
@@ -45,15 +46,23 @@ def test_board_csv_in_chinese(engine) -> None:
     data = to_csv(sheet)
     assert data.startswith("\ufeff".encode())  # BOM: Excel reads the Chinese headers as UTF-8
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0][:4] == ["排名", "成员标识", "成员", "GMV"]
-    assert rows[1][:5] == ["1", "alice", "Alice", "19000.0", "30000.0"]
+    assert rows[0][:3] == ["排名", "成员", "GMV"]
+    assert rows[1][:4] == ["1", "Alice", "19000.0", "30000.0"]
 
 
 def test_text_that_looks_like_a_formula_stays_text() -> None:
-    sheet = Sheet("x", ["name", "value"], [["=HYPERLINK(\"http://evil\")", -3.5], ["-10.0%", None]])
+    evil = ["=HYPERLINK(\"http://evil\")", "+1+2", "-2+3", "@SUM(A1)", "\tcmd"]
+    sheet = Sheet("x", ["name", "value"], [*([text, -3.5] for text in evil), ["-10.0%", None]])
     ws = openpyxl.load_workbook(io.BytesIO(to_xlsx([sheet]))).active
-    assert ws["A2"].value == "'=HYPERLINK(\"http://evil\")" and ws["B2"].value == -3.5
-    assert ws["A3"].value == "-10.0%"
+    # XLSX: each is a string cell with Excel's quote prefix, shown exactly as written and never evaluated
+    for row, text in enumerate(evil, start=2):
+        cell = ws.cell(row, 1)
+        assert (cell.value, cell.data_type, cell.quotePrefix) == (text, "s", True)
+    assert ws["B2"].value == -3.5 and ws["B2"].data_type == "n"
+    assert ws["A7"].value == "-10.0%" and not ws["A7"].quotePrefix  # a number written as text is left alone
+    # CSV: a leading apostrophe, so a spreadsheet opening the file reads text
+    rows = list(csv.reader(io.StringIO(to_csv(sheet).decode("utf-8-sig"))))
+    assert [r[0] for r in rows[1:]] == ["'" + text for text in evil] + ["-10.0%"]
     assert sheet_names(["a/b:c", "A/B:C", "x" * 40]) == ["a b c", "A B C (2)", "x" * 31]
 
 

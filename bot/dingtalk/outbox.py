@@ -1,5 +1,6 @@
 """Posting to DingTalk: charts uploaded as media first, then one markdown message, or an interactive
-card when the reply has buttons (alerts).
+card when the reply has buttons (alerts). An attached file (an export) is uploaded as media of type `file` and
+sent after the message through the robot API as msgKey `sampleFile` (a session webhook cannot carry files).
 
 A `channel` is an open conversation id (a group) or `user:STAFF_ID` (that person, directly). Plain
 messages have no idempotency key on DingTalk; a card's `cardBizId` is one, so it is derived from the
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from bot.dingtalk.client import DingTalkApi
 from bot.dingtalk.render import reply_card, reply_markdown
 from bot.dingtalk.translate import Incoming
-from jobs.present.reply import Reply
+from jobs.present.reply import Attachment, Reply
 
 USER_PREFIX = "user:"
 CARD_NAMESPACE = uuid.UUID("5d1a7c0e-6b3f-4f0e-9a57-64696e677461")
@@ -41,10 +42,21 @@ class DingTalkOutbox:
             return self.api.send_card(card_biz_id(idempotency_key), reply_card(reply, media_ids),
                                       conversation_id=None if staff_id else channel, staff_id=staff_id)
         title, text = reply_markdown(reply, media_ids)
-        param = {"title": title, "text": text}
-        if staff_id:
-            return self.api.send_to_user(staff_id, "sampleMarkdown", param)
-        return self.api.send_to_group(channel, "sampleMarkdown", param)
+        sent = self._robot_send(channel, "sampleMarkdown", {"title": title, "text": text})
+        self.send_files(channel, reply.files)
+        return sent
+
+    def send_files(self, channel: str, files: list[Attachment]) -> None:
+        """Each file uploaded, then sent as `sampleFile` {mediaId, fileName, fileType}."""
+        for file in files:
+            media_id = self.api.upload_file(file.data, file.name)
+            self._robot_send(channel, "sampleFile", {"mediaId": media_id, "fileName": file.name,
+                                                     "fileType": file.extension or "file"})
+
+    def _robot_send(self, channel: str, msg_key: str, param: dict[str, str]) -> str:
+        if channel.startswith(USER_PREFIX):
+            return self.api.send_to_user(channel.removeprefix(USER_PREFIX), msg_key, param)
+        return self.api.send_to_group(channel, msg_key, param)
 
     def direct_channel(self, user_id: str) -> str | None:
         return USER_PREFIX + user_id
@@ -59,6 +71,7 @@ class DingTalkOutbox:
         payload = {"msgtype": "markdown", "markdown": {"title": title, "text": text},
                    "at": {"atUserIds": [incoming.sender_staff_id], "isAtAll": False}}
         self.api.post_session_webhook(str(incoming.session_webhook), payload, conversation=incoming.conversation_id)
+        self.send_files(incoming.channel, reply.files)
         return incoming.msg_id
 
     def update(self, card_id: str, reply: Reply) -> None:

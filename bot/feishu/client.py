@@ -30,6 +30,7 @@ TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
 BOT_INFO_PATH = "/open-apis/bot/v3/info"
 USER_PATH = "/open-apis/contact/v3/users/:user_id"
 IMAGES_PATH = "/open-apis/im/v1/images"
+FILES_PATH = "/open-apis/im/v1/files"
 MESSAGES_PATH = "/open-apis/im/v1/messages"
 REPLY_PATH = "/open-apis/im/v1/messages/:message_id/reply"
 MESSAGE_PATH = "/open-apis/im/v1/messages/:message_id"
@@ -136,6 +137,17 @@ class FeishuApi:
         key = result.data.get("image_key")
         if not key:
             raise FeishuApiError("image upload", result.code, "no image_key in the answer", result.status)
+        return str(key)
+
+    def upload_file(self, data: bytes, name: str, file_type: str) -> str:
+        """im/v1/files (≤ 30 MB, not empty): `file_type` is opus, mp4, pdf, doc, xls, ppt or stream → file_key."""
+        result = self.call(
+            "POST", FILES_PATH, what="file upload",
+            multipart={"file_type": file_type, "file_name": name, "file": (name, data, "application/octet-stream")},
+        )
+        key = result.data.get("file_key")
+        if not key:
+            raise FeishuApiError("file upload", result.code, "no file_key in the answer", result.status)
         return str(key)
 
     def send_message(

@@ -68,7 +68,7 @@ def answer_slash_command(
         open_form_or_reply(services, answer, body, respond, client)
         return
     ack(response_type=response_type(answer.reply), **message_payload(answer.reply))
-    upload_charts(services, body.get("channel_id"), answer.reply)
+    upload_charts(services, body.get("channel_id"), answer.reply, respond)
 
 
 def prepare_answer(services: SlackServices, body: dict[str, Any], bot_user_id: str | None = None) -> SlashAnswer:
@@ -98,7 +98,7 @@ def deliver_late(
     except Exception as exc:
         log.warning("could not deliver a late answer via response_url: %s", reason(exc))
         return
-    upload_charts(services, body.get("channel_id"), answer.reply)
+    upload_charts(services, body.get("channel_id"), answer.reply, respond)
 
 
 def open_form_or_reply(
@@ -117,13 +117,23 @@ def open_form_or_reply(
         log.warning("could not tell the user the form failed: %s", reason(exc))
 
 
-def upload_charts(services: SlackServices, channel_id: str | None, reply: Reply) -> None:
-    if not reply.charts or not channel_id:
+def upload_charts(
+    services: SlackServices, channel_id: str | None, reply: Reply, respond: Respond | None = None
+) -> None:
+    """Charts and attached files (exports) into the channel the command was typed in. A file that could not be
+    shared is told to the asker (the answer already said it is attached); a chart is only logged."""
+    if not (reply.charts or reply.files) or not channel_id:
         return
     try:
-        services.outbox.upload_charts(channel_id, reply.charts)
+        services.outbox.upload_charts(channel_id, reply.charts, files=reply.files)
     except Exception as exc:
-        log.warning("chart upload to %s failed: %s", channel_id, reason(exc))
+        log.warning("chart or file upload to %s failed: %s", channel_id, reason(exc))
+        if reply.files and respond is not None:
+            try:
+                respond(text=T("file_not_shared", reply.lang, error=reason(exc)), response_type="ephemeral",
+                        replace_original=False)
+            except Exception as again:
+                log.warning("could not say the file was not shared: %s", reason(again))
 
 
 def response_type(reply: Reply) -> str:

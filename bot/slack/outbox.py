@@ -1,4 +1,6 @@
-"""Posting to Slack: messages (Block Kit + text fallback), then charts via files_upload_v2.
+"""Posting to Slack: messages (Block Kit + text fallback), then charts and attached files (exports) via
+files_upload_v2 (files.getUploadURLExternal → the bytes to the returned URL → files.completeUploadExternal with
+channel_id and thread_ts; files.upload is retired).
 
 Used by scheduled jobs (`Outbox.send`) and by the chat listeners (`post`, in a thread).
 Sends to one channel are paced (~1/s, Slack's chat.postMessage allowance). In chat a 429 is retried
@@ -27,7 +29,7 @@ from slack_sdk.http_retry import RateLimitErrorRetryHandler
 from bot.chat_kit.pacing import ChannelPacer
 from bot.slack.blocks import message_payload
 from jobs.delivery import PartialDelivery, Throttled, describe
-from jobs.present.reply import Chart, Reply
+from jobs.present.reply import Attachment, Chart, Reply
 from jobs.recovery import HistoryUnavailable
 
 DELIVERY_EVENT = "kpibot_delivery"
@@ -133,9 +135,9 @@ class SlackOutbox:
         )
         ts = str(response["ts"])
         posted_channel = str(response.get("channel") or channel)
-        if reply.charts:
+        if reply.charts or reply.files:
             try:
-                self.upload_charts(posted_channel, reply.charts, thread_ts=thread_ts, client=client)
+                self.upload_charts(posted_channel, reply.charts, thread_ts=thread_ts, client=client, files=reply.files)
             except Exception as exc:
                 # The message is out: a retry must not post it again; the problem is recorded instead.
                 raise PartialDelivery(ts, describe(exc)) from exc
@@ -143,15 +145,18 @@ class SlackOutbox:
 
     def upload_charts(
         self, channel: str, charts: list[Chart], *, thread_ts: str | None = None, client: WebClient | None = None,
+        files: list[Attachment] | None = None,
     ) -> None:
-        """All charts in one files_upload_v2 (getUploadURLExternal, upload, completeUploadExternal)."""
-        if not charts:
+        """All charts and files in one files_upload_v2 (getUploadURLExternal per file, the bytes, then one
+        completeUploadExternal sharing them in `channel`, in the thread when `thread_ts` is given)."""
+        uploads = [{"file": chart.png, "filename": chart.name, "title": chart.title or chart.name} for chart in charts]
+        uploads += [{"file": file.data, "filename": file.name, "title": file.title or file.name}
+                    for file in files or []]
+        if not uploads:
             return
         self.pacer.wait(channel)
         (client or self.client).files_upload_v2(
-            file_uploads=[
-                {"file": chart.png, "filename": chart.name, "title": chart.title or chart.name} for chart in charts
-            ],
+            file_uploads=uploads,
             channel=channel,
             thread_ts=thread_ts,
         )

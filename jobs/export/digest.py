@@ -1,9 +1,10 @@
-"""A posted digest's tables as sheets: one sheet per table, cells as shown in the digest."""
+"""A posted digest's tables as sheets: the headline figures first (when it has any), then one sheet per table,
+cells as shown in the digest."""
 
 from __future__ import annotations
 
 from jobs.digest.history import reply_from_json
-from jobs.export.sheets import Sheet
+from jobs.export.sheets import Sheet, file_name
 from storage.models import DigestPost
 
 
@@ -17,4 +18,5 @@ def digest_sheets(post: DigestPost) -> list[Sheet]:
 
 
 def digest_file_name(post: DigestPost) -> str:
-    return f"digest-{post.period_key}-{post.id}.xlsx"
+    """`kpibot-digest-2026-W47-12.xlsx`: the digest's period and its history id."""
+    return file_name("digest", post.period_key, str(post.id), extension="xlsx")

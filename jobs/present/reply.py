@@ -74,6 +74,21 @@ class Chart:
     title: str = ""
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a reply (an export): Slack, Feishu and DingTalk upload it into the conversation,
+    the console writes it to disk. `data` is the whole file."""
+
+    name: str  # file name with its extension, e.g. "kpibot-board-gmv-host-2026-11.xlsx"
+    data: bytes
+    mime: str
+    title: str = ""
+
+    @property
+    def extension(self) -> str:
+        return self.name.rsplit(".", 1)[-1].lower() if "." in self.name else ""
+
+
 @dataclass
 class Reply:
     title: str
@@ -86,6 +101,7 @@ class Reply:
     footnotes: list[str] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
+    files: list[Attachment] = field(default_factory=list)  # exports: uploaded after the message
     public: bool = False  # Slack: post in channel instead of ephemeral
     form: str | None = None  # ask the surface to open a form, e.g. "target" (modal / form card)
 

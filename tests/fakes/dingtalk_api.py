@@ -98,6 +98,7 @@ class FakeDingTalk(RecordingServer):
         self.sent: list[Sent] = []
         self.card_updates: list[tuple[str, dict[str, Any]]] = []
         self.media: dict[str, bytes] = {}
+        self.files: dict[str, tuple[str, bytes]] = {}  # media_id → (uploaded file name, bytes) of type `file`
         self.acks: dict[str, dict[str, Any]] = {}
         self.tokens_issued = 0
         self._tokens: set[str] = set()
@@ -254,8 +255,13 @@ class FakeDingTalk(RecordingServer):
         body = call.json
         if body.get("robotCode") != ROBOT_CODE:
             return 400, {"code": "invalidParameter.robotCode.auth", "message": "robotCode mismatch"}, {}
-        if body.get("msgKey") not in ("sampleMarkdown", "sampleText"):
+        if body.get("msgKey") not in ("sampleMarkdown", "sampleText", "sampleFile"):
             return 400, {"code": "invalidParameter.msgKey.invalid", "message": "msgKey"}, {}
+        if body["msgKey"] == "sampleFile":
+            param = json.loads(body.get("msgParam") or "{}")
+            if param.get("mediaId") not in self.files or not param.get("fileName") or not param.get("fileType"):
+                return 400, {"code": "invalidParameter.msgParam.invalid", "message": "sampleFile needs an uploaded "
+                             "file's mediaId, fileName and fileType"}, {}
         if len(body.get("msgParam", "").encode()) > 15_000:
             return 400, {"code": "invalidParameter.msgParam.invalid", "message": "msgParam too long"}, {}
         self.sent.append(Sent(how, target, body))
@@ -281,7 +287,15 @@ class FakeDingTalk(RecordingServer):
             f"Content-Type: {call.headers['content-type']}\r\n\r\n".encode() + call.body
         )
         parts = {part.get_param("name", header="content-disposition"): part for part in message.get_payload()}
-        if parts["type"].get_payload(decode=True) != b"image":
+        media_type = parts["type"].get_payload(decode=True)
+        if media_type == b"file":
+            data = parts["media"].get_payload(decode=True) or b""
+            if not data or len(data) > 20 * 1024 * 1024:
+                return 200, {"errcode": 40006, "errmsg": "不合法的文件大小"}, {}
+            media_id = f"@lAzPfile{next(self._ids)}"
+            self.files[media_id] = (str(parts["media"].get_filename()), data)
+            return 200, {"errcode": 0, "errmsg": "ok", "type": "file", "media_id": media_id, "created_at": 1}, {}
+        if media_type != b"image":
             return 200, {"errcode": 40005, "errmsg": "不支持的文件类型"}, {}
         png = parts["media"].get_payload(decode=True)
         if not png.startswith(b"\x89PNG"):

@@ -83,6 +83,17 @@ class Call:
             return None
 
 
+FILE_TYPES = ("opus", "mp4", "pdf", "doc", "xls", "ppt", "stream")
+FILE_LIMIT_BYTES = 30 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    name: str
+    file_type: str
+    data: bytes
+
+
 @dataclass
 class Message:
     """A message the fake accepted (sent, or a reply to `reply_to`)."""
@@ -109,6 +120,7 @@ class FakeFeishu(RecordingServer):
         self.messages: list[Message] = []
         self.patches: list[tuple[str, Any]] = []
         self.images: dict[str, bytes] = {}
+        self.files: dict[str, UploadedFile] = {}  # file_key → what im/v1/files received
         self.tokens_issued: list[str] = []
         self.bitable: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._valid_tokens: set[str] = set()
@@ -203,6 +215,8 @@ class FakeFeishu(RecordingServer):
             return self._bitable_search(call, parts[4], parts[6])
         if method == "POST" and path == "/open-apis/im/v1/images":
             return self._upload_image(call)
+        if method == "POST" and path == "/open-apis/im/v1/files":
+            return self._upload_file(call)
         if method == "POST" and path == "/open-apis/im/v1/messages":
             if call.query.get("receive_id_type") not in (["chat_id"], ["open_id"]):
                 return 400, {"code": 99992402, "msg": "field validation failed: receive_id_type"}, {}
@@ -259,6 +273,18 @@ class FakeFeishu(RecordingServer):
         self.images[key] = image
         return 200, {"code": 0, "msg": "success", "data": {"image_key": key}}, {}
 
+    def _upload_file(self, call: Call) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """im/v1/files: multipart file_type (Feishu's list), file_name, file; ≤ 30 MB and not empty."""
+        fields = parse_multipart(call.headers.get("content-type", ""), call.body)
+        data, file_type = fields.get("file", b""), fields.get("file_type", b"").decode()
+        if file_type not in FILE_TYPES or not fields.get("file_name") or not data:
+            return 400, {"code": 234001, "msg": "invalid file_type, file_name or empty file"}, {}
+        if len(data) > FILE_LIMIT_BYTES:
+            return 400, {"code": 234006, "msg": "file size exceeds 30 MB"}, {}
+        key = f"file_v3_{next(self._ids):04d}"
+        self.files[key] = UploadedFile(fields["file_name"].decode(), file_type, data)
+        return 200, {"code": 0, "msg": "success", "data": {"file_key": key}}, {}
+
     def _accept_message(
         self, body: dict[str, Any], *, chat_id: str | None, reply_to: str | None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -279,6 +305,9 @@ class FakeFeishu(RecordingServer):
         elif msg_type == "text":
             if not isinstance(content, dict) or not isinstance(content.get("text"), str):
                 return 400, {"code": 230001, "msg": "text content needs a text field"}, {}
+        elif msg_type == "file":
+            if not isinstance(content, dict) or content.get("file_key") not in self.files:
+                return 400, {"code": 230001, "msg": "file content needs a file_key uploaded to im/v1/files"}, {}
         else:
             return 400, {"code": 230001, "msg": f"unexpected msg_type {msg_type}"}, {}
         message = Message(
