@@ -64,6 +64,7 @@ UNITS = (
     Unit("ack_latency_p99", "ack_latency_p99", "bench.ack:run"),
     Unit("unusual", "unusual", "bench.unusual:run", prepare="bench.unusual:prepare"),
     Unit("parse_question", "parse_question", "bench.parse:run"),
+    Unit("cli_status", "cli_status", "bench.cli:run"),
 )
 
 

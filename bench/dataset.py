@@ -45,7 +45,9 @@ MAGNITUDE = {  # typical daily value per cell, so sums and ratios look like a sh
     "clicks": 1800.0, "add_to_cart": 500.0, "live_sessions": 1.5, "live_viewers": 1800.0,
     "watch_seconds": 120_000.0, "live_orders": 90.0, "videos_published": 3.0, "video_views": 24_000.0,
     "views_3s": 9800.0, "completions": 2900.0, "returns": 6.0, "negative_reviews": 3.0,
-    "review_response_hours": 22.0,
+    "review_response_hours": 22.0, "ad_gmv": 3600.0, "marketing_spend": 1500.0, "new_customers": 40.0,
+    "customers": 100.0, "repeat_customers": 30.0, "promoters": 20.0, "passives": 10.0, "detractors": 5.0,
+    "ltv": 180.0,
 }
 UPDATED_AT = "2026-11-20 06:00:00.000000"  # SQLAlchemy's SQLite DateTime text form, UTC
 

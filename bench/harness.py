@@ -39,6 +39,7 @@ GOALS: dict[str, tuple[str, str, float, str]] = {
     "unusual_demo_team": ("ratio", "<=", 2.0, "ratio ≤ 2"),  # issue 15
     "unusual_100_members": ("ratio", "<=", 2.0, "ratio ≤ 2"),
     "parse_question": ("value", "<", 1.0, "< 1 ms average"),
+    "cli_status": ("ratio", "<=", 2.0, "ratio ≤ 2"),  # issue 19
 }
 
 

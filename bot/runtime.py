@@ -12,9 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
-
-from fastapi import FastAPI
+from typing import TYPE_CHECKING, Any
 
 from bot.adapters import Platform, PlatformAdapter
 from bot.core.bot import KpiBot
@@ -24,6 +22,9 @@ from storage.db import Database
 from storage.kpi.registry import Registry, load_registry
 from storage.repositories.definitions import sync_definitions
 from storage.settings import Settings
+
+if TYPE_CHECKING:  # the HTTP stack loads with `build_http_app`, not for the CLI's one-shot answers
+    from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
 

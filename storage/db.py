@@ -8,6 +8,7 @@ upgrade it once: the first takes the lock and migrates, the others wait, then fi
 from __future__ import annotations
 
 import logging
+import re
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,12 +76,12 @@ class Database:
     def upgrade(self) -> bool:
         """Bring the schema to the newest migration, under the migration lock. True when this call
         applied migrations, False when the schema was already current."""
-        from alembic import command
-
         with self.schema_lock():
             before = self.current_revision()
             if before == head_revision():
                 return False
+            from alembic import command  # only when there is something to apply
+
             command.upgrade(alembic_config(self.url, self.engine), "head")
         log.info("database schema upgraded from %s to %s", before or "empty", head_revision())
         return True
@@ -139,6 +140,26 @@ class Database:
 
 @lru_cache(maxsize=1)
 def head_revision() -> str | None:
+    """The newest migration, read from the revision scripts' `revision` / `down_revision` lines (a
+    millisecond; loading Alembic's script directory costs a CLI answer ~0.2 s). Anything unusual
+    (branches, merge revisions, lines in another form) is left to Alembic."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
+        found = dict(_REVISION_LINE.findall(script.read_text(encoding="utf-8")))
+        if "revision" not in found or "down_revision" not in found:
+            return _alembic_head()
+        revisions.add(found["revision"])
+        if found["down_revision"] != "None":
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 and parents <= revisions else _alembic_head()
+
+
+_REVISION_LINE = re.compile(r"""^(revision|down_revision)(?:: [^=]+)? = ['"]?([\w]+)['"]?\s*$""", re.MULTILINE)
+
+
+def _alembic_head() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

@@ -56,6 +56,23 @@ def test_status_prints_the_chat_answer(tmp_path: Path) -> None:
     assert "Status: off track" in result.stdout
 
 
+# What a one-shot answer has no use for (issue 19): charts, the HTTP stack, platform SDKs, migrations.
+NOT_FOR_STATUS = ("matplotlib", "numpy", "fastapi", "starlette", "uvicorn", "lark_oapi", "slack_bolt", "slack_sdk",
+                  "dingtalk_stream", "alembic")
+
+
+def test_status_loads_only_what_the_answer_uses(tmp_path: Path) -> None:
+    url = october_db(tmp_path / "k.db")  # migrated: a current schema is checked, not migrated
+    result = subprocess.run([sys.executable, "-X", "importtime", KPIBOT, "status", "gmv", "2026-10"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120, env=clean_env(DATABASE_URL=url))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "GMV · Team · October 2026" in result.stdout
+    imported = {line.rsplit("|", 1)[1].strip().split(".")[0] for line in result.stderr.splitlines()
+                if line.startswith("import time:") and "|" in line}
+    assert "sqlalchemy" in imported  # the parse works: the answer's own library shows up
+    assert sorted(imported & set(NOT_FOR_STATUS)) == []
+
+
 def test_console_reads_one_command_per_line_when_piped(tmp_path: Path) -> None:
     url = october_db(tmp_path / "k.db")
     script = "board gmv role:host 2026-10\n# a comment\n10月主播排名\nwhat?\n"

@@ -19,9 +19,10 @@ import logging
 import threading
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from matplotlib import font_manager
-from matplotlib.font_manager import FontProperties
+if TYPE_CHECKING:  # matplotlib loads with the first chart, not with the module
+    from matplotlib.font_manager import FontProperties
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ def cjk_family() -> str | None:
 
 def chart_font(size: float) -> FontProperties:
     """Font properties for one text artist (a fresh object: artists may keep a reference)."""
+    from matplotlib.font_manager import FontProperties
     return FontProperties(family=font_families(), size=size)
 
 
@@ -101,6 +103,8 @@ def _covered_codepoints() -> frozenset[int]:
 
 
 def _load_coverage(families: list[str]) -> frozenset[int]:
+    from matplotlib import font_manager
+    from matplotlib.font_manager import FontProperties
     covered: set[int] = set()
     for family in families:
         path = font_manager.findfont(FontProperties(family=family), fallback_to_default=False)
@@ -133,6 +137,7 @@ def _register_fonts() -> tuple[str, ...]:
 
 
 def _register_shipped_font() -> str | None:
+    from matplotlib import font_manager
     path = shipped_font_path()
     if path is None:
         return None
@@ -155,6 +160,8 @@ def shipped_font_path() -> Path | None:
 
 def _simplified_chinese_face(path: Path) -> str:
     """The family name matplotlib gave the SC face of the collection at `path`."""
+    from matplotlib import font_manager
+    from matplotlib.font_manager import FontProperties
     faces = [entry.name for entry in font_manager.fontManager.ttflist if Path(entry.fname) == path]
     if SHIPPED_CJK_FAMILY in faces:
         return SHIPPED_CJK_FAMILY
@@ -166,6 +173,7 @@ def _simplified_chinese_face(path: Path) -> str:
 
 
 def _find_system_cjk_family() -> str | None:
+    from matplotlib import font_manager
     known = {entry.name for entry in font_manager.fontManager.ttflist}
     for family in SYSTEM_CJK_FAMILIES:
         if family in known:

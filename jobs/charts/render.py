@@ -19,18 +19,14 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib import dates as mdates
-from matplotlib.artist import Artist
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import PolyCollection
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
-from matplotlib.text import Annotation
-from matplotlib.ticker import FuncFormatter
+if TYPE_CHECKING:  # matplotlib is imported by the functions that draw: answers without a chart never load it
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
 from jobs.charts.fonts import chart_font, drop_unrenderable, font_families
 from jobs.charts.models import (
@@ -161,6 +157,8 @@ def _item(values: Sequence[Any] | None, index: int) -> Any:
 
 
 def _new_figure() -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     figure = Figure(
         figsize=(CHART_WIDTH_PX / CHART_DPI, CHART_HEIGHT_PX / CHART_DPI),
         dpi=CHART_DPI,
@@ -409,6 +407,7 @@ def _text_colour_on(bar_colour: str) -> str:
 
 
 def _status_handles(statuses: list[list[str | None]], words: ChartWords) -> list[Patch]:
+    from matplotlib.patches import Patch
     present = {status if status in STATUS_COLOURS else None for row in statuses for status in row}
     entries = [
         ("on_track", words.on_track, STATUS_COLOURS["on_track"]),
@@ -424,6 +423,7 @@ def _add_horizontal_bars(
     axes: Axes, widths: list[float], colours: list[str], height: float, lefts: list[float],
 ) -> None:
     """One PolyCollection instead of `barh`'s one Rectangle per bar: several times faster."""
+    from matplotlib.collections import PolyCollection
     half = height / 2
     boxes = [
         [(left, row - half), (left + width, row - half), (left + width, row + half), (left, row + half)]
@@ -447,6 +447,7 @@ def _left_label(axes: Axes, row: int, text: str, size: float) -> None:
 
 def render_pace(data: PaceChartData) -> bytes:
     """Cumulative actual vs a straight target pace (0 → target over the period) and the projection."""
+    from matplotlib import dates as mdates
     words = _words(data.words, data.lang)
     start, end = data.period_start, max(data.period_end, data.period_start + timedelta(days=1))
     actual = [
@@ -484,6 +485,7 @@ def render_pace(data: PaceChartData) -> bytes:
 
 def _mark_notes(axes: Axes, notes: list[tuple[date, str]], start: date, end: date) -> None:
     """A dotted line at each note's day with its label at the top (e.g. "#3": the chat's `note list` has it)."""
+    from matplotlib import dates as mdates
     for day, label in notes:
         if not start <= day <= end:
             continue
@@ -504,6 +506,7 @@ def _draw_actual_and_projection(
     lang: str,
     words: ChartWords,
 ) -> list[Line2D]:
+    from matplotlib import dates as mdates
     days, values = zip(*actual, strict=True)
     last_day, last_value = days[-1], values[-1]
     handles = axes.plot(
@@ -541,6 +544,7 @@ def _projection_text(projection: float, target: float | None, lang: str) -> str:
 
 
 def _end_label(axes: Axes, day: date, value: float, text: str, colour: str) -> None:
+    from matplotlib import dates as mdates
     axes.annotate(
         text, xy=(mdates.date2num(day), value), xytext=(8, 0), textcoords="offset points",
         ha="left", va="center", color=colour, fontproperties=chart_font(SMALL_SIZE),
@@ -551,6 +555,7 @@ def _end_label(axes: Axes, day: date, value: float, text: str, colour: str) -> N
 def _point_label(axes: Axes, day: date, value: float, text: str, below: bool, right: bool) -> None:
     """Label the latest actual on the side away from the target-pace line (below-right or
     above-left; above-right when the point is too close to the y axis)."""
+    from matplotlib import dates as mdates
     to_right = below or right
     axes.annotate(
         text, xy=(mdates.date2num(day), value), xytext=(4 if to_right else -4, -8 if below else 8),
@@ -561,6 +566,7 @@ def _point_label(axes: Axes, day: date, value: float, text: str, below: bool, ri
 
 def _separate_end_labels(axes: Axes) -> None:
     """Nudge the target and projection labels apart when their values are close."""
+    from matplotlib.text import Annotation
     labels = [child for child in axes.texts if isinstance(child, Annotation) and child.get_gid() == "end-label"]
     if len(labels) != 2:
         return
@@ -578,6 +584,8 @@ def _separate_end_labels(axes: Axes) -> None:
 def _format_pace_axes(
     axes: Axes, start: date, end: date, values: list[float], data: PaceChartData,
 ) -> None:
+    from matplotlib import dates as mdates
+    from matplotlib.ticker import FuncFormatter
     # Half a day of air on the left keeps the first date clear of the "0" value tick.
     axes.set_xlim(mdates.date2num(start) - 0.5, mdates.date2num(end))
     span_days = (end - start).days

@@ -9,9 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from matplotlib import dates as mdates
-from matplotlib.ticker import FuncFormatter
-
 from jobs.charts.models import ChartWords
 from jobs.charts.render import (
     ACCENT,
@@ -36,6 +33,8 @@ class SeriesChartData:
 
 
 def render_series(data: SeriesChartData) -> bytes:
+    from matplotlib import dates as mdates
+    from matplotlib.ticker import FuncFormatter
     words = ChartWords.for_lang(data.lang)
     points = [(day, _finite(value)) for day, value in zip(data.days, data.values, strict=False)]
     if not any(value is not None for _, value in points):

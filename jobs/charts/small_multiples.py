@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from matplotlib.axes import Axes
+if TYPE_CHECKING:  # matplotlib loads with the first chart, not with the module
+    from matplotlib.axes import Axes
 
 from jobs.charts.fonts import chart_font
 from jobs.charts.models import ChartWords

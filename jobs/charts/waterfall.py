@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from matplotlib.ticker import FuncFormatter
-
 from jobs.charts.fonts import chart_font
 from jobs.charts.models import ChartWords
 from jobs.charts.render import (
@@ -52,6 +50,7 @@ class WaterfallChartData:
 
 
 def render_waterfall(data: WaterfallChartData) -> bytes:
+    from matplotlib.ticker import FuncFormatter
     words = data.words or ChartWords.for_lang(data.lang)
     start, end = _finite(data.start_value), _finite(data.end_value)
     steps = [(label, value) for label, value in data.steps[:MAX_STEPS] if _finite(value) is not None]
