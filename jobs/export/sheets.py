@@ -13,9 +13,6 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from jobs.present.reply import Attachment
 
 Cell = str | float | int | None
@@ -74,6 +71,9 @@ def sheet_names(names: list[str]) -> list[str]:
 
 
 def to_xlsx(sheets: list[Sheet]) -> bytes:
+    from openpyxl import Workbook  # here, not at the top: every answer loads this module, few export
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     bold = Font(bold=True)
