@@ -14,7 +14,7 @@ from bot.language.registry import Bilingual, CommandGroup, Subcommand
 from jobs.present.formatting import kpi_value, percent, period_label
 from jobs.present.reply import Figure, Mark, Reply, ReplyKind, Table
 from jobs.present.status import T as STATUS_T
-from jobs.present.status import mark_of, status_reply, status_word, statuses_table
+from jobs.present.status import mark_of, rows_through_note, status_reply, status_word, statuses_table
 from jobs.review.extras import status_extras
 from jobs.reviews.composite_radar import composite_radar
 from storage.kpi.attainment import KpiStatus, Status, composite_score
@@ -117,8 +117,8 @@ def _board(ctx: Context, cmd: c.Board) -> Reply:
             status_word(st, ctx.lang),
         ])
         marks.append(mark_of(st.status))
-    through = max((r.status.data_through for r in rows if r.status.data_through), default=None)
-    notes = [STATUS_T("through", ctx.lang, day=through.isoformat())] if through else []
+    through = rows_through_note([(row.display_name, [row.status]) for row in rows], ctx.lang)
+    notes = [through] if through else []
     leader = rows[0]
     medal = "🥇" if cmd.order == "top" else "🔻"
     leading = kpi_value(leader.status.actual, kpi.unit, currency, ctx.lang)

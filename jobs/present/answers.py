@@ -10,7 +10,7 @@ from jobs.present.formatting import kpi_value, period_label, signed_percent
 from jobs.present.i18n import Catalog
 from jobs.present.reply import Chart, Figure, Mark, Reply, ReplyKind, Table
 from jobs.present.status import T as STATUS_T
-from jobs.present.status import mark_of, ratio, status_word
+from jobs.present.status import mark_of, ratio, rows_through_note, status_word
 from storage.kpi.attainment import KpiStatus
 from storage.kpi.engine import MemberScore
 from storage.kpi.periods import Period
@@ -77,8 +77,8 @@ def role_reply(role: RoleDef, kpis: list[KpiDef], scores: list[MemberScore], per
         rows.append([score.display_name, *(_cell(st, lang, currency) for st in score.statuses),
                      ratio(score.composite)])
         marks.append(None)
-    through = max((st.data_through for s in scores for st in s.statuses if st.data_through), default=None)
-    notes = [STATUS_T("through", lang, day=through.isoformat())] if through else [STATUS_T("no_rows", lang)]
+    through = rows_through_note([(s.display_name, s.statuses) for s in scores], lang)
+    notes = [through or STATUS_T("no_rows", lang)]
     return Reply(title=title, lang=lang, tables=[Table(columns, rows, marks)], footnotes=notes)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
+
 from jobs.present.formatting import day_label, kpi_value, percent, period_label, signed_percent
 from jobs.present.i18n import Catalog
 from jobs.present.reply import Figure, Mark, Reply, Table
@@ -31,6 +34,8 @@ T = Catalog({
     "through": ("Data through {day}", "数据截至 {day}"),
     "through_lagging": ("Data through {day}: {lagging} lags; {later}", "数据截至 {day}：{lagging} 滞后；{later}"),
     "source_through": ("{source} through {day}", "{source} 截至 {day}"),
+    "through_rows": ("Data through {day}; {rows}", "数据截至 {day}；{rows}"),
+    "row_lagging": ("{name} through {day} ({lagging} lags)", "{name} 截至 {day}（{lagging} 滞后）"),
     "no_rows": ("No data for this period yet", "本期暂无数据"),
     "missing": ("No data: no {metrics} rows for {period}", "暂无数据：{period} 没有 {metrics} 的数据"),
     "no_comparison": ("No comparison: {period} has data from {day} only", "无法对比：{period} 仅有 {day} 起的数据"),
@@ -117,6 +122,29 @@ def through_note(st: KpiStatus, lang: str) -> str:
     later = ", ".join(T("source_through", lang, source=source, day=day_label(newest))
                       for source, newest in st.later_sources)
     return T("through_lagging", lang, day=day, lagging=lagging, later=later)
+
+
+def rows_through_note(rows: Sequence[tuple[str, Sequence[KpiStatus]]], lang: str) -> str | None:
+    """A board or role table, each row paced on its own data-through date: the newest of them, then each
+    row paced on an earlier date or held back by a lagging source, naming it ("Hana through 2026-10-14
+    (shopee-sg lags)"). None when no row has data."""
+    own: list[tuple[str, date, list[str]]] = []
+    for name, statuses in rows:
+        dated = [st for st in statuses if st.data_through]
+        if not dated:
+            continue
+        day = min(st.data_through for st in dated if st.data_through)
+        lagging = sorted({s for st in dated if st.data_through == day for s, _ in st.lagging_sources})
+        own.append((name, day, lagging))
+    if not own:
+        return None
+    top = max(day for _, day, _ in own)
+    behind = [T("row_lagging", lang, name=name, day=day_label(day), lagging=", ".join(lagging)) if lagging
+              else T("source_through", lang, source=name, day=day_label(day))
+              for name, day, lagging in own if day < top or lagging]
+    if not behind:
+        return T("through", lang, day=day_label(top))
+    return T("through_rows", lang, day=day_label(top), rows=("；" if lang == "zh" else "; ").join(behind))
 
 
 def comparison_note(st: KpiStatus, lang: str) -> str | None:

@@ -15,10 +15,10 @@ from storage.kpi.attainment import KpiStatus, composite_score, evaluate
 from storage.kpi.periods import Calendar, Period, today_in
 from storage.kpi.registry import KpiDef, Registry
 from storage.kpi.scope import Scope
-from storage.kpi.target_book import TargetBook
-from storage.kpi.through import data_through, like_for_like_end, newest_by_source
+from storage.kpi.target_book import ResolvedTarget, TargetBook
 from storage.repositories import facts as fact_repo
 from storage.repositories import members as member_repo
+from storage.repositories.figures import Grouping, GroupRead, KpiRead, read_figures
 from storage.repositories.targets import TargetRow, target_rows
 
 
@@ -57,39 +57,17 @@ class KpiEngine:
         return self.statuses([kpi], scope, period)[0]
 
     def statuses(self, kpis: list[KpiDef], scope: Scope, period: Period) -> list[KpiStatus]:
-        """Several KPIs for one scope and period: the figures with each source's span (one statement),
-        then the sums through each distinct data-through date with the previous period like for like
-        (usually one more), and the targets (4 queries when a team or role target is derived)."""
+        """Several KPIs for one scope and period: figures, data-through, pace sums and the previous period
+        like for like in one statement, then the targets (4 queries when a team or role target is derived)."""
         today = self.today()
-        metrics = _metrics_of(kpis)
         previous = self.calendar.previous(period)
-        finished = period.end < today
         with self.db.session() as session:
-            figures = fact_repo.period_figures(session, metrics, scope, period.start, period.end,
-                                               **self._levels(metrics))
-            throughs = {kpi.id: data_through(newest_by_source(figures.spans.get(m, {}) for m in kpi.metrics),
-                                             today, period.end) for kpi in kpis}
-            cuts: dict[date, fact_repo.CutSums] = {}
-            for day in sorted({t.day for t in throughs.values() if t.day is not None}):
-                cut_metrics = _metrics_of([k for k in kpis if throughs[k.id].day == day])
-                previous_cut = like_for_like_end(period.start, day, previous.start, previous.end, finished)
-                cuts[day] = fact_repo.cut_sums(session, cut_metrics, scope, period.start, day,
-                                               previous.start, previous_cut)
+            found = self._read(session, kpis, Grouping.of_scope(scope), period, today,
+                               previous=(previous.start, previous.end)).get("", GroupRead())
             book = self._target_book(session, kpis, period, scope)
             targets = [book.resolve(kpi, scope, period) for kpi in kpis]  # may load member targets
-        out = []
-        for kpi, target in zip(kpis, targets, strict=True):
-            through = throughs[kpi.id]
-            cut = cuts.get(through.day) if through.day else None
-            values = _with_zeros(figures.values, kpi)
-            missing = tuple(m for m in kpi.metrics if m not in values)
-            prev_actual, prev_from = _previous(kpi, cut, previous) if cut else (None, None)
-            out.append(evaluate(
-                kpi, scope, period, values, through, today, target, prev_actual,
-                through_sums=_with_zeros(cut.through, kpi) if cut and kpi.additive else None,
-                missing=missing, previous_from=prev_from, previous_period=previous,
-            ))
-        return out
+        return [self._evaluate(kpi, scope, period, today, found, target, previous)
+                for kpi, target in zip(kpis, targets, strict=True)]
 
     def board(self, kpi: KpiDef, role: str | None, period: Period) -> list[BoardRow]:
         """Members ranked by the KPI (best first, direction-aware); members without data last."""
@@ -99,60 +77,49 @@ class KpiEngine:
         return sorted(rows, key=lambda row: _rank(kpi, row))
 
     def shop_board(self, kpi: KpiDef, period: Period) -> list[BoardRow]:
-        """Shops side by side (横向对比), best first: every declared shop and every shop named by data.
-        Queries: the shops' sums (one GROUP BY), the shops' targets."""
+        """Shops side by side (横向对比), best first: every declared shop and every shop named by data, each
+        paced on its own data-through date (the same rule as a single answer).
+        Queries: the shops' figures (one statement), the shops' targets."""
         today = self.today()
         with self.db.session() as session:
-            sums = fact_repo.shop_period_sums(session, kpi.metrics, period.start, period.end)
-            fact_repo.apply_shop_levels(session, sums, period.start, period.end, **self._levels(list(kpi.metrics)))
+            groups = self._read(session, [kpi], Grouping.shops(), period, today)
             rows = target_rows(session, [kpi.id], *self._target_window(period), scope_kind="shop")
         book = TargetBook(self.calendar, rows, role_members={})
-        names = {key: shop.name for key, shop in self.registry.shops.items()} | {k: k for k in sums
+        names = {key: shop.name for key, shop in self.registry.shops.items()} | {k: k for k in sorted(groups)
                                                                                  if k not in self.registry.shops}
-        no_rows = fact_repo.MetricSums({}, {})
         out = []
         for shop, name in names.items():
-            found = sums.get(shop, no_rows)
-            values = _with_zeros(found.sums, kpi)
             scope = Scope.of_shop(shop)
-            missing = tuple(m for m in kpi.metrics if m not in values)
-            status = evaluate(kpi, scope, period, values, found.through_for(kpi.metrics), today,
-                              book.resolve(kpi, scope, period), missing=missing)
+            status = self._evaluate(kpi, scope, period, today, groups.get(shop, GroupRead()),
+                                    book.resolve(kpi, scope, period))
             out.append(BoardRow(shop, name, status))
         return sorted(out, key=lambda row: _rank(kpi, row))
 
     def member_scores(
         self, kpis: list[KpiDef], role: str | None, period: Period, weights: dict[str, float] | None = None,
     ) -> list[MemberScore]:
-        """Every member of a role (or every member with data) × KPIs, plus the composite score.
+        """Every member of a role (or every member with data) × KPIs, plus the composite score; each
+        member paced on their own data-through date (the same rule as a single answer).
 
-        Queries: the role's members with their names and sums (one GROUP BY), the member targets."""
+        Queries: the role's members and names, their figures (one statement), the member targets."""
         today = self.today()
-        metrics = _metrics_of(kpis)
         with self.db.session() as session:
+            groups = self._read(session, kpis, Grouping.members(role), period, today)
             if role is not None:
-                names, sums = fact_repo.role_member_sums(session, metrics, role, period.start, period.end)
+                names = {key: groups[key].name or key for key in sorted(groups) if groups[key].holder}
             else:
-                sums = fact_repo.member_period_sums(session, metrics, period.start, period.end)
-                known = member_repo.display_names(session, sorted(sums))
-                names = {key: known.get(key, key) for key in sorted(sums)}
-            fact_repo.apply_member_levels(session, sums, role, period.start, period.end, **self._levels(metrics))
+                known = member_repo.display_names(session, sorted(groups))
+                names = {key: known.get(key, key) for key in sorted(groups)}
             window = self._target_window(period)
             book = TargetBook(self.calendar, target_rows(session, [k.id for k in kpis], *window, scope_kind="member"),
                               role_members={})
-        no_rows = fact_repo.MetricSums({}, {})
-        kpi_metrics = [(kpi, kpi.metrics) for kpi in kpis]
         weights = weights or {k.id: 1.0 for k in kpis}
         out = []
         for member, name in names.items():
             scope = Scope.member(member)
-            found = sums.get(member, no_rows)
-            statuses = []
-            for kpi, metrics in kpi_metrics:
-                values = _with_zeros(found.sums, kpi)
-                statuses.append(evaluate(
-                    kpi, scope, period, values, found.through_for(metrics), today, book.resolve(kpi, scope, period),
-                    missing=tuple(m for m in metrics if m not in values)))
+            found = groups.get(member, GroupRead())
+            statuses = [self._evaluate(kpi, scope, period, today, found, book.resolve(kpi, scope, period))
+                        for kpi in kpis]
             out.append(MemberScore(member, name, statuses, composite_score(statuses, weights)))
         return out
 
@@ -162,9 +129,29 @@ class KpiEngine:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _levels(self, metrics: list[str]) -> dict[str, list[str]]:
+    def _read(
+        self, session: Session, kpis: list[KpiDef], grouping: Grouping, period: Period, today: date,
+        previous: tuple[date, date] | None = None,
+    ) -> dict[str, GroupRead]:
+        metrics = _metrics_of(kpis)
         rules = {m: self.registry.rule(m).aggregate for m in metrics}
-        return {kind: [m for m, aggregate in rules.items() if aggregate == kind] for kind in ("last", "mean")}
+        levels = {kind: [m for m, aggregate in rules.items() if aggregate == kind] for kind in ("last", "mean")}
+        return read_figures(session, {k.id: k.metrics for k in kpis}, grouping, period.start, period.end,
+                            today, previous=previous, **levels)
+
+    def _evaluate(
+        self, kpi: KpiDef, scope: Scope, period: Period, today: date, found: GroupRead,
+        target: ResolvedTarget | None, previous: Period | None = None,
+    ) -> KpiStatus:
+        read = found.kpi(kpi.id)
+        values = _with_zeros(found.values, kpi)
+        prev_actual, prev_from = _previous(kpi, read, previous) if previous and read.through.day else (None, None)
+        return evaluate(
+            kpi, scope, period, values, read.through, today, target, prev_actual,
+            through_sums=_with_zeros(read.through_sums, kpi) if read.through.day and kpi.additive else None,
+            missing=tuple(m for m in kpi.metrics if m not in values), previous_from=prev_from,
+            previous_period=previous,
+        )
 
     def _target_window(self, period: Period) -> tuple[date, date]:
         """Targets that can matter: the quarters the period touches (month ← quarter derivations)."""
@@ -222,7 +209,7 @@ def _with_zeros(sums: dict[str, float], kpi: KpiDef) -> dict[str, float]:
     return out
 
 
-def _previous(kpi: KpiDef, cut: fact_repo.CutSums, previous: Period) -> tuple[float | None, date | None]:
+def _previous(kpi: KpiDef, cut: KpiRead, previous: Period) -> tuple[float | None, date | None]:
     """The previous period's value like for like, or — when its data starts after its first day — the
     day it starts (no comparison then). Levels (last, mean) are not compared."""
     if kpi.level_metrics:

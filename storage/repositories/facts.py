@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BindParameter, Boolean, Connection, Date, TextClause, and_, bindparam, func, select, text
+from sqlalchemy import Boolean, Connection, Date, TextClause, and_, bindparam, func, select, text
 from sqlmodel import Session, col
 
 from storage.kpi.periods import Period
@@ -117,9 +117,6 @@ class MetricSums:
     def through(self) -> date | None:
         return max(self.newest.values(), default=None)
 
-    def through_for(self, metrics: Iterable[str]) -> date | None:
-        return max((self.newest[m] for m in metrics if m in self.newest), default=None)
-
 
 # The engine's reads, one per chat question, are built once: constructing a statement costs more than
 # running these indexed aggregates (measured in bench/attainment.py), so they are fixed SQL texts.
@@ -138,20 +135,6 @@ _SCOPED = {(kind, in_shop): whose + (" AND shop = :shop" if in_shop else "")
 _SCOPED_SUMS = ("SELECT metric, SUM(value), MAX(date) FROM fact WHERE metric IN :metrics"
                 " AND date BETWEEN :start AND :end{scope} GROUP BY metric")
 PERIOD_SUMS = {kind: _reading(_SCOPED_SUMS.format(scope=scope)) for kind, scope in _SCOPED.items()}
-EVERY_MEMBER_SUMS = _reading(
-    "SELECT member, metric, SUM(value), MAX(date) FROM fact WHERE metric IN :metrics"
-    " AND date BETWEEN :start AND :end AND member <> '' GROUP BY member, metric"
-)
-# Every holder once per metric they have rows for, or once with a NULL metric (the board lists them too).
-# Aggregating first and joining the holders after lets the database use the sums' own plan.
-ROLE_MEMBER_SUMS = _reading(
-    "SELECT m.key, m.display_name, s.metric, s.total, s.newest FROM role_assignment r"
-    " JOIN member m ON m.id = r.member_id"
-    " LEFT JOIN (SELECT member, metric, SUM(value) AS total, MAX(date) AS newest FROM fact"
-    f"  WHERE metric IN :metrics AND date BETWEEN :start AND :end AND member IN ({_ROLE_HOLDERS})"
-    "  GROUP BY member, metric) s ON s.member = m.key"
-    " WHERE r.role = :key"
-)
 
 
 # A period and the one before it, like for like, in one statement: while the period runs, the previous
@@ -203,111 +186,6 @@ def sums_with_previous(
     return found["current"], found["previous"]
 
 
-@dataclass(frozen=True)
-class SourceSpan:
-    """The first and newest date a source has rows for a metric in a scope and period."""
-
-    first: date
-    newest: date
-
-
-@dataclass
-class PeriodFigures:
-    """One scope over one period: each metric's headline value (its aggregate applied) and, per metric,
-    the span of every source that delivered it. A metric absent from `spans` has no rows: missing."""
-
-    values: dict[str, float]
-    spans: dict[str, dict[str, SourceSpan]]
-
-
-# Sums per (metric, source) with their date span; levels: the newest date's value (`last`) and the mean
-# of daily values (`mean`), each aggregated in the database.
-_BY_SOURCE = ("SELECT 'sum', metric, source, SUM(value), MIN(date), MAX(date) FROM fact WHERE metric IN :metrics"
-              " AND date BETWEEN :start AND :end{scope} GROUP BY metric, source")
-_LAST = (" UNION ALL SELECT 'last', f.metric, '', SUM(f.value), NULL, NULL FROM fact f"
-         " JOIN (SELECT metric AS level_metric, MAX(date) AS level_date FROM fact WHERE metric IN :last"
-         " AND date BETWEEN :start AND :end{scope} GROUP BY metric) n"
-         " ON f.metric = n.level_metric AND f.date = n.level_date WHERE true{f_scope} GROUP BY f.metric")
-_MEAN = (" UNION ALL SELECT 'mean', metric, '', SUM(value) * 1.0 / COUNT(DISTINCT date), NULL, NULL FROM fact"
-         " WHERE metric IN :mean AND date BETWEEN :start AND :end{scope} GROUP BY metric")
-
-
-def _figures_reading(scope: str, levels: bool) -> TextClause:
-    sql = _BY_SOURCE.format(scope=scope)
-    extra: list[BindParameter[Any]] = []
-    if levels:
-        extra = [bindparam("last", expanding=True), bindparam("mean", expanding=True)]
-    if levels:
-        f_scope = scope.replace(" AND member", " AND f.member").replace(" AND shop", " AND f.shop")
-        sql += _LAST.format(scope=scope, f_scope=f_scope) + _MEAN.format(scope=scope)
-    return _reading(sql).bindparams(*extra)
-
-
-FIGURES = {(kind, levels): _figures_reading(scope, levels)
-           for kind, scope in _SCOPED.items() for levels in (False, True)}
-
-
-def period_figures(
-    session: Session, metrics: Iterable[str], scope: Scope, start: date, end: date,
-    *, last: Sequence[str] = (), mean: Sequence[str] = (),
-) -> PeriodFigures:
-    """Every metric's value over [start, end] in a scope, with each source's span: one statement."""
-    levels = bool(last or mean)
-    params: dict[str, Any] = {"metrics": list(metrics), "start": start, "end": end, "key": scope.key,
-                              "shop": scope.shop}
-    if levels:
-        params |= {"last": list(last) or [""], "mean": list(mean) or [""]}
-    out = PeriodFigures({}, {})
-    level_values: dict[str, float] = {}
-    for kind, metric, source, total, first, newest in session.connection().execute(FIGURES[(scope.filter_kind, levels)],
-                                                                                   params):
-        if kind == "sum":
-            out.values[metric] = out.values.get(metric, 0.0) + float(total or 0.0)
-            out.spans.setdefault(metric, {})[source] = SourceSpan(_as_date(first), _as_date(newest))  # type: ignore[arg-type]
-        else:
-            level_values[metric] = float(total or 0.0)
-    out.values.update(level_values)
-    return out
-
-
-# Sums through a data-through date `d` (pace, projection, run-rate) and the previous period cut like for
-# like, with the first date it has data (a comparison needs data from its start).
-_CUT_SUMS = ("SELECT 'through', metric, SUM(value), MIN(date) FROM fact WHERE metric IN :metrics"
-             " AND date BETWEEN :start AND :cut{scope} GROUP BY metric"
-             " UNION ALL"
-             " SELECT 'previous', metric, SUM(value), MIN(date) FROM fact WHERE metric IN :metrics"
-             " AND date BETWEEN :previous_start AND :previous_cut{scope} GROUP BY metric")
-CUT_SUMS = {
-    kind: text(_CUT_SUMS.format(scope=scope)).bindparams(
-        bindparam("metrics", expanding=True), bindparam("start", type_=Date()), bindparam("cut", type_=Date()),
-        bindparam("previous_start", type_=Date()), bindparam("previous_cut", type_=Date()))
-    for kind, scope in _SCOPED.items()
-}
-
-
-@dataclass(frozen=True)
-class CutSums:
-    through: dict[str, float]  # over [start, cut]
-    previous: dict[str, float]  # over [previous start, previous cut]
-    previous_first: dict[str, date]  # per metric, the first date the previous window has rows
-
-
-def cut_sums(
-    session: Session, metrics: Iterable[str], scope: Scope, start: date, cut: date,
-    previous_start: date, previous_cut: date,
-) -> CutSums:
-    params = {"metrics": list(metrics), "start": start, "cut": cut, "key": scope.key, "shop": scope.shop,
-              "previous_start": previous_start, "previous_cut": previous_cut}
-    out = CutSums({}, {}, {})
-    for which, metric, total, first in session.connection().execute(CUT_SUMS[scope.filter_kind], params):
-        if which == "through":
-            out.through[metric] = float(total or 0.0)
-        else:
-            out.previous[metric] = float(total or 0.0)
-            out.previous_first[metric] = _as_date(first)  # type: ignore[assignment]
-    return out
-
-
 def period_sums(
     session: Session, metrics: Iterable[str], scope: Scope, start: date, end: date
 ) -> MetricSums:
@@ -317,97 +195,6 @@ def period_sums(
     for metric, total, newest in session.connection().execute(PERIOD_SUMS[scope.filter_kind], params):
         _add(out, metric, total, newest)
     return out
-
-
-def member_period_sums(session: Session, metrics: Iterable[str], start: date, end: date) -> dict[str, MetricSums]:
-    """Per-member sums over [start, end] for every member with rows, in one GROUP BY."""
-    out: dict[str, MetricSums] = {}
-    params = {"metrics": list(metrics), "start": start, "end": end}
-    for member, metric, total, newest in session.connection().execute(EVERY_MEMBER_SUMS, params).all():
-        _add(out.setdefault(member, MetricSums({}, {})), metric, total, newest)
-    return out
-
-
-EVERY_SHOP_SUMS = _reading(
-    "SELECT shop, metric, SUM(value), MAX(date) FROM fact WHERE metric IN :metrics"
-    " AND date BETWEEN :start AND :end AND shop <> '' GROUP BY shop, metric"
-)
-
-
-def shop_period_sums(session: Session, metrics: Iterable[str], start: date, end: date) -> dict[str, MetricSums]:
-    """Per-shop sums over [start, end] for every shop with rows, in one GROUP BY."""
-    out: dict[str, MetricSums] = {}
-    params = {"metrics": list(metrics), "start": start, "end": end}
-    for shop, metric, total, newest in session.connection().execute(EVERY_SHOP_SUMS, params).all():
-        _add(out.setdefault(shop, MetricSums({}, {})), metric, total, newest)
-    return out
-
-
-def role_member_sums(
-    session: Session, metrics: Iterable[str], role: str, start: date, end: date
-) -> tuple[dict[str, str], dict[str, MetricSums]]:
-    """Every holder of `role` (key → display name, or the key; in key order) and their sums over
-    [start, end]: one statement."""
-    names: dict[str, str] = {}
-    out: dict[str, MetricSums] = {}
-    params = {"metrics": list(metrics), "start": start, "end": end, "key": role}
-    for member, name, metric, total, newest in session.connection().execute(ROLE_MEMBER_SUMS, params).all():
-        names[member] = name or member
-        if metric is not None:
-            _add(out.setdefault(member, MetricSums({}, {})), metric, total, newest)
-    return {key: names[key] for key in sorted(names)}, out
-
-
-# Levels per member or per shop (boards): the newest date's value (`last`), the mean of daily values (`mean`).
-_LEVELS = (
-    "SELECT f.{key}, f.metric, SUM(f.value) FROM fact f"
-    " JOIN (SELECT {key} AS level_key, metric AS level_metric, MAX(date) AS level_date FROM fact"
-    "  WHERE metric IN :last AND date BETWEEN :start AND :end AND {key} <> ''{holders} GROUP BY {key}, metric) n"
-    " ON f.{key} = n.level_key AND f.metric = n.level_metric AND f.date = n.level_date GROUP BY f.{key}, f.metric"
-    " UNION ALL"
-    " SELECT {key}, metric, SUM(value) * 1.0 / COUNT(DISTINCT date) FROM fact WHERE metric IN :mean"
-    " AND date BETWEEN :start AND :end AND {key} <> ''{holders} GROUP BY {key}, metric"
-)
-
-
-def _levels_text(key: str, holders: str = "") -> TextClause:
-    return text(_LEVELS.format(key=key, holders=holders)).bindparams(
-        bindparam("last", expanding=True), bindparam("mean", expanding=True),
-        bindparam("start", type_=Date()), bindparam("end", type_=Date()))
-
-
-MEMBER_LEVELS = {holders: _levels_text("member", f" AND member IN ({_ROLE_HOLDERS})" if holders else "")
-                 for holders in (False, True)}
-SHOP_LEVELS = _levels_text("shop")
-
-
-def apply_member_levels(
-    session: Session, sums: dict[str, MetricSums], role: str | None, start: date, end: date,
-    *, last: Sequence[str], mean: Sequence[str],
-) -> None:
-    """Replace the plain sums of level metrics by their `last` / `mean` value, per member."""
-    if not last and not mean:
-        return
-    params = {"last": list(last) or [""], "mean": list(mean) or [""], "start": start, "end": end, "key": role}
-    _apply_levels(session, sums, MEMBER_LEVELS[role is not None], params)
-
-
-def apply_shop_levels(
-    session: Session, sums: dict[str, MetricSums], start: date, end: date,
-    *, last: Sequence[str], mean: Sequence[str],
-) -> None:
-    """Replace the plain sums of level metrics by their `last` / `mean` value, per shop."""
-    if not last and not mean:
-        return
-    params = {"last": list(last) or [""], "mean": list(mean) or [""], "start": start, "end": end}
-    _apply_levels(session, sums, SHOP_LEVELS, params)
-
-
-def _apply_levels(session: Session, sums: dict[str, MetricSums], statement: TextClause,
-                  params: dict[str, Any]) -> None:
-    for key, metric, value in session.connection().execute(statement, params):
-        if key in sums:
-            sums[key].sums[metric] = float(value or 0.0)
 
 
 def _add(into: MetricSums, metric: str, total: float | None, newest: Any) -> None:
