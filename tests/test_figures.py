@@ -155,6 +155,45 @@ def test_a_mean_metric_averages_daily_values(db: Database, tmp_path: Path) -> No
     assert st.actual == pytest.approx(4.5)  # (4.0 + 5.0 + 4.5) / 3 days, not the sum 13.5
 
 
+def test_a_last_metric_is_compared_with_the_previous_period_at_the_same_point(db: Database, tmp_path: Path) -> None:
+    registry = kpi_file(tmp_path, LEVELS)
+    add_facts(db, [
+        ("followers", date(2026, 10, 1), 900, "h1@shop.com"), ("followers", date(2026, 10, 20), 1100, "h1@shop.com"),
+        ("followers", date(2026, 10, 20), 500, "h2@shop.com"),
+        ("followers", date(2026, 10, 25), 5000, "h1@shop.com"),  # after the like-for-like cut: not compared
+        ("followers", date(2026, 11, 1), 1000, "h1@shop.com"), ("followers", date(2026, 11, 20), 1200, "h1@shop.com"),
+        ("followers", date(2026, 11, 20), 650, "h2@shop.com"),
+    ])
+    st = engine_for(db, date(2026, 11, 25), registry).status(registry.kpis["followers"], Scope.team(), NOVEMBER)
+    # November through Nov 20 (day 20) → October cut at Oct 20; October's newest date by then is Oct 20:
+    # 1,100 + 500 = 1,600. Now: 1,200 + 650 = 1,850 → (1,850 − 1,600) / 1,600 = +15.6 %
+    assert st.actual == 1850 and st.previous_actual == 1600
+    assert st.change == pytest.approx(250 / 1600)
+    assert status_reply(st, scope_label="Team", lang="en", currency="USD").footnotes[-1] == (
+        "+15.6% vs the previous period at the same point")
+    assert status_reply(st, scope_label="团队", lang="zh", currency="USD").footnotes[-1] == "较上期同一时点 +15.6%"
+
+
+def test_a_mean_metric_is_compared_over_the_same_days(db: Database, tmp_path: Path) -> None:
+    registry = kpi_file(tmp_path, LEVELS)
+    add_facts(db, [("rating", date(2026, 10, 1), 4.0, ""), ("rating", date(2026, 10, 2), 4.4, ""),
+                   ("rating", date(2026, 10, 30), 2.0, ""),  # after the cut
+                   ("rating", date(2026, 11, 1), 4.5, ""), ("rating", date(2026, 11, 2), 4.7, "")])
+    st = engine_for(db, date(2026, 11, 3), registry).status(registry.kpis["shop_rating"], Scope.team(), NOVEMBER)
+    # Nov 1–2: (4.5 + 4.7) / 2 = 4.6 against Oct 1–2: (4.0 + 4.4) / 2 = 4.2 → +9.5 %
+    assert st.actual == pytest.approx(4.6) and st.previous_actual == pytest.approx(4.2)
+    assert st.change == pytest.approx(0.4 / 4.2)
+
+
+def test_a_level_is_not_compared_with_a_period_whose_data_starts_late(db: Database, tmp_path: Path) -> None:
+    registry = kpi_file(tmp_path, LEVELS)
+    add_facts(db, [("followers", date(2026, 10, 5), 900, ""), ("followers", date(2026, 11, 20), 1200, "")])
+    st = engine_for(db, date(2026, 11, 25), registry).status(registry.kpis["followers"], Scope.team(), NOVEMBER)
+    assert st.change is None and st.previous_from == date(2026, 10, 5)
+    assert status_reply(st, scope_label="Team", lang="en", currency="USD").footnotes[-1] == (
+        "No comparison: October 2026 has data from 2026-10-05 only")
+
+
 # --- §4 budgets ----------------------------------------------------------------------------------
 
 def spend(db: Database, per_day: float, through: date) -> None:

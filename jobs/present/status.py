@@ -48,6 +48,7 @@ T = Catalog({
     "derived_members": ("Target is the sum of {count} member targets", "目标为 {count} 位成员目标之和"),
     "derived_shops": ("Target is the sum of {count} shop targets", "目标为 {count} 个店铺目标之和"),
     "change": ("{change} vs the same days of the previous period", "较上期同期 {change}"),
+    "change_level": ("{change} vs the previous period at the same point", "较上期同一时点 {change}"),
     "stale": ("Source {sources} is stale: figures may be incomplete", "数据源 {sources} 更新滞后，数据可能不完整"),
     "member": ("Member", "成员"),
     "rank": ("#", "#"),
@@ -151,7 +152,7 @@ def comparison_note(st: KpiStatus, lang: str) -> str | None:
     if st.previous_from is not None and st.previous_period is not None and st.actual is not None:
         return T("no_comparison", lang, period=period_label(st.previous_period, lang), day=day_label(st.previous_from))
     if st.change is not None:
-        return T("change", lang, change=signed_percent(st.change))
+        return T("change_level" if st.kpi.level_metrics else "change", lang, change=signed_percent(st.change))
     return None
 
 

@@ -210,11 +210,9 @@ def _with_zeros(sums: dict[str, float], kpi: KpiDef) -> dict[str, float]:
 
 
 def _previous(kpi: KpiDef, cut: KpiRead, previous: Period) -> tuple[float | None, date | None]:
-    """The previous period's value like for like, or — when its data starts after its first day — the
-    day it starts (no comparison then). Levels (last, mean) are not compared."""
-    if kpi.level_metrics:
-        return None, None
-    values = _with_zeros(cut.previous, kpi)
+    """The previous period's value like for like (levels: their `last` / `mean` over the same cut), or —
+    when its data starts after its first day — the day it starts (no comparison then)."""
+    values = _with_zeros(cut.previous | cut.previous_levels, kpi)
     if any(m not in values for m in kpi.metrics):
         return None, None
     starts = [cut.previous_first[m] for m in kpi.metrics if m in cut.previous_first]

@@ -66,6 +66,7 @@ class KpiRead:
     through_sums: dict[str, float] = field(default_factory=dict)  # rows through `d`
     previous: dict[str, float] = field(default_factory=dict)  # previous period through the like-for-like cut
     previous_first: dict[str, date] = field(default_factory=dict)  # its first date with rows, per metric
+    previous_levels: dict[str, float] = field(default_factory=dict)  # levels (last, mean) over the same cut
 
 
 @dataclass
@@ -118,6 +119,8 @@ def read_figures(
             days[f"{group}\0{kpi}"] = _as_date(day)
         elif kind == "through":
             into.kpis.setdefault(kpi, KpiRead()).through_sums[name] = float(number or 0.0)
+        elif kind in ("previous_last", "previous_mean"):
+            into.kpis.setdefault(kpi, KpiRead()).previous_levels[name] = float(number or 0.0)
         else:  # previous
             read = into.kpis.setdefault(kpi, KpiRead())
             read.previous[name] = float(number or 0.0)
@@ -130,13 +133,18 @@ def read_figures(
     return out
 
 
+def _aliased(where: str, alias: str) -> str:
+    """A fixed fact filter read through a table alias."""
+    return where.replace(" AND member", f" AND {alias}.member").replace(" AND shop", f" AND {alias}.shop")
+
+
 @cache
 def _statement(
     dialect: str, column: str, where: str, pairs: int, previous: bool, levels: bool, holders: bool,
 ) -> TextClause:
     g, fg = (column, f"f.{column}") if column else ("''", "''")
     by = f"{column}, " if column else ""
-    f_where = where.replace(" AND member", " AND f.member").replace(" AND shop", " AND f.shop")
+    f_where = _aliased(where, "f")
     kpi_metric = " UNION ALL ".join(f"SELECT CAST(:k{i} AS VARCHAR(64)) AS kpi, CAST(:m{i} AS VARCHAR(64)) AS metric"
                                     for i in range(pairs))
     sql = (
@@ -178,6 +186,22 @@ def _statement(
         )
         binds += [bindparam("previous_start", type_=Date()), bindparam("previous_end", type_=Date()),
                   bindparam("fixed", type_=Boolean())]
+    if previous and levels:  # the previous period's levels over the same like-for-like cut, per KPI
+        p_where, pg = _aliased(where, "p"), f"p.{column}" if column else "''"
+        sql += (
+            " UNION ALL SELECT 'previous_last', n.g, n.kpi, f.metric, SUM(f.value), NULL FROM fact f"
+            " JOIN (SELECT pc.g, pc.kpi, p.metric AS level_metric, MAX(p.date) AS level_date FROM fact p"
+            f"  JOIN kpi_metric km ON km.metric = p.metric JOIN kpi_cut pc ON pc.kpi = km.kpi AND pc.g = {pg}"
+            "  WHERE p.metric IN :last AND p.date BETWEEN :previous_start AND :previous_end AND p.date <= pc.pc"
+            f"{p_where} GROUP BY pc.g, pc.kpi, p.metric) n"
+            f" ON f.metric = n.level_metric AND f.date = n.level_date AND {fg} = n.g WHERE true{f_where}"
+            " GROUP BY n.g, n.kpi, f.metric"
+            " UNION ALL SELECT 'previous_mean', pc.g, pc.kpi, f.metric, SUM(f.value) * 1.0 / COUNT(DISTINCT f.date),"
+            " NULL FROM fact f JOIN kpi_metric km ON km.metric = f.metric"
+            f" JOIN kpi_cut pc ON pc.kpi = km.kpi AND pc.g = {fg}"
+            " WHERE f.metric IN :mean AND f.date BETWEEN :previous_start AND :previous_end"
+            f" AND f.date <= pc.pc{f_where} GROUP BY pc.g, pc.kpi, f.metric"
+        )
     if levels:
         sql += (
             " UNION ALL SELECT 'last', n.g, '', f.metric, SUM(f.value), NULL FROM fact f"
