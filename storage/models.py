@@ -100,7 +100,7 @@ class KpiDefinition(SQLModel, table=True):
 class Target(SQLModel, table=True):
     __tablename__ = "target"
     __table_args__ = (
-        UniqueConstraint("kpi", "scope_kind", "scope_key", "period_key", name="uq_target"),
+        UniqueConstraint("kpi", "scope_kind", "scope_key", "shop", "period_key", name="uq_target"),
         Index("ix_target_lookup", "kpi", "period_start", "period_end"),
     )
 
@@ -108,6 +108,7 @@ class Target(SQLModel, table=True):
     kpi: str = Field(max_length=64)
     scope_kind: str = Field(max_length=8)  # team | role | member
     scope_key: str = Field(default="", max_length=200)  # '' | role id | member key
+    shop: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})  # role/member in one shop
     period_kind: str = Field(max_length=8)  # day | week | month | quarter
     period_key: str = Field(max_length=16)  # 2026-11-23 | 2026-W48 | 2026-11 | 2026-Q4
     period_start: date

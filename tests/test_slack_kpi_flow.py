@@ -246,3 +246,22 @@ def test_alert_buttons_refuse_an_unknown_user_and_leave_the_alert_alone(slack_bo
     assert slack_bot.fake.calls_to("chat.update") == []
     with slack_bot.runtime.db.session() as session:
         assert all(not state.acknowledged_by for state in session.exec(select(AlertState)).all())
+
+
+def test_modal_sets_a_target_for_a_role_inside_a_shop(slack_bot: SlackBot) -> None:
+    with slack_bot.runtime.db.session() as session:  # a shop named by data is offered, alone and with each role
+        session.add(Fact(metric="gmv", date=slack_bot.runtime.core.engine.today(), member="", source="api", value=1.0,
+                         shop="tiktok-us"))
+    view = opened_modal(slack_bot)
+    [scope_select] = [b["element"] for b in view["blocks"] if b["block_id"] == "scope"]
+    offered = {o["value"]: o["text"]["text"] for o in scope_select["options"]}
+    assert offered["shop:tiktok-us"] == "tiktok-us" and offered["shop:tiktok-us role:host"] == "tiktok-us · Live host"
+    state = {"kpi": "gmv", "scope": "shop:tiktok-us role:host", "period": "month", "value": "80k"}
+    response = slack_bot.interaction(submission(view, state))
+    assert response.status_code == 200 and (not response.content or "response_action" not in response.json())
+    [target] = targets(slack_bot)
+    assert (target.scope_kind, target.scope_key, target.shop, target.value) == ("role", "host", "tiktok-us", 80_000)
+    shop_alone = slack_bot.interaction(submission(view, {**state, "scope": "shop:tiktok-us", "value": "200k"}))
+    assert shop_alone.status_code == 200
+    assert sorted((t.scope_kind, t.scope_key, t.shop, t.value) for t in targets(slack_bot)) == [
+        ("role", "host", "tiktok-us", 80_000), ("shop", "tiktok-us", "", 200_000)]

@@ -29,7 +29,7 @@ def chat(db: Database, make_settings) -> TestAdapter:  # type: ignore[no-untyped
 def host_targets(db: Database) -> dict[str, float]:
     with db.session() as session:
         rows = session.exec(select(Target).where(Target.kpi == "gmv", Target.scope_kind == "member",
-                                                 Target.period_key == "2026-11")).all()
+                                                 Target.shop == "", Target.period_key == "2026-11")).all()
     return {row.scope_key: row.value for row in rows}
 
 
@@ -120,9 +120,43 @@ def test_shop_scope_board_by_shop_and_shop_targets_in_chat(chat: TestAdapter, db
     assert board.title == "GMV leaderboard · Shops · November 2026"
     assert [row[1:3] for row in board.tables[0].rows] == [["tiktok-us", "$700"], ["shopee-sg", "$200"]]
     assert chat.ask("target set gmv 42k shop:tiktok-us month", as_user="boss").kind is ReplyKind.CONFIRMATION
-    refused = chat.ask("target set gmv 1k shop:tiktok-us role:host month", as_user="boss")
-    assert refused.kind is ReplyKind.ERROR and refused.title == "I couldn't set that target"
     with db.session() as session:
         shop_targets = session.exec(select(Target).where(Target.scope_kind == "shop")).all()
-        role_targets = session.exec(select(Target).where(Target.scope_kind == "role")).all()
-    assert [(t.scope_key, t.value) for t in shop_targets] == [("tiktok-us", 42_000)] and role_targets == []
+    assert [(t.scope_key, t.shop, t.value) for t in shop_targets] == [("tiktok-us", "", 42_000)]
+
+
+def test_a_role_inside_a_shop_gets_its_own_target_in_chat(chat: TestAdapter, db: Database) -> None:
+    with db.session() as session:
+        upsert_facts(session, [FactRecord("gmv", date(2026, 11, 2), 700, "h1@shop.com", "test", shop="tiktok-us")])
+    done = chat.ask("target set gmv 1k shop:tiktok-us role:host month", as_user="boss")
+    assert done.kind is ReplyKind.CONFIRMATION
+    assert done.text == "GMV target for Live host · tiktok-us, November 2026: $1,000."
+    within = chat.ask("gmv month shop:tiktok-us role:host", as_user="hana")
+    figures = {f.label: f.value for f in within.figures}
+    assert (figures["Target"], figures["Attainment"]) == ("$1,000", "70.0%")  # Hana's 700 in tiktok-us / 1,000
+    listed = chat.ask("target list month", as_user="boss")
+    assert ["GMV", "Live host · tiktok-us", "November 2026", "$1,000", "boss@shop.com"] in listed.tables[0].rows
+    zh = chat.ask("目标 设置 gmv 2000 shop:tiktok-us 主播 本月", as_user="boss")
+    assert zh.kind is ReplyKind.CONFIRMATION
+    assert zh.text == "主播 · tiktok-us 2026年11月 的 GMV 目标：$2,000（原为 $1,000）。"
+    cleared = chat.ask("target clear gmv shop:tiktok-us role:host month", as_user="boss")
+    assert cleared.text == "GMV target for Live host · tiktok-us, November 2026 removed (was $2,000)."
+    assert [a.subject for a in audits(db, "target.set")][-2:] == [
+        "target gmv role:host shop:tiktok-us 2026-11", "target gmv role:host shop:tiktok-us 2026-11"]
+    with db.session() as session:
+        assert session.exec(select(Target).where(Target.shop == "tiktok-us")).all() == []
+        assert session.exec(select(Target).where(Target.scope_kind == "role")).all() == []
+
+
+def test_a_split_inside_a_shop_writes_the_members_targets_there(chat: TestAdapter, db: Database) -> None:
+    reply = chat.ask("target split gmv 1000 month shop:tiktok-us role:host equally", as_user="boss")
+    assert reply.kind is ReplyKind.CONFIRMATION
+    with db.session() as session:
+        rows = session.exec(select(Target).where(Target.shop == "tiktok-us")).all()
+    # 1,000 / 2 hosts = 500.00 each, in tiktok-us; Hana's own month target (30,000) is untouched
+    assert sorted((t.scope_kind, t.scope_key, t.value) for t in rows) == [
+        ("member", "h1@shop.com", 500.0), ("member", "h2@shop.com", 500.0)]
+    assert host_targets(db) == {"h1@shop.com": 30_000}
+    within = chat.ask("gmv month shop:tiktok-us role:host", as_user="hana")
+    assert {f.label: f.value for f in within.figures}["Target"] == "$1,000"  # derived: 500 + 500
+    assert "Target is the sum of 2 member targets" in within.footnotes

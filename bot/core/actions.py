@@ -32,6 +32,7 @@ from bot.language.values import parse_value
 from jobs.present.formatting import period_label
 from jobs.present.reply import Action, Reply, ReplyKind
 from storage.kpi.periods import resolve_token
+from storage.repositories import facts as fact_repo
 from storage.repositories import members as member_repo
 
 if TYPE_CHECKING:
@@ -107,8 +108,14 @@ def _scope_from_fields(ctx: Context, fields: dict[str, str], errors: dict[str, s
             errors[FIELD_USER] = T("field_pick_user", ctx.lang)
             return None
         return c.ScopeRef("user", user=UserRef(ctx.user.platform, user_id))
+    shop = ""
+    if scope_text.startswith("shop:"):  # a shop alone, or a role within it: "shop:KEY role:ROLE"
+        shop, _, scope_text = scope_text[5:].partition(" ")
+        if shop and not scope_text.strip():
+            return c.ScopeRef("shop", shop)
+        scope_text = scope_text.strip()
     if scope_text.startswith("role:") and (role := ctx.services.registry.role(scope_text[5:])) is not None:
-        return c.ScopeRef("role", role.id)
+        return c.ScopeRef("role", role.id, shop=shop)
     if scope_text.startswith("member:") and scope_text[7:].strip():
         return c.ScopeRef("member", scope_text[7:].strip())
     errors[FIELD_SCOPE] = T("two_scopes", ctx.lang)
@@ -146,6 +153,13 @@ def target_form_spec(bot: KpiBot, lang: str) -> TargetFormSpec:
     kpis = [Option(kpi.id, kpi.label(lang)) for kpi in bot.registry.kpis.values()]
     scopes = [Option("team", T("team", lang))]
     scopes += [Option(f"role:{role.id}", role.label(lang)) for role in bot.registry.roles.values()]
+    with bot.db.session() as session:  # shops declared or named by data, and each role within one
+        shops = {key: shop.name for key, shop in bot.registry.shops.items()}
+        shops |= {key: key for key in fact_repo.shops_with_data(session) if key not in shops}
+    for key, name in sorted(shops.items()):
+        scopes.append(Option(f"shop:{key}", name))
+        scopes += [Option(f"shop:{key} role:{role.id}", f"{name} · {role.label(lang)}")
+                   for role in bot.registry.roles.values()]
     scopes.append(Option("user", T("form_person_scope", lang)))
     periods = [Option(token, T(key, lang)) for token, key in FORM_PERIODS]
     labels = {FIELD_KPI: T("form_kpi", lang), FIELD_SCOPE: T("form_scope", lang), FIELD_USER: T("form_user", lang),

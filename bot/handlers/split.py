@@ -39,14 +39,9 @@ T = Catalog({
     "col_who": ("Who", "对象"),
     "col_shop": ("Shop", "店铺"),
     "shops": ("Shops", "各店铺"),
-    "shop_role_target": ("Targets are set per shop, role or member, not for a role within one shop: "
-                         "use shop:KEY alone, or split a shop's target with target split … by shop.",
-                         "目标按店铺、岗位或成员设置，不能设给某店铺内的岗位：请单独用 shop:店铺，"
-                         "或用 目标拆解 … 按店铺。"),
     "col_share": ("Share", "占比"),
     "col_target": ("Target", "目标"),
     "bad_title": ("I couldn't split that", "无法拆解"),
-    "target_title": ("I couldn't set that target", "无法设置目标"),
     "need_whom": ("Say whom to split between: role:ROLE or by shop. Usage: {usage}",
                   "请说明拆给谁：role:角色 或 按店铺。用法：{usage}"),
     "nobody": ("Nobody to split between: {whom} has no members or shops yet.",
@@ -84,6 +79,7 @@ class TargetSplit(c.Command):
     how: str  # equal | last_month | weights
     weights: tuple[float, ...] = ()
     preview: bool = False
+    shop: str = ""  # a role's members inside one shop: their targets in that shop
 
 
 def read_split(parser: Parser, words: list[str], request: CommandRequest) -> TargetSplit:
@@ -112,15 +108,18 @@ def read_split(parser: Parser, words: list[str], request: CommandRequest) -> Tar
     total = parser.target_value(found, kpi_id)
     period = parser.one_period(found, "target")
     role = None if by_shop else parser.board_role(found)
+    shops = list(dict.fromkeys(found.shops))
+    if len(shops) > 1 or (shops and role is None):  # in a shop: its role's members (`by shop` splits across shops)
+        raise c.ParseError("two_scopes", {}, "target")
     if how == "weights" and not weights:
         raise c.ParseError("missing_value", {"example": "target split gmv 300k month role:host by weights 40,35,25"},
                            "target")
     return TargetSplit(kpi=kpi_id, total=total.value, period=period, role=role or ("" if not by_shop else None),
-                       how=how, weights=weights, preview=preview)
+                       how=how, weights=weights, preview=preview, shop=shops[0] if shops else "")
 
 
 def split_subject(ctx: Context, session: Session, cmd: TargetSplit) -> str:
-    whom = "shops" if cmd.role is None else f"role:{cmd.role}"
+    whom = "shops" if cmd.role is None else f"role:{cmd.role}" + (f" shop:{cmd.shop}" if cmd.shop else "")
     return f"target split {cmd.kpi} {whom} {cmd.period.key}"
 
 
@@ -142,7 +141,7 @@ def target_split(ctx: Context, cmd: TargetSplit) -> Reply:
         shares = split_to_cents(cmd.total, weights)
         if not cmd.preview:
             for key, value in shares.items():
-                scope = Scope.of_shop(key) if cmd.role is None else Scope.member(key)
+                scope = Scope.of_shop(key) if cmd.role is None else Scope.member(key).in_shop(cmd.shop)
                 old = target_repo.set_target(session, cmd.kpi, scope, cmd.period, value, str(ctx.actor))
                 audit_repo.record(session, ctx.actor, "target.split", f"target {cmd.kpi} {scope} {cmd.period.key}",
                                   old=old, new=value)
@@ -169,7 +168,7 @@ def _weights(ctx: Context, cmd: TargetSplit, whom: dict[str, str]) -> dict[str, 
         engine = ctx.services.engine
         kpi = ctx.services.registry.kpis[cmd.kpi]
         last = engine.calendar.previous(engine.calendar.month(cmd.period.start))
-        rows = engine.shop_board(kpi, last) if cmd.role is None else engine.board(kpi, cmd.role, last)
+        rows = engine.shop_board(kpi, last) if cmd.role is None else engine.board(kpi, cmd.role, last, cmd.shop)
         actual = {row.member: row.status.actual or 0.0 for row in rows}
         weights = {key: max(0.0, actual.get(key, 0.0)) for key in whom}
         if not any(weights.values()):

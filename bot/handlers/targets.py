@@ -7,8 +7,6 @@ from sqlmodel import Session
 from bot.core.request import CommandRequest
 from bot.handlers.context import Context
 from bot.handlers.split import SPLIT_WORDS, USAGE, USAGE_ZH, TargetSplit, read_split, split_subject, target_split
-from bot.handlers.split import T as SPLIT_T
-from bot.handlers.split import bad_input as split_error
 from bot.language import commands as c
 from bot.language.parser import Parser
 from bot.language.registry import Bilingual, CommandGroup, Subcommand
@@ -35,8 +33,6 @@ def target_form(ctx: Context, cmd: c.TargetForm) -> Reply:
 def target_set(ctx: Context, cmd: c.TargetSet) -> Reply:
     with ctx.session() as session:
         scope = ctx.resolve_scope(session, cmd.scope)
-        if scope.shop and scope.kind != "shop":
-            return split_error(ctx, SPLIT_T("shop_role_target", ctx.lang), "target_title")
         what = subject(cmd.kpi, scope, cmd.period)
         old = target_repo.set_target(session, cmd.kpi, scope, cmd.period, cmd.value.value, str(ctx.actor))
         audit_repo.record(session, ctx.actor, "target.set", what, old=old, new=cmd.value.value)
@@ -67,7 +63,8 @@ def target_list(ctx: Context, cmd: c.TargetList) -> Reply:
         rows = target_repo.list_targets(session, scope, cmd.period.start, cmd.period.end)
         labels = {}
         for row in rows:
-            row_scope = Scope(row.scope_kind, row.scope_key)  # type: ignore[arg-type]
+            in_shop = row.scope_key if row.scope_kind == "shop" else row.shop
+            row_scope = Scope(row.scope_kind, row.scope_key, in_shop)  # type: ignore[arg-type]
             labels[row.id] = ctx.scope_label(row_scope, session)
         scope_label = ctx.scope_label(scope, session) if scope else ctx.t("targets_all")
     title = ctx.t("targets_title", scope=scope_label, period=period_label(cmd.period, ctx.lang))

@@ -69,9 +69,10 @@ class KpiEngine:
         return [self._evaluate(kpi, scope, period, today, found, target, previous)
                 for kpi, target in zip(kpis, targets, strict=True)]
 
-    def board(self, kpi: KpiDef, role: str | None, period: Period) -> list[BoardRow]:
-        """Members ranked by the KPI (best first, direction-aware); members without data last."""
-        scores = self.member_scores([kpi], role, period)
+    def board(self, kpi: KpiDef, role: str | None, period: Period, shop: str = "") -> list[BoardRow]:
+        """Members ranked by the KPI (best first, direction-aware); members without data last. With `shop`:
+        their rows and targets in that shop."""
+        scores = self.member_scores([kpi], role, period, shop=shop)
         rows = [BoardRow(s.member, s.display_name, s.statuses[0]) for s in scores]
 
         return sorted(rows, key=lambda row: _rank(kpi, row))
@@ -83,7 +84,7 @@ class KpiEngine:
         today = self.today()
         with self.db.session() as session:
             groups = self._read(session, [kpi], Grouping.shops(), period, today)
-            rows = target_rows(session, [kpi.id], *self._target_window(period), scope_kind="shop")
+            rows = target_rows(session, [kpi.id], *self._target_window(period), scope_kind="shop", shop="")
         book = TargetBook(self.calendar, rows, role_members={})
         names = {key: shop.name for key, shop in self.registry.shops.items()} | {k: k for k in sorted(groups)
                                                                                  if k not in self.registry.shops}
@@ -97,6 +98,7 @@ class KpiEngine:
 
     def member_scores(
         self, kpis: list[KpiDef], role: str | None, period: Period, weights: dict[str, float] | None = None,
+        *, shop: str = "",
     ) -> list[MemberScore]:
         """Every member of a role (or every member with data) × KPIs, plus the composite score; each
         member paced on their own data-through date (the same rule as a single answer).
@@ -104,19 +106,20 @@ class KpiEngine:
         Queries: the role's members and names, their figures (one statement), the member targets."""
         today = self.today()
         with self.db.session() as session:
-            groups = self._read(session, kpis, Grouping.members(role), period, today)
+            groups = self._read(session, kpis, Grouping.members(role, shop), period, today)
             if role is not None:
                 names = {key: groups[key].name or key for key in sorted(groups) if groups[key].holder}
             else:
                 known = member_repo.display_names(session, sorted(groups))
                 names = {key: known.get(key, key) for key in sorted(groups)}
             window = self._target_window(period)
-            book = TargetBook(self.calendar, target_rows(session, [k.id for k in kpis], *window, scope_kind="member"),
+            book = TargetBook(self.calendar, target_rows(session, [k.id for k in kpis], *window, scope_kind="member",
+                                                          shop=shop),
                               role_members={})
         weights = weights or {k.id: 1.0 for k in kpis}
         out = []
         for member, name in names.items():
-            scope = Scope.member(member)
+            scope = Scope.member(member).in_shop(shop) if shop else Scope.member(member)
             found = groups.get(member, GroupRead())
             statuses = [self._evaluate(kpi, scope, period, today, found, book.resolve(kpi, scope, period))
                         for kpi in kpis]
@@ -158,12 +161,12 @@ class KpiEngine:
         return self.calendar.quarter(period.start).start, self.calendar.quarter(period.end).end
 
     def _target_book(self, session: Session, kpis: list[KpiDef], period: Period, scope: Scope) -> TargetBook:
-        """The scope's own targets; members' targets and the role map only if a sum needs them."""
+        """The scope's own targets; members' targets (in the scope's shop, if any) and the role map only if
+        a sum needs them; the shops' targets for the team."""
         kpi_ids, window = [k.id for k in kpis], self._target_window(period)
-        own = target_rows(session, kpi_ids, *window, scope_kind=scope.kind, scope_key=scope.key)
-        if scope.shop and scope.kind != "shop":  # targets are per shop, role or member — not per role in a shop
-            return TargetBook(self.calendar, [], role_members={})
-        if scope.kind in ("member", "shop"):
+        own = target_rows(session, kpi_ids, *window, scope_kind=scope.kind, scope_key=scope.key,
+                          shop=scope.inner_shop)
+        if scope.kind == "member":
             return TargetBook(self.calendar, own, role_members={})
 
         def load_members() -> tuple[list[TargetRow], dict[str, list[str]]]:
@@ -171,7 +174,7 @@ class KpiEngine:
             for member, roles in member_repo.role_map(session).items():
                 for role in roles:
                     role_members.setdefault(role, []).append(member)
-            return target_rows(session, kpi_ids, *window, scope_kind="member"), role_members
+            return target_rows(session, kpi_ids, *window, scope_kind="member", shop=scope.shop), role_members
 
         def load_shops() -> tuple[list[TargetRow], list[str]]:
             shops = sorted(set(self.registry.shops) | set(fact_repo.shops_with_data(session)))

@@ -38,6 +38,12 @@ class Scope:
         return replace(self, shop=shop_key)
 
     @property
+    def inner_shop(self) -> str:
+        """The shop a role or member is narrowed to ('' for the team, a shop itself, or every shop): the
+        `shop` of a target row."""
+        return self.shop if self.kind in ("role", "member") else ""
+
+    @property
     def filter_kind(self) -> tuple[str, bool]:
         """Which fixed SQL filter reads this scope: (whose rows, narrowed to a shop)."""
         return self.kind, bool(self.shop) and self.kind != "shop"

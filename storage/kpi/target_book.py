@@ -2,7 +2,9 @@
 
 Order: an explicit target; else derived in time at the same scope (day and week from the months
 they overlap, month from its quarter — prorated by days for additive KPIs, taken as is for ratio
-KPIs); else, for additive KPIs at team or role scope, the sum of the members' targets.
+KPIs); else, for additive KPIs: the team's as the sum of its shops' targets, and a team's, a role's, a
+shop's or a role-in-a-shop's as the sum of its members' targets (in that shop, for the last two) — each
+only when every shop or member has one.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class TargetLike(Protocol):
     def period_key(self) -> str: ...
     @property
     def value(self) -> float: ...
+    @property
+    def shop(self) -> str: ...
 
 
 # Loads every member's targets and the members of each role, for the sum-of-members derivation.
@@ -58,14 +62,17 @@ class TargetBook:
     load_members: MemberLoader | None = None
     load_shops: ShopLoader | None = None
     _shops: list[str] | None = field(default=None, repr=False)
-    _index: dict[tuple[str, str, str, str], float] = field(default_factory=dict, repr=False)
+    _index: dict[tuple[str, str, str, str, str], float] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._add(self.targets)
 
     def _add(self, targets: Sequence[TargetLike]) -> None:
         for t in targets:
-            self._index[(t.kpi, t.scope_kind, t.scope_key, t.period_key)] = t.value
+            self._index[(t.kpi, t.scope_kind, t.scope_key, t.shop, t.period_key)] = t.value
+
+    def _get(self, kpi: KpiDef, scope: Scope, period_key: str) -> float | None:
+        return self._index.get((kpi.id, scope.kind, scope.key, scope.inner_shop, period_key))
 
     def _members_of(self, scope: Scope) -> list[str]:
         if self.role_members is None:
@@ -76,7 +83,7 @@ class TargetBook:
         return sorted({m for keys in self.role_members.values() for m in keys})
 
     def resolve(self, kpi: KpiDef, scope: Scope, period: Period) -> ResolvedTarget | None:
-        explicit = self._index.get((kpi.id, scope.kind, scope.key, period.key))
+        explicit = self._get(kpi, scope, period.key)
         if explicit is not None:
             return ResolvedTarget(explicit)
         in_time = self._derive_in_time(kpi, scope, period)
@@ -84,7 +91,7 @@ class TargetBook:
             return in_time
         if kpi.additive and scope.kind == "team" and (from_shops := self._sum_of_shops(kpi, period)):
             return from_shops
-        if kpi.additive and scope.kind in ("team", "role"):
+        if kpi.additive and scope.kind in ("team", "role", "shop"):
             return self._sum_of_members(kpi, scope, period)
         return None
 
@@ -119,7 +126,7 @@ class TargetBook:
             return ResolvedTarget(total, "month", tuple(m.key for m in months))
         if period.kind == "month":
             quarter = self.calendar.quarter(period.start)
-            quarter_value = self._index.get((kpi.id, scope.kind, scope.key, quarter.key))
+            quarter_value = self._get(kpi, scope, quarter.key)
             if quarter_value is None:
                 return None
             value = quarter_value * period.days / quarter.days if kpi.additive else quarter_value
@@ -128,18 +135,20 @@ class TargetBook:
 
     def resolve_at_scope(self, kpi: KpiDef, scope: Scope, period: Period) -> ResolvedTarget | None:
         """Explicit or derived in time, without summing members (used inside time derivation)."""
-        explicit = self._index.get((kpi.id, scope.kind, scope.key, period.key))
+        explicit = self._get(kpi, scope, period.key)
         if explicit is not None:
             return ResolvedTarget(explicit)
         return self._derive_in_time(kpi, scope, period)
 
     def _sum_of_members(self, kpi: KpiDef, scope: Scope, period: Period) -> ResolvedTarget | None:
-        """Only when every member of the role (team: every member holding a role) has a target:
-        a sum over some members would be compared with everyone's actual."""
+        """Only when every member of the role (team, shop: every member holding a role) has a target:
+        a sum over some members would be compared with everyone's actual. Inside a shop (a shop, or a
+        role in a shop) the members' targets in that shop."""
         members = self._members_of(scope)
         total = 0.0
         for member in members:
-            found = self.resolve_at_scope(kpi, Scope.member(member), period)
+            found = self.resolve_at_scope(kpi, Scope.member(member).in_shop(scope.shop) if scope.shop
+                                          else Scope.member(member), period)
             if found is None:
                 return None
             total += found.value

@@ -49,11 +49,12 @@ class Grouping:
         return cls("", _SCOPED[scope.filter_kind], scope.key, scope.shop)
 
     @classmethod
-    def members(cls, role: str | None) -> Grouping:
-        """Each member with rows (of `role`, when given)."""
+    def members(cls, role: str | None, shop: str = "") -> Grouping:
+        """Each member with rows (of `role`, when given; only their rows in `shop`, when given)."""
+        in_shop = " AND shop = :shop" if shop else ""
         if role is None:
-            return cls("member", " AND member <> ''")
-        return cls("member", f" AND member <> '' AND member IN ({_ROLE_HOLDERS})", role, holders=True)
+            return cls("member", " AND member <> ''" + in_shop, shop=shop)
+        return cls("member", f" AND member <> '' AND member IN ({_ROLE_HOLDERS}){in_shop}", role, shop, holders=True)
 
     @classmethod
     def shops(cls) -> Grouping:
