@@ -23,7 +23,7 @@ CORPUS = yaml.safe_load((Path(__file__).parent / "phrasings.yaml").read_text(enc
 TODAY: date = CORPUS["today"]
 THROUGH: date = CORPUS["data_through"]
 ASKER = UserRef("test", "anna", email=CORPUS["asker"], display_name="Anna")
-READING_KEYS = ("cmd", "kpi", "scope", "period", "order", "against", "days")
+READING_KEYS = ("cmd", "kpi", "scope", "period", "order", "against", "days", "by")
 
 
 def corpus_people() -> list[Person]:
@@ -56,7 +56,7 @@ def describe(command: c.Command) -> dict[str, Any]:
         return {"cmd": "role", "scope": f"role:{command.role}", "period": command.period.key}
     if isinstance(command, c.Board):
         return {"cmd": "board", "kpi": command.kpi, "scope": f"role:{command.role}" if command.role else "team",
-                "period": command.period.key, "order": command.order}
+                "period": command.period.key, "order": command.order, "by": "shop" if command.by_shop else "member"}
     if isinstance(command, c.AlertAdd):
         return {"cmd": "alert_add", "kpi": command.kpi, "scope": scope_of(command.scope), "days": command.days}
     if isinstance(command, c.TargetSet):

@@ -119,6 +119,10 @@ def test_shop_scope_board_by_shop_and_shop_targets_in_chat(chat: TestAdapter, db
     board = chat.ask("board gmv by shop month", as_user="hana")
     assert board.title == "GMV leaderboard · Shops · November 2026"
     assert [row[1:3] for row in board.tables[0].rows] == [["tiktok-us", "$700"], ["shopee-sg", "$200"]]
+    for asked in ("本月 GMV 店铺 排名", "本月各店铺GMV排名", "shop ranking gmv this month"):
+        said = chat.ask(asked, as_user="hana")
+        assert [row[1:3] for row in said.tables[0].rows] == [["tiktok-us", "$700"], ["shopee-sg", "$200"]], asked
+    assert chat.ask("本月各店铺GMV排名", as_user="hana").title == "GMV 排名 · 各店铺 · 2026年11月"
     assert chat.ask("target set gmv 42k shop:tiktok-us month", as_user="boss").kind is ReplyKind.CONFIRMATION
     with db.session() as session:
         shop_targets = session.exec(select(Target).where(Target.scope_kind == "shop")).all()

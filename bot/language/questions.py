@@ -112,6 +112,10 @@ BOARD = {"board", "leaderboard", "rank", "ranking", "rankings", "ranked", "top",
          "most", "least", "highest", "lowest", "leader", "leaders", "排名", "排行", "排行榜", "榜单", "榜",
          "倒数", "最高", "最多", "最好", "最低", "最少", "最差", "第一", "垫底", "谁", "who", "who's", "whos",
          "which", "哪个", "哪位", "among", "by"}
+# A ranking that names shops compares the shops ("本月 GMV 店铺 排名", "shop ranking gmv this month") — unless it
+# asks who (a person) or names a role: "who sold the most in our shop" ranks members.
+SHOP_NOUNS = {"shop", "shops", "store", "stores", "店铺", "门店", "店"}
+_PERSON_ASKED = {"who", "who's", "whos", "谁", "哪位"}
 BOTTOM = {"bottom", "worst", "least", "lowest", "倒数", "最低", "最少", "最差", "垫底"}
 TOP = {"top", "best", "most", "highest", "最高", "最多", "最好", "第一", "leader", "leaders"}
 RUNRATE = {"need", "needs", "needed", "left", "remaining", "run rate", "run-rate", "runrate", "how far",
@@ -144,7 +148,7 @@ _COMPARE_ONLY_WITH_TWO_PERIODS = {"和", "跟", "与", "比", "over", "对比", 
 _WEAK_RUNRATE = {"目标", "target", "能完成"}
 PERIOD_WORDS = ("last", "this", "next", "week", "month", "quarter", "year", "today", "yesterday")
 _WORDS = (FOLLOW_UP | ME_WORDS | WE_WORDS | OVERVIEW | BOARD | RUNRATE | PER_DAY | TREND | COMPARE_PREVIOUS
-          | COMPARE_YEAR | SOLD | FILLER)
+          | COMPARE_YEAR | SOLD | FILLER | SHOP_NOUNS)
 # Phrases that span words, read before single words (and before periods: "vs the week before").
 _PHRASES = re.compile(
     r"(?<![A-Za-z])(?:(?P<previous_base>(?:vs\.?|versus|compared\s+(?:to|with)|than)\s+(?:the\s+)?(?:week|month|quarter|period|one)\s+"
@@ -156,6 +160,8 @@ _PHRASES = re.compile(
     r"|each\s+day|over\s+time|by\s+day|day\s+by\s+day|on\s+track|compared\s+(?:to|with)))(?![A-Za-z])",
     re.IGNORECASE,
 )
+# Shops side by side in Chinese, wherever they stand (a Latin KPI name may follow at once: "各店铺GMV").
+_BY_SHOP_CJK = re.compile(r"按店铺|分店铺|各个店铺|各家店铺|每个店铺|各店铺|各店|店铺之间")
 _BASIS_BEFORE = re.compile(r"(?:(?<![A-Za-z])by\s+|按)$", re.IGNORECASE)
 _MENTION = re.compile(r"<@\d+>")  # a user mention, as adapters hand it over (see bot.core.request)
 _EXPLICIT = re.compile(r"(?<![\w:])(?P<kind>role|member|shop):(?P<key>[^\s,;]+)", re.IGNORECASE)
@@ -248,7 +254,10 @@ class QuestionReader:
     def _scan(self, text: str) -> _Reading:
         reading = _Reading(text=text)
         masked = text
-        for match in _PHRASES.finditer(text):
+        for match in _BY_SHOP_CJK.finditer(text):
+            reading.by_shop = True
+            masked = _blank(masked, match.start(), match.end())
+        for match in _PHRASES.finditer(masked):
             if match["previous_base"]:
                 reading.base = "previous"
             elif match["year_base"]:
@@ -363,7 +372,9 @@ class QuestionReader:
         if not said and not reading.periods:
             raise NotAQuestion()
         question = self._complete_question(shape, kpi, subject, period, against, order, frozenset(said))
-        return replace(question, by_shop=reading.by_shop and question.shape == "board", shop=reading.shop)
+        by_shop = reading.by_shop or (reading.has(SHOP_NOUNS) and not roles and not people_keys
+                                      and not reading.has(_PERSON_ASKED) and reading.shop is None)
+        return replace(question, by_shop=by_shop and question.shape == "board", shop=reading.shop)
 
     def _period(self, reading: _Reading) -> tuple[Period | None, Literal["previous", "year"] | None]:
         against: Literal["previous", "year"] | None = None
