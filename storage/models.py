@@ -209,6 +209,7 @@ class AlertRule(SQLModel, table=True):
     kpi: str = Field(max_length=64)
     scope_kind: str = Field(max_length=8)
     scope_key: str = Field(default="", max_length=200)
+    shop: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})  # role/member in one shop
     mode: str = Field(default="value", max_length=8)  # value | pace | unusual | stoploss
     op: str = Field(max_length=2)  # < <= > >=
     threshold: float

@@ -16,6 +16,7 @@ from storage.db import Database
 from storage.kpi.registry import load_registry
 from storage.repositories import alerts as alert_repo
 from storage.repositories import audit as audit_repo
+from storage.repositories.facts import FactRecord, upsert_facts
 from tests.fixtures import add_facts, add_members
 from tests.fixtures_jobs import RecordingOutbox, make_engine, utc
 
@@ -97,6 +98,33 @@ def test_a_member_rule_reads_only_that_members_rows(db: Database, runner: AlertR
     assert every_15_minutes(runner, 2026, 11, 30, 12, 15) == ["alert"]
 
 
+def test_a_role_in_a_shop_rule_reads_only_that_roles_rows_in_that_shop(
+    db: Database, runner: AlertRunner, outbox: RecordingOutbox
+) -> None:
+    add_members(db)  # Bo is the ad buyer
+    with db.session() as session:
+        rule = alert_repo.add_rule(
+            session, kpi="roas", scope_kind="role", scope_key="ad_buyer", mode="stoploss", op="<", threshold=1.5,
+            days=1, channel="slack:C9", lang="en", created_by="admin", guard=("ad_spend", ">=", 500.0),
+            shop="tiktok-us")
+        assert rule.shop == "tiktok-us"
+    with db.session() as session:  # Bo in shopee-sg: 2,000 spend at ROAS 0.5 — another shop, not this rule's
+        upsert_facts(session, [FactRecord("ad_spend", NOV30, 2000, BO, "ads", "shopee-sg"),
+                               FactRecord("ad_gmv", NOV30, 1000, BO, "ads", "shopee-sg"),
+                               FactRecord("ad_spend", NOV30, 400, BO, "ads", "tiktok-us"),
+                               FactRecord("ad_gmv", NOV30, 400, BO, "ads", "tiktok-us")])
+    # in tiktok-us: 400 / 400 = 1.0 < 1.5 but spend 400 < 500 (the whole role across shops would be 2,400 at 0.58)
+    assert every_15_minutes(runner, 2026, 11, 30, 12, 0) == []
+    with db.session() as session:  # running totals in tiktok-us: 600 spend, 660 ad GMV → 1.1 < 1.5 at 600 >= 500
+        upsert_facts(session, [FactRecord("ad_spend", NOV30, 600, BO, "ads", "tiktok-us"),
+                               FactRecord("ad_gmv", NOV30, 660, BO, "ads", "tiktok-us")])
+    assert every_15_minutes(runner, 2026, 11, 30, 12, 15) == ["alert"]
+    sent = outbox.sent[0].reply
+    assert sent.title == "Alert · ROAS < 1.50 once Ad spend >= $500 today · Ad buyer · tiktok-us"
+    figures = [(f.label, f.value) for f in sent.figures]
+    assert ("Latest (2026-11-30)", "1.10") in figures and ("Ad spend today", "$600") in figures
+
+
 def test_the_15_minute_run_leaves_other_rules_to_the_hourly_one(db: Database, runner: AlertRunner) -> None:
     with db.session() as session:
         alert_repo.add_rule(session, kpi="ad_spend", scope_kind="team", scope_key="", mode="value", op=">",
@@ -134,6 +162,19 @@ def test_alert_add_stop_loss_in_english_and_chinese(chat: TestAdapter, db: Datab
         assert audit_repo.latest(session, 1)[0].action == "alert.add"
     listed = chat.ask("alert list", as_user="hana")
     assert "once Ad spend reaches >= $500 today" in listed.plain_text()
+
+
+def test_stop_loss_on_a_role_inside_a_shop_keeps_the_shop(chat: TestAdapter, db: Database) -> None:
+    added = chat.ask("alert add roas < 1.5 when ad_spend >= 500 today shop:tiktok-us role:ad_buyer", as_user="boss")
+    assert added.kind is ReplyKind.CONFIRMATION, added.plain_text()
+    assert "ROAS (Ad buyer · tiktok-us) < 1.50" in (added.text or "")
+    chinese = chat.ask("预警 添加 roas < 1.5 当 消耗 >= 500 今天 shop:tiktok-us member:b1@shop.com", as_user="boss")
+    assert chinese.kind is ReplyKind.CONFIRMATION, chinese.plain_text()
+    with db.session() as session:
+        rules = alert_repo.list_rules(session)
+        assert [(r.scope_kind, r.scope_key, r.shop) for r in rules] == [
+            ("role", "ad_buyer", "tiktok-us"), ("member", BO, "tiktok-us")]
+    assert "Ad buyer · tiktok-us" in chat.ask("alert list", as_user="hana").plain_text()
 
 
 def test_stop_loss_refused_for_a_non_admin_and_for_another_period(chat: TestAdapter, db: Database) -> None:

@@ -73,6 +73,7 @@ def alert_add(ctx: Context, cmd: c.AlertAdd) -> Reply:
                 threshold=cmd.value.value, days=cmd.days, channel=f"{ctx.user.platform}:{channel}", lang=ctx.lang,
                 created_by=str(ctx.actor),
                 guard=(cmd.guard.kpi, cmd.guard.op, cmd.guard.value.value) if cmd.guard else None,
+                shop=scope.inner_shop,
             )
         except ValueError as error:
             return invalid(ctx, error)

@@ -40,10 +40,11 @@ class Observation:
 
 
 def rule_scope(rule: AlertRule) -> Scope:
+    """The rule's scope; a role or member inside one shop keeps its shop."""
     if rule.scope_kind == "role":
-        return Scope.role(rule.scope_key)
+        return Scope.role(rule.scope_key).in_shop(rule.shop)
     if rule.scope_kind == "member":
-        return Scope.member(rule.scope_key)
+        return Scope.member(rule.scope_key).in_shop(rule.shop)
     if rule.scope_kind == "shop":
         return Scope.of_shop(rule.scope_key)
     return Scope.team()

@@ -59,11 +59,16 @@ class AlertView:
 
 
 def scope_label(rule: AlertRule, registry: Registry, names: dict[str, str], lang: str) -> str:
-    if rule.scope_kind == "role":
+    if rule.scope_kind in ("role", "member"):
         role = registry.roles.get(rule.scope_key)
-        return role.label(lang) if role else rule.scope_key
-    if rule.scope_kind == "member":
-        return names.get(rule.scope_key, rule.scope_key)
+        if rule.scope_kind == "role":
+            whose = role.label(lang) if role else rule.scope_key
+        else:
+            whose = names.get(rule.scope_key, rule.scope_key)
+        if not rule.shop:
+            return whose
+        shop = registry.shops.get(rule.shop)  # a role or member inside one shop
+        return f"{whose} · {shop.name if shop else rule.shop}"
     if rule.scope_kind == "shop":
         shop = registry.shops.get(rule.scope_key)
         return shop.name if shop else rule.scope_key

@@ -15,11 +15,11 @@ SCOPE_KINDS = ("team", "role", "member", "shop")
 def add_rule(
     session: Session, *, kpi: str, scope_kind: str, scope_key: str, mode: str, op: str, threshold: float,
     days: int, channel: str, lang: str, created_by: str, cooldown_hours: float = 24.0,
-    guard: tuple[str, str, float] | None = None,
+    guard: tuple[str, str, float] | None = None, shop: str = "",
 ) -> AlertRule:
     """`channel` is `platform:channel_id` (e.g. `slack:C123`). In pace mode `threshold` is a fraction
     of the pace (0.9 = 90 %). A stoploss rule's `guard` is (KPI, OP, threshold) on today's rows.
-    Raises ValueError naming what is wrong."""
+    `shop`: a role or member inside one shop (their rows there). Raises ValueError naming what is wrong."""
     if op not in OPS:
         raise ValueError(f"operator must be one of {' '.join(OPS)}, not {op!r}")
     if mode not in MODES:
@@ -38,6 +38,7 @@ def add_rule(
         raise ValueError(f"channel must be platform:channel_id, not {channel!r}")
     rule = AlertRule(
         kpi=kpi, scope_kind=scope_kind, scope_key=scope_key if scope_kind != "team" else "", mode=mode, op=op,
+        shop=shop if scope_kind in ("role", "member") else "",
         threshold=float(threshold), days=int(days), channel=channel, lang="zh" if lang == "zh" else "en",
         cooldown_hours=float(cooldown_hours), created_by=created_by,
         guard_kpi=guard[0] if guard else None, guard_op=guard[1] if guard else None,
