@@ -19,8 +19,8 @@ def test_existing_targets_survive_and_a_shop_makes_a_new_key(database_url: str) 
         conn.execute(text("INSERT INTO target (kpi, scope_kind, scope_key, period_kind, period_key, period_start,"
                           " period_end, value, set_by, set_at) VALUES ('gmv', 'role', 'host', 'month', '2026-11',"
                           " '2026-11-01', '2026-11-30', 1000.0, 'boss', '2026-11-02 10:00:00')"))
-        conn.execute(text("INSERT INTO alert_rule (kpi, scope_kind, scope_key, mode, op, threshold, days, channel, lang,"
-                          " cooldown_hours, active, created_by, created_at) VALUES ('roas', 'role', 'ad_buyer',"
+        conn.execute(text("INSERT INTO alert_rule (kpi, scope_kind, scope_key, mode, op, threshold, days, channel,"
+                          " lang, cooldown_hours, active, created_by, created_at) VALUES ('roas', 'role', 'ad_buyer',"
                           " 'value', '<', 2.0, 3, 'slack:C1', 'en', 24.0, true, 'boss', '2026-11-02 10:00:00')"))
     db.upgrade()
     with db.engine.connect() as conn:
