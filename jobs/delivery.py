@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from jobs.observability import observed_delivery
-from jobs.outbox import ChannelRef, Outbox
+from jobs.outbox import ChannelRef, Outbox, ThreadsReplies
 from jobs.present.i18n import Catalog
 from jobs.present.reply import Mark, Reply, ReplyKind
 from jobs.timing import Clock, utc_now
@@ -133,8 +133,12 @@ class Deliverer:
             return set(self._in_flight)
 
     @observed_delivery
-    def deliver(self, key: DeliveryKey, build: Callable[[], Reply], *, lang: str = "en") -> DeliveryResult:
-        """Send what `build()` makes to `key.channel`, at most once per key. `build` runs only for the claimant."""
+    def deliver(
+        self, key: DeliveryKey, build: Callable[[], Reply], *, lang: str = "en", thread: str | None = None,
+    ) -> DeliveryResult:
+        """Send what `build()` makes to `key.channel`, at most once per key. `build` runs only for the claimant.
+        `thread`: the platform id of a message in that channel to answer in its thread (an outbox without
+        threads posts at the top level)."""
         if self._outbox(key) is None:
             log.error("cannot post %s to %s: platform %r is not configured in this process",
                       key.kind, key.channel, ChannelRef.parse(key.channel).platform)
@@ -143,7 +147,7 @@ class Deliverer:
             if not ledger.claim(session, key, self.clock()):
                 log.info("%s already claimed; not sending again", key.idempotency_key)
                 return DeliveryResult(Outcome.TAKEN)
-        return self.send_claimed(key, build, lang=lang)
+        return self.send_claimed(key, build, lang=lang, thread=thread)
 
     def resend(self, row_id: int, build: Callable[[], Reply], *, lang: str = "en") -> DeliveryResult | None:
         """`digest resend ID`: send a failed or unconfirmed row again; None when it is not resendable."""
@@ -155,7 +159,9 @@ class Deliverer:
         log.info("resending %s on request", key.idempotency_key)
         return self.send_claimed(key, build, lang=lang)
 
-    def send_claimed(self, key: DeliveryKey, build: Callable[[], Reply], *, lang: str = "en") -> DeliveryResult:
+    def send_claimed(
+        self, key: DeliveryKey, build: Callable[[], Reply], *, lang: str = "en", thread: str | None = None,
+    ) -> DeliveryResult:
         """Send a row this process holds (claimed, reopened or taken over)."""
         outbox = self._outbox(key)
         if outbox is None:
@@ -168,18 +174,21 @@ class Deliverer:
             except Exception as exc:
                 log.exception("could not build %s", key.idempotency_key)
                 return self._give_up(key, 0, describe(exc), lang)
-            return self._send(key, outbox, reply, lang)
+            return self._send(key, outbox, reply, lang, thread)
         finally:
             with self._in_flight_lock:
                 self._in_flight.discard(key)
 
-    def _send(self, key: DeliveryKey, outbox: Outbox, reply: Reply, lang: str) -> DeliveryResult:
+    def _send(self, key: DeliveryKey, outbox: Outbox, reply: Reply, lang: str, thread: str | None) -> DeliveryResult:
         channel = ChannelRef.parse(key.channel).channel
         deadline = self.clock() + timedelta(seconds=self.retry.deadline_seconds)
         failures, waits, error = 0, 0, ""
         while True:
             try:
-                message_id = outbox.send(channel, reply, idempotency_key=key.idempotency_key)
+                if thread and isinstance(outbox, ThreadsReplies):
+                    message_id = outbox.send_in_thread(channel, thread, reply, idempotency_key=key.idempotency_key)
+                else:
+                    message_id = outbox.send(channel, reply, idempotency_key=key.idempotency_key)
             except PartialDelivery as partial:
                 log.error("%s posted as %s, but incompletely: %s", key.idempotency_key, partial.message_id,
                           partial.problem)

@@ -72,8 +72,9 @@ def test_fires_once_reminds_after_cooldown_silent_when_acknowledged_resolves_onc
     fired, reminder, resolved = (s.reply for s in outbox.sent)
     assert fired.title == "Alert · Ad spend > $5,000 for 1 day(s) · team"
     assert ("Latest (2026-11-22)", "$6,000") in [(f.label, f.value) for f in fired.figures]
-    assert [(a.action_id, a.value) for a in fired.actions] == [(ACTION_ALERT_ACK, str(rule)),
-                                                               (ACTION_ALERT_SNOOZE, str(rule))]
+    assert [(a.action_id, a.value) for a in fired.actions] == [
+        (ACTION_ALERT_ACK, str(rule)), (ACTION_ALERT_SNOOZE, f"{rule}:1h"), (ACTION_ALERT_SNOOZE, f"{rule}:1d"),
+        (ACTION_ALERT_SNOOZE, f"{rule}:1w"), (ACTION_ALERT_SNOOZE, f"{rule}:monday")]
     assert reminder.title.startswith("Still firing") and "Firing since 2026-11-23 10:00 UTC" in reminder.footnotes
     assert resolved.title.startswith("Resolved") and resolved.actions == []
     with db.session() as session:

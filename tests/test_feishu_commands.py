@@ -173,7 +173,7 @@ def test_alert_acknowledge_button(bot: FeishuBot) -> None:
     )
     answer = bot.poster.post(payload).json()
     assert answer["toast"]["type"] == "success"
-    assert answer["card"]["data"]["header"]["template"] == "green"
+    assert answer["card"]["data"]["header"]["template"] == "yellow"  # acknowledged: still off, someone is on it
     with bot.runtime.db.session() as session:
         state = session.get(AlertState, rule_id)
         assert state is not None and state.acknowledged_by

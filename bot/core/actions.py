@@ -25,10 +25,12 @@ from bot.core.contracts import (
 from bot.core.messages import T
 from bot.core.request import ActionRequest, UserRef
 from bot.handlers import meetings, reading
+from bot.handlers.alert_answers import answer_alert
 from bot.handlers.context import Context
 from bot.language import commands as c
 from bot.language.parser import check_value_unit
 from bot.language.values import parse_value
+from jobs.alerts.snoozing import DEFAULT_SNOOZE, SNOOZE_CHOICES
 from jobs.present.formatting import period_label
 from jobs.present.reply import Action, Reply, ReplyKind
 from storage.kpi.periods import resolve_token
@@ -123,30 +125,20 @@ def _scope_from_fields(ctx: Context, fields: dict[str, str], errors: dict[str, s
 
 
 def alert_action(ctx: Context, request: ActionRequest) -> ActionResult:
-    from jobs.alerts import acknowledge, snooze
-
-    try:
-        rule_id = int(request.value)
-    except ValueError:
+    """Acknowledge (value: the rule id) or snooze (value `RULE:CHOICE`, a bare rule id being a day). A refusal
+    is a toast for the presser only (a reply would replace the alert message); on success the reply is the
+    alert as it stands now, for the surface to put on the pressed message."""
+    rule_text, _, choice = request.value.partition(":")
+    if not rule_text.isdigit():
         return ActionResult(toast=T("missing_id", ctx.lang))
-    if not may_answer_alerts(ctx):  # told to the presser only: a reply would replace the alert message
-        return ActionResult(toast=T("alert_button_refused", ctx.lang))
-    who = str(ctx.actor)
-    done = acknowledge(ctx.services.db, rule_id, who) if request.action_id == ACTION_ALERT_ACK else snooze(
-        ctx.services.db, rule_id, who, hours=24)
-    if not done:
-        return ActionResult(toast=T("alert_unknown", ctx.lang, id=rule_id))
-    key = "alert_ack" if request.action_id == ACTION_ALERT_ACK else "alert_snoozed"
-    text = T(key, ctx.lang, user=ctx.user_label(ctx.user))
-    return ActionResult(reply=Reply(title=text, lang=ctx.lang, kind=ReplyKind.CONFIRMATION), toast=text)
-
-
-def may_answer_alerts(ctx: Context) -> bool:
-    """Acknowledge and snooze: any known member of the team (the directory links their chat account to a
-    data member), or an admin. Changing alert rules stays admin-only."""
-    with ctx.session() as session:
-        return identity.find_member(session, ctx.user) is not None or identity.is_admin(
-            session, ctx.services.settings, ctx.user)
+    if request.action_id == ACTION_ALERT_SNOOZE:
+        choice = choice if choice in SNOOZE_CHOICES else DEFAULT_SNOOZE
+    answer = answer_alert(ctx, int(rule_text), choice if request.action_id == ACTION_ALERT_SNOOZE else None,
+                          pressed=request.message_id)
+    if not answer.ok:
+        return ActionResult(toast=answer.note)
+    message = answer.message or Reply(title=answer.note, lang=ctx.lang, kind=ReplyKind.CONFIRMATION)
+    return ActionResult(reply=message, toast=answer.note)
 
 
 def target_form_spec(bot: KpiBot, lang: str) -> TargetFormSpec:

@@ -64,6 +64,7 @@ class ActionRequest:
     fields: dict[str, str] = field(default_factory=dict)  # form field name → raw text
     channel: str | None = None
     lang: str | None = None  # the surface's language if known; else KPIBOT_LOCALE
+    message_id: str | None = None  # the platform id of the message the button is on (Slack ts, Feishu, DingTalk card)
 
 
 # `@alice` or `@alice@shop.com` typed on surfaces without native mentions (console, tests).

@@ -86,7 +86,8 @@ class DingTalkEvents:
 
     def _press(self, press: CardPress) -> None:
         user = self.directory.user(press.staff_id)
-        result = self.core.handle_action(ActionRequest(user=user, action_id=press.action_id, value=press.value))
+        result = self.core.handle_action(ActionRequest(user=user, action_id=press.action_id, value=press.value,
+                                                       message_id=press.card_id))
         if result.reply is not None and result.ok:
             self.outbox.update(press.card_id, result.reply)
             return

@@ -35,12 +35,15 @@ class DingTalkOutbox:
         self._now_ms = now_ms
 
     def send(self, channel: str, reply: Reply, *, idempotency_key: str | None = None) -> str:
-        """Post `reply` to a group or a person; returns the processQueryKey (or the card's id)."""
+        """Post `reply` to a group or a person; returns the processQueryKey, or for a card its cardBizId (what
+        `update_message` needs to replace it)."""
         media_ids = self.upload_charts(reply)
         staff_id = channel.removeprefix(USER_PREFIX) if channel.startswith(USER_PREFIX) else None
         if reply.actions:
-            return self.api.send_card(card_biz_id(idempotency_key), reply_card(reply, media_ids),
-                                      conversation_id=None if staff_id else channel, staff_id=staff_id)
+            biz_id = card_biz_id(idempotency_key)
+            self.api.send_card(biz_id, reply_card(reply, media_ids), conversation_id=None if staff_id else channel,
+                               staff_id=staff_id)
+            return biz_id
         title, text = reply_markdown(reply, media_ids)
         sent = self._robot_send(channel, "sampleMarkdown", {"title": title, "text": text})
         self.send_files(channel, reply.files)
@@ -77,6 +80,11 @@ class DingTalkOutbox:
     def update(self, card_id: str, reply: Reply) -> None:
         """Replace a card already sent (an alert once acknowledged or snoozed)."""
         self.api.update_card(card_id, reply_card(reply, self.upload_charts(reply)))
+
+    def update_message(self, channel: str, message_id: str, reply: Reply) -> None:
+        """Replace a card `send` posted (`message_id` is its cardBizId). DingTalk groups have no threads, so
+        alert reminders and resolved notices are new messages naming the alert, and this updates the card."""
+        self.update(message_id, reply)
 
     def upload_charts(self, reply: Reply) -> list[str]:
         return [self.api.upload_image(chart.png, chart.name) for chart in reply.charts]

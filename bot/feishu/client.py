@@ -165,12 +165,14 @@ class FeishuApi:
         return str(result.data.get("message_id") or "")
 
     def reply_message(
-        self, message_id: str, msg_type: str, content: str, uuid: str, *, chat_id: str | None = None
+        self, message_id: str, msg_type: str, content: str, uuid: str, *, chat_id: str | None = None,
+        raise_throttled: bool = False,
     ) -> str:
         result = self.call(
             "POST", REPLY_PATH, what="reply message", chat=chat_id or message_id,
             paths={"message_id": message_id},
             body={"msg_type": msg_type, "content": content, "uuid": uuid},
+            raise_throttled=raise_throttled,
         )
         return str(result.data.get("message_id") or "")
 

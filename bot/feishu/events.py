@@ -132,7 +132,7 @@ class FeishuEvents:
             fields = form_fields(action.form_value) if action.action_id == ACTION_SUBMIT_TARGET else {}
             result = self.core.handle_action(ActionRequest(
                 user=user, action_id=action.action_id, value=action.value, fields=fields,
-                channel=action.chat_id, lang=action.lang,
+                channel=action.chat_id, lang=action.lang, message_id=action.message_id,
             ))
             return self._callback_answer(user, result, action.lang)
         except Exception:

@@ -46,6 +46,17 @@ class FeishuOutbox:
             self.api.send_message(channel, "file", self.file_content(file), _file_uuid(idempotency_key, index))
         return message_id
 
+    def send_in_thread(self, channel: str, thread: str, reply: Reply, *, idempotency_key: str | None = None) -> str:
+        """A scheduled post as a reply to message `thread` (im/v1/messages/:id/reply), with the same uuid
+        idempotency as `send`; a rate limit raises `Throttled`."""
+        msg_type, content = message_content(reply, self.upload_charts(reply))
+        return self.api.reply_message(thread, msg_type, content, message_uuid(idempotency_key), chat_id=channel,
+                                      raise_throttled=True)
+
+    def update_message(self, channel: str, message_id: str, reply: Reply) -> None:
+        """PATCH a card the bot sent (an alert once acknowledged, snoozed or resolved)."""
+        self.update(message_id, reply)
+
     def direct_channel(self, user_id: str) -> str | None:
         """An open_id: `send` posts to it as a direct message from the bot."""
         return user_id if user_id.startswith("ou_") else None

@@ -21,6 +21,7 @@ from jobs.present.formatting import kpi_value
 from jobs.present.reply import Reply, ReplyKind
 from jobs.sources import SourceState, source_states, stale_sources_for
 from jobs.sources.config import SourceConfig, configured_sources
+from jobs.timing import Clock, utc_now
 from storage.db import Database
 from storage.kpi.engine import KpiEngine
 from storage.kpi.registry import Registry
@@ -41,6 +42,7 @@ class Services:
     commands: CommandRegistry
     outboxes: dict[str, Outbox] = field(default_factory=dict)  # platform → outbox (+ "file")
     on_schedule_change: list[Callable[[], None]] = field(default_factory=list)
+    clock: Clock = utc_now  # UTC now for handlers that stamp a moment (an alert's snooze end); tests set it
 
     def today(self) -> date:
         """The engine's clock: today in the team's zone."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from bot.core.request import CommandRequest
+from bot.handlers.alert_answers import ALERT_ANSWER_COMMANDS
 from bot.handlers.context import Context
 from bot.handlers.deliveries import digest_resend, digest_sends, read_digest_resend, read_digest_sends
 from bot.handlers.digest_options import (
@@ -373,8 +374,8 @@ def read_digest_now(parser: Parser, words: list[str], request: CommandRequest) -
 COMMANDS = [
     CommandGroup(
         name="alert", words=("alerts", "告警", "预警"), order=60, default="list",
-        summary=Bilingual("Threshold and pace alerts posted to a channel (admins).",
-                          "阈值和进度告警，发送到频道（管理员）。"),
+        summary=Bilingual("Threshold and pace alerts posted to a channel (rules: admins; acknowledge and snooze: "
+                          "team members).", "阈值和进度告警，发送到频道（规则需管理员；确认和暂停：团队成员）。"),
         subcommands=(
             Subcommand(c.AlertAdd, read_alert_add, alert_add, name="add", words=("添加", "新增"), admin=True,
                        audit="alert.add", subject=alert_subject,
@@ -390,10 +391,12 @@ COMMANDS = [
             Subcommand(c.AlertRemove, read_alert_remove, alert_remove, name="rm", words=("remove", "delete", "删除"),
                        admin=True, audit="alert.rm", subject=lambda ctx, session, cmd: f"alert #{cmd.rule_id}",
                        usage=Bilingual("alert rm ID", "告警 删除 编号")),
+            *ALERT_ANSWER_COMMANDS,
         ),
         examples=Bilingual("alert add roas < 2 for 3 days · alert add ad_spend > 5000 for 1 days · "
                            "alert add gmv pace < 90% · alert add gmv unusual role:host · "
-                           "alert add roas < 1.5 when ad_spend >= 500 today · alert list · alert rm 1",
+                           "alert add roas < 1.5 when ad_spend >= 500 today · alert list · alert snooze 1 monday · "
+                           "alert ack 1 · alert rm 1",
                            "告警 添加 roas < 2 连续3天 · 告警 添加 gmv 异常 · 告警 列表"),
     ),
     CommandGroup(

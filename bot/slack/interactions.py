@@ -56,9 +56,10 @@ def press_button(
     if action_id == ACTION_OPEN_TARGET_FORM and services.is_admin(user):
         open_target_form(client, services.core, user, trigger_id=body["trigger_id"], channel_id=channel_id)
         return
-    request = ActionRequest(user=user, action_id=action_id, value=str(action.get("value") or ""), channel=channel_id)
-    result = services.core.handle_action(request)
     message_ts = (body.get("message") or {}).get("ts") or container.get("message_ts")
+    request = ActionRequest(user=user, action_id=action_id, value=str(action.get("value") or ""), channel=channel_id,
+                            message_id=message_ts)
+    result = services.core.handle_action(request)
     if result.reply is not None:
         if action_id in UPDATES_MESSAGE and channel_id and message_ts:
             try:

@@ -63,6 +63,20 @@ class SlackOutbox:
                 raise Throttled(retry_after(exc.response.headers), "Slack 429 ratelimited") from None
             raise
 
+    def send_in_thread(self, channel: str, thread: str, reply: Reply, *, idempotency_key: str | None = None) -> str:
+        """A scheduled post in the thread of message `thread` (its ts): alert reminders and resolved notices."""
+        try:
+            return self._post(self.scheduled_client, channel, reply, thread_ts=thread, idempotency_key=idempotency_key)
+        except SlackApiError as exc:
+            if exc.response.status_code == 429:
+                raise Throttled(retry_after(exc.response.headers), "Slack 429 ratelimited") from None
+            raise
+
+    def update_message(self, channel: str, message_id: str, reply: Reply) -> None:
+        """chat.update of a message the app posted (its ts): an alert once acknowledged, snoozed or resolved."""
+        self.pacer.wait(channel)
+        self.client.chat_update(channel=channel, ts=message_id, **message_payload(reply))
+
     def direct_channel(self, user_id: str) -> str | None:
         """chat.postMessage to a user id posts in the app's DM with them."""
         return user_id

@@ -29,14 +29,19 @@ def acknowledge(db: Database, rule_id: int, by: str) -> bool:
     return True
 
 
-def snooze(db: Database, rule_id: int, by: str, hours: float = 24, *, now: datetime | None = None) -> bool:
-    """No reminders for `hours` (then they resume, at most once per cooldown). False when unknown or removed."""
+def snooze(
+    db: Database, rule_id: int, by: str, hours: float = 24, *, now: datetime | None = None,
+    until: datetime | None = None,
+) -> bool:
+    """No reminders for `hours`, or until `until` (then they resume, at most once per cooldown). False when
+    the rule is unknown or removed."""
+    end = until or (now or utc_now()) + timedelta(hours=hours)
     with db.session() as session:
         rule = alert_repo.get_rule(session, rule_id)
         if rule is None or not rule.active:
             return False
         state = alert_repo.ensure_state(session, rule_id)
-        state.snoozed_until = (now or utc_now()) + timedelta(hours=hours)
+        state.snoozed_until = end
         session.add(state)
-    log.info("alert rule %s snoozed for %g h by %s", rule_id, hours, by)
+    log.info("alert rule %s snoozed until %s by %s", rule_id, end.isoformat(), by)
     return True

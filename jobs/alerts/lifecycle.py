@@ -21,13 +21,25 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from jobs.alerts.conditions import Observation, observe
-from jobs.alerts.messages import AlertView, fired_reply, reminder_reply, resolved_reply, scope_label
+from jobs.alerts.messages import (
+    STANDALONE,
+    THREAD,
+    AlertStatus,
+    AlertView,
+    fired_reply,
+    original_reply,
+    reminder_reply,
+    resolved_reply,
+    scope_label,
+)
+from jobs.alerts.original import episode_key, follow_up_place, original_message_id, update_original
 from jobs.alerts.unusual import deliver_unusual, unusual_days
 from jobs.delivery import Deliverer, DeliveryResult, Outcome
+from jobs.outbox import ChannelRef
 from jobs.present.reply import Reply
 from jobs.timing import Clock, engine_as_of, utc_now
 from storage.db import Database
@@ -74,10 +86,6 @@ def next_message(snapshot: StateSnapshot, holds: bool, now: datetime, cooldown: 
     if snapshot.clear_streak >= CLEAR_EVALUATIONS:
         return RESOLVED
     return None
-
-
-def episode_key(since: datetime) -> str:
-    return since.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 @dataclass(frozen=True)
@@ -152,17 +160,27 @@ class AlertRunner:
                          engine.tz)
         period = episode_key(snapshot.since)
         build: Callable[[], Reply]
+        outbox = self.deliverer.outboxes.get(ChannelRef.parse(rule.channel).platform)
+        original: str | None = None
+        where = STANDALONE
         if message == FIRED:
             build = partial(fired_reply, view, obs)
-        elif message == REMINDER:
-            # One reminder per cooldown slot of the episode: a repeated evaluation maps to the same ledger key.
-            slot = int((now - snapshot.since) / timedelta(hours=rule.cooldown_hours))
-            period = f"{period}/r{slot}"
-            build = partial(reminder_reply, view, obs, snapshot.since)
-        else:
-            build = partial(resolved_reply, view, obs, snapshot.since)
+        else:  # a follow-up: in the original's thread, or naming it (see jobs/alerts/original.py)
+            with self.db.session() as session:
+                original = original_message_id(session, rule, alert_repo.get_state(session, rule.id))
+            where = follow_up_place(outbox, original)
+            if message == REMINDER:
+                # One reminder per cooldown slot of the episode: a repeated evaluation maps to the same ledger key.
+                slot = int((now - snapshot.since) / timedelta(hours=rule.cooldown_hours))
+                period = f"{period}/r{slot}"
+                build = partial(reminder_reply, view, obs, snapshot.since, where)
+            else:
+                build = partial(resolved_reply, view, obs, snapshot.since, where)
         result = self.deliverer.deliver(DeliveryKey(message, str(rule.id), period, rule.channel), build,
-                                        lang=rule.lang)
+                                        lang=rule.lang, thread=original if where == THREAD else None)
+        if message == RESOLVED and result.outcome == Outcome.SENT:
+            update_original(outbox, rule.channel, original,
+                            original_reply(view, obs, AlertStatus("resolved", at=now)))
         self._after_send(rule.id, message, result, now)
         return AlertEvent(rule.id, message, result)
 

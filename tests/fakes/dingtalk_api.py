@@ -219,9 +219,12 @@ class FakeDingTalk(RecordingServer):
             body = call.json
             target = body.get("openConversationId") or json.loads(body.get("singleChatReceiver") or "{}").get("userId")
             self.sent.append(Sent("card", str(target), body))
-            return 200, {"processQueryKey": body["cardBizId"]}, {}
+            # The processQueryKey is not the card's id: an update names the card by its cardBizId.
+            return 200, {"processQueryKey": f"pqk-card-{next(self._ids)}"}, {}
         if call.method == "PUT" and path == "/v1.0/im/robots/interactiveCards":
             body = call.json
+            if not any(sent.how == "card" and sent.body.get("cardBizId") == body["cardBizId"] for sent in self.sent):
+                return 400, {"code": "invalidParameter.cardBizId", "message": "card not found"}, {}
             self.card_updates.append((body["cardBizId"], json.loads(body["cardData"])))
             return 200, {"success": True}, {}
         if call.method == "POST" and path == "/media/upload":

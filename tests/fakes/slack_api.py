@@ -82,7 +82,9 @@ class FakeSlack(LocalHttpServer):
         self._rate_limited: dict[str, int] = {}
         self._retry_after: dict[str, int] = {}
         self.history_scope = True
-        self.posted: list[dict[str, Any]] = []  # chat.postMessage accepted: channel, ts, text, metadata
+        # chat.postMessage accepted: channel, ts, text, metadata, thread_ts (None: top level), blocks
+        self.posted: list[dict[str, Any]] = []
+        self.updated: list[dict[str, Any]] = []  # chat.update accepted: channel, ts, text, blocks
         self._failures: dict[str, str] = {}
         self.delays: dict[str, float] = {}  # method → seconds to wait before answering
         self._changed = threading.Condition()
@@ -230,13 +232,17 @@ class FakeSlack(LocalHttpServer):
             metadata = params.get("metadata")
             metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
             with self._changed:
-                self.posted.append({"channel": channel, "ts": ts, "text": params.get("text"), "metadata": metadata})
+                self.posted.append({"channel": channel, "ts": ts, "text": params.get("text"), "metadata": metadata,
+                                    "thread_ts": params.get("thread_ts"), "blocks": _blocks(params.get("blocks"))})
             return {"ok": True, "channel": channel, "ts": ts, "message": {"text": params.get("text"), "ts": ts}}
         if method == "conversations.history":
             return self._history(params)
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method == "chat.update":
+            with self._changed:
+                self.updated.append({"channel": params.get("channel"), "ts": params.get("ts"),
+                                     "text": params.get("text"), "blocks": _blocks(params.get("blocks"))})
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts"), "text": params.get("text")}
         if method == "files.getUploadURLExternal":
             file_id = f"F{number:08d}"
@@ -258,7 +264,9 @@ class FakeSlack(LocalHttpServer):
         limit, start = int(params.get("limit") or 100), int(params.get("cursor") or 0)
         with_metadata = str(params.get("include_all_metadata")).lower() in ("1", "true")
         with self._changed:
-            found = [m for m in reversed(self.posted) if m["channel"] == channel and float(m["ts"]) >= oldest]
+            # Like Slack: a thread's replies are not in the channel's history (only in conversations.replies).
+            found = [m for m in reversed(self.posted)
+                     if m["channel"] == channel and float(m["ts"]) >= oldest and not m.get("thread_ts")]
         page = found[start:start + limit]
         messages = [{"type": "message", "ts": m["ts"], "text": m["text"],
                      **({"metadata": m["metadata"]} if with_metadata and m["metadata"] else {})} for m in page]
@@ -352,6 +360,13 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
 
 
 # ---- signing, as Slack does ------------------------------------------------------------------
+
+
+def _blocks(blocks: Any) -> list[dict[str, Any]]:
+    """Blocks as sent: a JSON string in a form post, a list in a JSON body."""
+    if isinstance(blocks, str):
+        return list(json.loads(blocks))
+    return list(blocks or [])
 
 
 def slack_signature(secret: str, timestamp: str | int, body: str | bytes) -> str:
