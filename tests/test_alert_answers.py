@@ -252,3 +252,15 @@ def test_follow_ups_rendered_in_chinese() -> None:
     resolved = original_reply(view("zh"), OBS, AlertStatus("resolved", at=utc(2026, 11, 26, 3)))
     assert resolved.title == "已恢复 · 投产比 < 2.00（连续 2 天） · 团队"
     assert "已于 2026-11-26 11:00 CST 恢复。" in resolved.footnotes
+
+
+def test_an_old_snooze_button_without_a_choice_snoozes_a_day(chat: TestAdapter, db: Database) -> None:
+    """Alerts posted before the choices had one Snooze button whose value is the rule id alone."""
+    from bot.core.contracts import ACTION_ALERT_SNOOZE
+
+    rule_id = add_rule(db)
+    result = chat.act(ACTION_ALERT_SNOOZE, as_user="hana", value=str(rule_id))
+    assert result.toast == f"Alert #{rule_id} snoozed by hana until Sat 2026-11-21 10:00 CST."
+    assert result.reply is not None and result.reply.title.startswith("Alert · GMV < ")  # the alert, updated
+    found = state(db, rule_id)
+    assert found is not None and found.snoozed_until == utc(2026, 11, 21, 2)  # Fri 02:00 UTC + 24 h

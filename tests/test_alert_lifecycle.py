@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -11,6 +12,7 @@ from bot.core.contracts import ACTION_ALERT_ACK as BOT_ACK
 from bot.core.contracts import ACTION_ALERT_SNOOZE as BOT_SNOOZE
 from jobs.alerts import ACTION_ALERT_ACK, ACTION_ALERT_SNOOZE, AlertRunner, acknowledge, rule_summary, snooze
 from jobs.delivery import Deliverer, Outcome
+from jobs.outbox import FileOutbox
 from storage.db import Database
 from storage.repositories import alerts as alert_repo
 from storage.repositories import ledger
@@ -192,3 +194,27 @@ def test_rule_validation_and_summary(db: Database) -> None:
     assert rule is not None
     assert rule_summary(rule, engine.registry, {}, "en", "USD") == "#1 ROAS < 2.00 for 3 day(s) · Ad buyer → slack:C9"
     assert rule_summary(rule, engine.registry, {}, "zh", "USD") == "#1 投产比 < 2.00（连续 3 天） · 投手 → slack:C9"
+
+
+def test_file_outbox_threads_follow_ups_and_rewrites_the_alert(db: Database, tmp_path: Path) -> None:
+    """The console / demo outbox: a follow-up file names the alert's file; resolving rewrites the alert's file."""
+    outbox = FileOutbox(tmp_path)
+    runner = runner_for(db, {"file": outbox})  # type: ignore[dict-item]
+    rule = add_rule(db, channel="file:alerts")
+    spend(db, date(2026, 11, 22), 6000)
+    spend(db, date(2026, 11, 23), 6000)
+    assert evaluate_at(runner, 2026, 11, 23, 10) == ["alert"]
+    with db.session() as session:
+        state = alert_repo.get_state(session, rule)
+        assert state is not None and state.message_id is not None
+        original = Path(state.message_id)
+    assert original.read_text(encoding="utf-8").startswith("# Alert · Ad spend > $5,000")
+    assert evaluate_at(runner, 2026, 11, 24, 10) == ["alert_reminder"]
+    reminder = tmp_path / "alerts" / "alert_reminder_1_20261123T100000Z_r1_file_alerts.md"
+    assert reminder.read_text(encoding="utf-8").startswith(f"↳ {original.name}\n\n# Still firing")
+    spend(db, date(2026, 11, 24), 10)
+    spend(db, date(2026, 11, 25), 10)
+    assert evaluate_at(runner, 2026, 11, 25, 10) == []
+    assert evaluate_at(runner, 2026, 11, 25, 11) == ["alert_resolved"]
+    rewritten = original.read_text(encoding="utf-8")
+    assert rewritten.startswith("# Resolved · Ad spend > $5,000") and "Resolved 2026-11-25 11:00 UTC." in rewritten
