@@ -62,6 +62,7 @@ UNITS = (
     Unit("chart_render", "chart_render", "bench.charts:run"),
     Unit("digest_fanout", "digest_fanout", "bench.digest:run"),
     Unit("ack_latency_p99", "ack_latency_p99", "bench.ack:run"),
+    Unit("feishu_ack_p99", "feishu_ack_p99", "bench.feishu_ack:run"),
     Unit("unusual", "unusual", "bench.unusual:run", prepare="bench.unusual:prepare"),
     Unit("parse_question", "parse_question", "bench.parse:run"),
     Unit("cli_status", "cli_status", "bench.cli:run"),

@@ -1,11 +1,15 @@
 """A server in its own process, as in production, for the HTTP benchmarks:
 
-    python -m bench.server kpibot --database URL [--api-token T] [--slack-api URL] [--outbox DIR]
+    python -m bench.server kpibot --database URL [--api-token T] [--slack-api URL] [--feishu-api URL --feishu-app ID]
+                                  [--outbox DIR]
     python -m bench.server bolt --slack-api URL
+    python -m bench.server lark
 
 `kpibot` is the real process (build_runtime + build_http_app + ServerThread, Slack adapter when
 --slack-api is given); `bolt` is the ack baseline: a bare Bolt App whose /kpi listener acks at once,
-mounted on the same HTTP stack (create_http_app: async route → thread pool → App.dispatch → uvicorn).
+mounted on the same HTTP stack (create_http_app: async route → thread pool → App.dispatch → uvicorn);
+`lark` is the Feishu ack baseline: a bare lark-oapi EventDispatcherHandler (same Encrypt Key and
+verification token, a no-op `im.message.receive_v1` handler) on the same HTTP stack.
 Prints `READY <port>`, serves until stdin closes, then prints `RSS <peak MB>` and exits.
 """
 
@@ -23,6 +27,9 @@ from bot.http.server import ServerThread
 
 SIGNING_SECRET = "bench-signing-secret-0000"
 BOT_TOKEN = "xoxb-bench-0000-token"
+FEISHU_SECRET = "bench-feishu-app-secret-0000"
+FEISHU_ENCRYPT_KEY = "bench-feishu-encrypt-key-0000"
+FEISHU_TOKEN = "bench-feishu-verification-token"
 
 
 def kpibot_app(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -33,8 +40,12 @@ def kpibot_app(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if args.slack_api:
         overrides.update({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                           "SLACK_API_URL": args.slack_api, "SLACK_APP_TOKEN": ""})
+    if args.feishu_api:
+        overrides.update({"FEISHU_APP_ID": args.feishu_app, "FEISHU_APP_SECRET": FEISHU_SECRET,
+                          "FEISHU_ENCRYPT_KEY": FEISHU_ENCRYPT_KEY, "FEISHU_VERIFICATION_TOKEN": FEISHU_TOKEN,
+                          "FEISHU_DOMAIN": args.feishu_api, "FEISHU_MODE": "http", "KPIBOT_TIMEZONE": "UTC"})
     settings = load_settings(_env_file=None, **overrides)
-    runtime = build_runtime(settings, upgrade=True, with_platforms=bool(args.slack_api),
+    runtime = build_runtime(settings, upgrade=True, with_platforms=bool(args.slack_api or args.feishu_api),
                             file_outbox_dir=Path(args.outbox) if args.outbox else None)
     for adapter in runtime.adapters.values():
         adapter.start()
@@ -61,6 +72,32 @@ def bolt_app(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         return http_response(app.dispatch(request))
 
     return create_http_app(ping=lambda: True, endpoints=[HttpEndpoint("POST", "/slack/events", handle)])
+
+
+def lark_app(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    import lark_oapi as lark
+    from lark_oapi.core.model import RawRequest
+
+    from bot.adapters import HttpEndpoint, HttpResponse
+    from bot.http.app import create_http_app
+    from bot.feishu.webhook import EVENTS_PATH, sdk_headers
+
+    def receive(_data) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    dispatcher = (lark.EventDispatcherHandler.builder(FEISHU_ENCRYPT_KEY, FEISHU_TOKEN)
+                  .register_p2_customized_event("im.message.receive_v1", receive).build())
+
+    def handle(body: bytes, headers: Mapping[str, str], query: str) -> HttpResponse:
+        request = RawRequest()
+        request.uri = EVENTS_PATH
+        request.body = body
+        request.headers = sdk_headers(headers)  # the SDK looks headers up by their exact spelling
+        response = dispatcher.do(request)
+        return HttpResponse(int(response.status_code or 500), bytes(response.content or b""),
+                            {"Content-Type": "application/json; charset=utf-8"})
+
+    return create_http_app(ping=lambda: True, endpoints=[HttpEndpoint("POST", EVENTS_PATH, handle)])
 
 
 class ServerProcess:
@@ -100,15 +137,17 @@ class ServerProcess:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.server")
-    parser.add_argument("kind", choices=("kpibot", "bolt"))
+    parser.add_argument("kind", choices=("kpibot", "bolt", "lark"))
     parser.add_argument("--database", default="sqlite://")
     parser.add_argument("--api-token", default="")
     parser.add_argument("--slack-api", default="")
+    parser.add_argument("--feishu-api", default="")
+    parser.add_argument("--feishu-app", default="cli_bench")
     parser.add_argument("--outbox", default="")
     args = parser.parse_args(argv)
     drop_proxies()
     logging.basicConfig(level=logging.WARNING)
-    app = kpibot_app(args) if args.kind == "kpibot" else bolt_app(args)
+    app = {"kpibot": kpibot_app, "bolt": bolt_app, "lark": lark_app}[args.kind](args)
     server = ServerThread(app).start()
     print(f"READY {server.port}", flush=True)
     sys.stdin.read()
