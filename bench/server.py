@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bench.harness import REPO_DIR, clean_env, drop_proxies, peak_rss_mb
-from bot.http.server import ServerThread
+from bot.http.server import ServerThread, freeze_start_up_heap
 
 SIGNING_SECRET = "bench-signing-secret-0000"
 BOT_TOKEN = "xoxb-bench-0000-token"
@@ -79,8 +79,8 @@ def lark_app(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from lark_oapi.core.model import RawRequest
 
     from bot.adapters import HttpEndpoint, HttpResponse
-    from bot.http.app import create_http_app
     from bot.feishu.webhook import EVENTS_PATH, sdk_headers
+    from bot.http.app import create_http_app
 
     def receive(_data) -> None:  # type: ignore[no-untyped-def]
         pass
@@ -149,6 +149,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
     app = {"kpibot": kpibot_app, "bolt": bolt_app, "lark": lark_app}[args.kind](args)
     server = ServerThread(app).start()
+    if args.kind == "kpibot":
+        freeze_start_up_heap()  # as `kpibot serve` does once started
     print(f"READY {server.port}", flush=True)
     sys.stdin.read()
     server.stop()

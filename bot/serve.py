@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot import __version__
-from bot.http.server import ServerThread
+from bot.http.server import ServerThread, freeze_start_up_heap
 from bot.runtime import Runtime, build_http_app, build_runtime
 from bot.shutdown import StopSignal, drain
 from storage.settings import Settings
@@ -58,6 +58,7 @@ def serve_forever(settings: Settings) -> int:
         stop_background(runtime)
         return 1
     log.info("kpibot %s listening on http://%s:%s", __version__, settings.host, settings.port)
+    freeze_start_up_heap()
     while not stop.event.wait(1.0):
         if not server.thread.is_alive():
             log.error("the HTTP server stopped on its own; shutting down")

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from bot.http.push_api import validate_record
+from bot.http.push_api import validate_record, validate_records
 from jobs.ingest import names, values
 from jobs.ingest.layout import StagedFact
 from jobs.ingest.names import MetricNames, normal
@@ -144,6 +144,31 @@ def test_validate_record_accepts_ints_and_floats_alike() -> None:
         record, problems = validate_record({"metric": "gmv", "date": "2026-10-01", "value": value}, METRICS)
         assert problems == [] and record == FactRecord("gmv", D1, 3.0, "", "api")
         assert type(record.value) is float
+
+
+def test_validate_records_fast_path_answers_as_validate_record_does() -> None:
+    """Once a date, member and source have been seen valid in a batch, records repeating them are built
+    without the per-field checks; anything else must still get validate_record's exact answer."""
+    good = {"metric": "gmv", "date": "2026-10-01", "value": 1.5, "member": "a@shop.com", "source": "erp",
+            "shop": "tiktok-us"}
+    variants: list[object] = [
+        good, dict(good), {**good, "value": 2},  # repeats: the fast path
+        {**good, "value": True}, {**good, "value": float("nan")}, {**good, "value": 10**16},
+        {**good, "date": ["2026-10-01"]}, {**good, "date": "2026-02-30"}, {**good, "member": ["a@shop.com"]},
+        {**good, "member": None}, {**good, "member": 7}, {**good, "source": None}, {**good, "source": {"x": 1}},
+        {**good, "source": "ERP"}, {**good, "shop": None}, {**good, "shop": "Bad Shop"}, {**good, "metric": "GMV"},
+        {**good, "metric": ["gmv"]}, {**good, "currency": "CNY"}, {**good, "currency": "XXX"},
+        {**good, "extra": 1}, ["not", "an", "object"], {**good, "member": " a@shop.com"},
+        {"metric": "orders", "date": "2026-10-01", "value": 3},  # default source and shop, first seen
+        {"metric": "orders", "date": "2026-10-01", "value": 4},
+    ]
+    one_by_one = [validate_record(item, METRICS) for item in variants]
+    expected_records = [record for record, problems in one_by_one if not problems and record is not None]
+    expected_errors = [{"index": i, "error": "; ".join(problems)} for i, (_, problems) in enumerate(one_by_one)
+                       if problems]
+    assert validate_records(variants, METRICS) == (expected_records, expected_errors)
+    # good: the 3 repeats, member/source/shop None (defaults), currency CNY and the 2 orders = 10 of 25
+    assert len(expected_records) == 10 and len(expected_errors) == 15
 
 
 # -- staging table: driver paths ------------------------------------------------------------------
