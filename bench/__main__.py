@@ -55,6 +55,8 @@ UNITS = (
     Unit("attainment_query_pandas", "attainment_query", "bench.attainment:run_pandas",
          prepare="bench.attainment:prepare_sqlite"),
     Unit("attainment_query_pg", "attainment_query", "bench.attainment:run_postgres", postgres=True),
+    Unit("shop_board", "shop_board", "bench.shop_board:run_sqlite", prepare="bench.shop_board:prepare_sqlite"),
+    Unit("shop_board_pg", "shop_board", "bench.shop_board:run_postgres", postgres=True),
     Unit("ingest_push", "ingest_push", "bench.ingest:run_push"),
     Unit("ingest_push_pg", "ingest_push", "bench.ingest:run_push_pg", postgres=True),
     Unit("ingest_file", "ingest_file", "bench.ingest:run_file"),

@@ -66,14 +66,26 @@ class DatasetSpec:
     days: int = 730
     end: date = END
     seed: int = 8
+    shops: int = 0  # members sell in shops: member n's facts go to shop n mod `shops` (team-level rows to none)
 
     @property
     def start(self) -> date:
         return self.end - timedelta(days=self.days - 1)
 
     def cache_name(self, schema_head: str) -> str:
-        return (f"facts-{self.rows}-m{self.members}-d{self.days}-{self.end.isoformat()}-s{self.seed}"
+        shops = f"-sh{self.shops}" if self.shops else ""
+        return (f"facts-{self.rows}-m{self.members}-d{self.days}-{self.end.isoformat()}-s{self.seed}{shops}"
                 f"-g{GENERATOR_VERSION}-r{schema_head}.db")
+
+
+SHOP_NAMES = ("tiktok-us", "amazon-us", "shopee-sg", "tmall-cn", "lazada-my", "jd-cn", "ebay-uk", "temu-us")
+
+
+def shop_of(spec: DatasetSpec, member: str) -> str:
+    """The shop of a member's facts ('' for team-level rows, or when the spec has no shops)."""
+    if not spec.shops or not member:
+        return ""
+    return SHOP_NAMES[int(member[1:5]) % spec.shops]
 
 
 def team(spec: DatasetSpec) -> list[Member]:
@@ -130,6 +142,8 @@ def seed_people_and_targets(db: Database, spec: DatasetSpec, members: list[Membe
                            ("review_response_hours", 8.0), ("add_to_cart_rate", 0.28)):
             target_repo.set_target(session, kpi, team_scope, month, value, "bench")
         target_repo.set_target(session, "gmv", team_scope, quarter, 48_000_000.0, "bench")
+        for shop in SHOP_NAMES[:spec.shops]:
+            target_repo.set_target(session, "gmv", Scope.of_shop(shop), month, 3_000_000.0, "bench")
         for m in members:
             scope = Scope.member(m.key)
             if m.role == "host":
@@ -194,8 +208,8 @@ def sqlite_dataset(spec: DatasetSpec) -> Path:
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
         conn.executemany(
-            "INSERT INTO fact (metric, date, member, source, value, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-            ((*row, UPDATED_AT) for row in fact_rows(spec, members)),
+            "INSERT INTO fact (metric, date, member, source, value, updated_at, shop) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ((*row, UPDATED_AT, shop_of(spec, row[2])) for row in fact_rows(spec, members)),
         )
         for _, sql in indexes:
             conn.execute(sql)
@@ -221,7 +235,7 @@ def load_postgres(db: Database, spec: DatasetSpec) -> None:
             indexes = cursor.fetchall()
             for name, _ in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
-            copy_facts(cursor, fact_rows(spec, members))
+            copy_facts(cursor, fact_rows(spec, members), spec=spec)
             for _, sql in indexes:
                 cursor.execute(sql)
         conn.commit()
@@ -233,13 +247,14 @@ def load_postgres(db: Database, spec: DatasetSpec) -> None:
         raw.close()
 
 
-def copy_facts(cursor, rows, chunk: int = 50_000) -> None:  # type: ignore[no-untyped-def]
-    """COPY (metric, date, member, source, value, updated_at) in text form, a chunk of lines per write."""
+def copy_facts(cursor, rows, chunk: int = 50_000, spec: DatasetSpec | None = None) -> None:  # type: ignore[no-untyped-def]
+    """COPY (metric, date, member, source, value, updated_at, shop) in text form, a chunk of lines per write."""
     stamp = "2026-11-20 06:00:00+00"
-    with cursor.copy("COPY fact (metric, date, member, source, value, updated_at) FROM STDIN") as copy:
+    with cursor.copy("COPY fact (metric, date, member, source, value, updated_at, shop) FROM STDIN") as copy:
         lines: list[str] = []
         for metric, day, member, source, value in rows:
-            lines.append(f"{metric}\t{day}\t{member}\t{source}\t{value!r}\t{stamp}\n")
+            shop = shop_of(spec, member) if spec is not None else ""
+            lines.append(f"{metric}\t{day}\t{member}\t{source}\t{value!r}\t{stamp}\t{shop}\n")
             if len(lines) >= chunk:
                 copy.write("".join(lines))
                 lines = []
