@@ -3,11 +3,11 @@ share understood (per language) and fails below 98 %."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from bot.core.request import CommandRequest, UserRef
@@ -96,7 +96,7 @@ def test_the_corpus_is_big_enough_and_balanced() -> None:
     assert sum("refused" in e for e in entries) >= 60
 
 
-def test_the_share_understood_is_at_least_98_percent(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_share_understood_is_at_least_98_percent(report_figure: Callable[[str], None]) -> None:
     parser = corpus_parser()
     misses: list[str] = []
     totals = {"en": [0, 0], "zh": [0, 0]}
@@ -108,11 +108,10 @@ def test_the_share_understood_is_at_least_98_percent(capsys: pytest.CaptureFixtu
         totals[entry["lang"]][1] += 1
         if not ok:
             misses.append(f"{entry['q']!r}: got {got}, want {want}")
-    with capsys.disabled():
-        for lang, (good, total) in totals.items():
-            print(f"\nphrasings understood ({lang}): {good}/{total} = {good / total:.1%}")
-        for miss in misses:
-            print("  MISS", miss)
+    for lang, (good, total) in totals.items():
+        report_figure(f"phrasings understood ({lang}): {good}/{total} = {good / total:.1%}")
+    for miss in misses:
+        report_figure(f"  MISS {miss}")
     good = sum(t[0] for t in totals.values())
     total = sum(t[1] for t in totals.values())
     assert good / total >= 0.98, "\n".join(misses)

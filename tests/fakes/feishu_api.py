@@ -132,7 +132,7 @@ class FakeFeishu(RecordingServer):
         self._reject_token = False
         self._ids = itertools.count(1)
         self.long_connection = FakeLongConnection()
-        super().__init__(_handler_for(self), name="fake-feishu", poll_interval=0.05)
+        super().__init__(_handler_for(self), name="fake-feishu")
 
     # -- lifecycle ------------------------------------------------------------------------------
 
