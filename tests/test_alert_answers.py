@@ -264,3 +264,21 @@ def test_an_old_snooze_button_without_a_choice_snoozes_a_day(chat: TestAdapter, 
     assert result.reply is not None and result.reply.title.startswith("Alert · GMV < ")  # the alert, updated
     found = state(db, rule_id)
     assert found is not None and found.snoozed_until == utc(2026, 11, 21, 2)  # Fri 02:00 UTC + 24 h
+
+
+def test_alert_list_shows_each_alerts_state(chat: TestAdapter, db: Database) -> None:
+    firing, quiet = add_rule(db), add_rule(db)
+    with db.session() as session:  # firing since Fri 2026-11-20 01:00 UTC = 09:00 CST
+        session.add(AlertState(rule_id=firing, state="firing", since=utc(2026, 11, 20, 1)))
+    assert chat.ask(f"alert snooze {firing} 1h", as_user="hana").kind == ReplyKind.CONFIRMATION
+    english = chat.ask("alert list", as_user="hana").tables[0]
+    assert english.columns[-1] == "State"
+    assert [row[-1] for row in english.rows] == [
+        "firing since 2026-11-20 09:00 · snoozed until Fri 2026-11-20 11:00 CST", "clear"]  # 10:00 CST + 1 h
+    chinese = chat.ask("预警 列表", as_user="hana").tables[0]
+    assert [row[-1] for row in chinese.rows] == ["自 2026-11-20 09:00 起告警 · 暂停提醒至 2026-11-20（周五）11:00 CST",
+                                                 "正常"]
+    assert chat.ask(f"alert ack {firing}", as_user="hana").kind == ReplyKind.CONFIRMATION
+    listed = chat.ask("alert list", as_user="hana").tables[0]
+    assert listed.rows[0][-1] == "firing since 2026-11-20 09:00 · acknowledged"
+    assert quiet != firing

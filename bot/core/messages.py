@@ -162,6 +162,10 @@ T = Catalog({
                   "{user} 已确认告警 #{id}：恢复前不再提醒。"),
     "alert_snoozed": ("Alert #{id} snoozed by {user} until {time}.", "{user} 已暂停告警 #{id} 的提醒，至 {time}。"),
     "alert_answered_title": ("Alert answered", "告警已处理"),
+    "col_alert_state": ("State", "状态"), "alert_state_clear": ("clear", "正常"),
+    "alert_state_firing": ("firing since {time}", "自 {time} 起告警"),
+    "alert_state_acknowledged": (" · acknowledged", " · 已确认"),
+    "alert_state_snoozed": (" · snoozed until {time}", " · 暂停提醒至 {time}"),
     "alert_refused_title": ("Not allowed", "无权操作"), "alert_unknown_title": ("No such alert", "没有这个告警"),
     "missing_alert_id": ("Give the alert's number (`alert list` shows them), e.g. `alert ack 3` or "
                          "`alert snooze 3 1d`.",

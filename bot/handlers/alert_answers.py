@@ -21,6 +21,7 @@ from bot.language.registry import Bilingual, Subcommand
 from jobs.alerts import DEFAULT_SNOOZE, acknowledge, refresh_original, snooze, snooze_until
 from jobs.alerts.messages import until_text
 from jobs.present.reply import Reply, ReplyKind
+from storage.models import AlertState
 from storage.repositories import audit as audit_repo
 
 # Every way to say each snooze, English and Chinese (spaces removed before matching: `1 hour` = `1hour`).
@@ -82,6 +83,19 @@ def answer_alert(ctx: Context, rule_id: int, choice: str | None, *, pressed: str
         return AlertAnswer(True, ctx.t("alert_ack", user=name, id=rule_id), message)
     when = until_text(until, services.engine.tz, ctx.lang)
     return AlertAnswer(True, ctx.t("alert_snoozed", user=name, id=rule_id, time=when), message)
+
+
+def alert_state_text(ctx: Context, state: AlertState | None) -> str:
+    """`alert list`'s state column: clear, or firing since when, and acknowledged / snoozed until when."""
+    if state is None or state.state != "firing" or state.since is None:
+        return ctx.t("alert_state_clear")
+    tz = ctx.services.engine.tz
+    text = ctx.t("alert_state_firing", time=f"{state.since.astimezone(tz):%Y-%m-%d %H:%M}")
+    if state.acknowledged_by:
+        return text + ctx.t("alert_state_acknowledged")
+    if state.snoozed_until is not None and state.snoozed_until > ctx.services.clock():
+        return text + ctx.t("alert_state_snoozed", time=until_text(state.snoozed_until, tz, ctx.lang))
+    return text
 
 
 def may_answer_alerts(ctx: Context) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from bot.core.request import CommandRequest
-from bot.handlers.alert_answers import ALERT_ANSWER_COMMANDS
+from bot.handlers.alert_answers import ALERT_ANSWER_COMMANDS, alert_state_text
 from bot.handlers.context import Context
 from bot.handlers.deliveries import digest_resend, digest_sends, read_digest_resend, read_digest_sends
 from bot.handlers.digest_options import (
@@ -88,13 +88,15 @@ def alert_add(ctx: Context, cmd: c.AlertAdd) -> Reply:
 def alert_list(ctx: Context, cmd: c.AlertList) -> Reply:
     with ctx.session() as session:
         rules = alert_repo.list_rules(session)
+        states = alert_repo.states(session, [rule.id for rule in rules if rule.id is not None])
         body = []
         for rule in rules:
             label = ctx.scope_label(rule_scope(rule), session)
-            body.append([f"#{rule.id}", rule_text(ctx, rule, label), rule.channel])
+            body.append([f"#{rule.id}", rule_text(ctx, rule, label), rule.channel,
+                         alert_state_text(ctx, states.get(rule.id or 0))])
     if not rules:
         return Reply(title=ctx.t("alerts_title"), lang=ctx.lang, text=ctx.t("alerts_empty"))
-    table = Table([ctx.t("col_id"), ctx.t("col_rule"), ctx.t("col_channel")], body)
+    table = Table([ctx.t("col_id"), ctx.t("col_rule"), ctx.t("col_channel"), ctx.t("col_alert_state")], body)
     return Reply(title=ctx.t("alerts_title"), lang=ctx.lang, tables=[table])
 
 

@@ -65,6 +65,14 @@ def deactivate_rule(session: Session, rule_id: int) -> AlertRule | None:
     return deactivate(session, AlertRule, rule_id)
 
 
+def states(session: Session, rule_ids: list[int]) -> dict[int, AlertState]:
+    """The state rows of these rules (a rule never evaluated has none), in one query."""
+    if not rule_ids:
+        return {}
+    rows = session.exec(select(AlertState).where(col(AlertState.rule_id).in_(rule_ids)))
+    return {row.rule_id: row for row in rows}
+
+
 def get_state(session: Session, rule_id: int) -> AlertState | None:
     return session.get(AlertState, rule_id)
 
