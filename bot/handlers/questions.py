@@ -25,6 +25,8 @@ from jobs.present.formatting import period_label
 from jobs.present.reply import Reply, ReplyKind
 from jobs.present.status import T as STATUS_T
 from jobs.present.status import statuses_table
+from jobs.reviews.composite_radar import composite_radar, role_series
+from jobs.reviews.messages import T as RT
 from storage.kpi.periods import Period
 from storage.kpi.scope import Scope
 from storage.repositories import members as member_repo
@@ -71,7 +73,15 @@ def role_kpis(ctx: Context, cmd: c.RoleKpis) -> Reply:
 
     def answer(period: Period) -> Reply:
         scores = ctx.services.engine.member_scores(kpis, role.id, period, role.kpis)
-        return role_reply(role, kpis, scores, period, lang=ctx.lang, currency=ctx.services.settings.currency)
+        reply = role_reply(role, kpis, scores, period, lang=ctx.lang, currency=ctx.services.settings.currency)
+        series = role_series(scores)
+        title = RT("role_radar", ctx.lang, role=role.label(ctx.lang), period=period_label(period, ctx.lang))
+        if radar := composite_radar(series, ctx.lang, title, name=f"composite-radar-{role.id}.png"):
+            reply.charts.append(radar)
+            drawn = sum(1 for s in scores if any(st.pace_attainment is not None for st in s.statuses))
+            if drawn > len(series):
+                reply.footnotes.append(RT("role_radar_more", ctx.lang, shown=len(series), total=drawn))
+        return reply
 
     return with_fallback(ctx, cmd.period, answer)
 

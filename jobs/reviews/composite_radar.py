@@ -6,9 +6,11 @@ from __future__ import annotations
 from jobs.charts import RadarChartData, render_radar
 from jobs.present.reply import Chart
 from storage.kpi.attainment import KpiStatus
+from storage.kpi.engine import MemberScore
 
 COMPOSITE_CAP = 1.5  # as storage.kpi.attainment.composite_score
 MIN_AXES = 3
+MAX_POLYGONS = 6  # more people than this on one radar is a tangle: the best composite scores are drawn
 
 
 def composite_radar(series: list[tuple[str, list[KpiStatus]]], lang: str, title: str,
@@ -34,3 +36,10 @@ def radar_values(
 
 def _capped(status: KpiStatus) -> float | None:
     return min(status.pace_attainment, COMPOSITE_CAP) if status.pace_attainment is not None else None
+
+
+def role_series(scores: list[MemberScore], limit: int = MAX_POLYGONS) -> list[tuple[str, list[KpiStatus]]]:
+    """A role's members as radar series: those with any pace attainment, highest composite score first."""
+    drawn = [s for s in scores if any(st.pace_attainment is not None for st in s.statuses)]
+    drawn.sort(key=lambda s: (-(s.composite if s.composite is not None else -1.0), s.display_name))
+    return [(s.display_name, s.statuses) for s in drawn[:limit]]

@@ -34,6 +34,9 @@ T = Catalog({
     "rate_orders": ("Cart to order", "下单率"),
     "rate_paid_orders": ("Payment", "支付率"),
     "points": ("{change} pts", "{change} 分"),
+    "role_radar": ("{role} · composite score by KPI · {period}", "{role} · 各指标综合得分 · {period}"),
+    "role_radar_more": ("The radar draws the {shown} best composite scores of {total}.",
+                        "雷达图只画出综合得分最高的 {shown} 人（共 {total} 人）。"),
     # flywheel
     "flywheel_title": ("Growth flywheel · last {months} months to {period}",
                        "增长飞轮 · 截至{period}的近{months}个月"),
