@@ -83,6 +83,34 @@ def test_funnel_answer_with_scores_leak_and_charts(chat) -> None:
     assert zh.title.startswith("转化漏斗 · 团队") and "最大漏损：订单数" in zh.footnotes[0]
 
 
+def test_funnel_by_shop_and_as_people_ask(chat, db: Database) -> None:
+    day = date(2026, 11, 10)  # W46
+    rows = {"tiktok-us": (10000, 150, 30, 6, 6), "shopee-sg": (4000, 20, 4, 2, 1)}
+    with db.session() as session:
+        upsert_facts(session, [FactRecord(metric, day, value, source=shop, shop=shop) for shop, values in rows.items()
+                               for metric, value in zip(PER_DAY["W46"], values, strict=True)])
+    reply = chat.ask("funnel by shop last week", as_user="hana")
+    assert reply.title == "Funnel by shop · week 46, 2026 (Nov 09–Nov 15)"
+    assert [t.title for t in reply.tables] == ["shopee-sg", "tiktok-us"]
+    scores = {t.title: [row[4] for row in t.rows] for t in reply.tables}
+    # shopee-sg: 20 / 4,000 = 0.5 % (÷ 1 % → 50), 4 / 20 = 20 % (÷ 15 % → 133, capped 120), 2 / 4 = 50 % (÷ 30 %
+    # → 167, capped 120), 1 / 2 = 50 % (÷ 90 % → 56); tiktok-us: 1.5 % (150 → 120), 20 % (120), 6 / 30 = 20 %
+    # (÷ 30 % → 67), 6 / 6 = 100 % (÷ 90 % → 111)
+    assert scores == {"shopee-sg": ["—", "50", "120", "120", "56"], "tiktok-us": ["—", "120", "120", "67", "111"]}
+    assert reply.footnotes[:2] == [
+        "shopee-sg: Biggest leak: Clicks — 0.5% against a threshold of 1.0% (score 50).",
+        "tiktok-us: Biggest leak: Orders — 20.0% against a threshold of 30.0% (score 67).",
+    ]
+    assert [c.name for c in reply.charts] == ["funnel-radar.png"]
+    zh = chat.ask("上周漏斗 按店铺", as_user="hana")
+    assert zh.title == "转化漏斗（按店铺） · 2026年第46周（11/09–11/15）"
+    # Asked as people ask: the team's funnel, the same answer as `funnel`
+    for asked in ("给我看看漏斗", "看下漏斗"):
+        assert chat.ask(asked, as_user="hana").title == "转化漏斗 · 团队 · 2026年11月"
+    assert chat.ask("show me the funnel", as_user="hana").title == "Funnel · Team · November 2026"
+    assert chat.ask("本周漏斗", as_user="hana").title == chat.ask("漏斗 本周", as_user="hana").title
+
+
 def test_funnel_without_data_says_so(chat) -> None:
     reply = chat.ask("funnel 2026-10", as_user="hana")
     assert reply.text == ("No funnel data (impressions, clicks, add_to_cart, orders, paid_orders) for Team in "

@@ -13,6 +13,7 @@ import yaml
 from bot.core.request import CommandRequest, UserRef
 from bot.demo import MEMBERS
 from bot.handlers import command_registry
+from bot.handlers.meetings import FunnelCommand
 from bot.language import commands as c
 from bot.language.names import Person
 from bot.language.parser import Parser
@@ -59,6 +60,8 @@ def describe(command: c.Command) -> dict[str, Any]:
                 "period": command.period.key, "order": command.order, "by": "shop" if command.by_shop else "member"}
     if isinstance(command, c.AlertAdd):
         return {"cmd": "alert_add", "kpi": command.kpi, "scope": scope_of(command.scope), "days": command.days}
+    if isinstance(command, FunnelCommand):
+        return {"cmd": "funnel", "scope": scope_of(command.scope), "period": command.period.key, "by": command.by}
     if isinstance(command, c.TargetSet):
         return {"cmd": "target_set", "kpi": command.kpi, "scope": scope_of(command.scope),
                 "period": command.period.key}

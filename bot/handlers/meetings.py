@@ -20,7 +20,7 @@ from jobs.present.reply import Action, Reply, ReplyKind, Table
 from jobs.reviews.actions import ACTION_ITEM_DONE, ActionLine, actions_table, create_action, due_period
 from jobs.reviews.flywheel import flywheel
 from jobs.reviews.flywheel_reply import flywheel_chart, flywheel_notes, flywheel_table
-from jobs.reviews.funnel import funnel_by_role, funnel_review
+from jobs.reviews.funnel import funnel_by_role, funnel_by_shop, funnel_review
 from jobs.reviews.funnel_reply import funnel_chart, funnel_table, leak_sentence, missing_notes, radar_chart
 from jobs.reviews.messages import T as RT
 from jobs.timing import utc_now
@@ -235,7 +235,11 @@ def action_close(ctx: Context, cmd: ActionClose) -> Reply:
 class FunnelCommand(c.Command):
     scope: c.ScopeRef
     period: Period
-    by_role: bool = False
+    by: str = ""  # '' | role | shop: side by side
+
+    @property
+    def by_role(self) -> bool:
+        return self.by == "role"
 
 
 @dataclass(frozen=True)
@@ -243,23 +247,55 @@ class FlywheelCommand(c.Command):
     period: Period
 
 
+# How people ask for it: `show me the funnel`, `what does the funnel look like`, `给我看看漏斗`, `看下上周的漏斗`.
+FUNNEL_FILLERS = {"show", "give", "the", "a", "our", "what", "what's", "whats", "does", "do", "is", "look", "looks",
+                  "like", "please", "pls", "let", "let's", "see", "how's", "hows", "for", "of", "in",
+                  "给我", "给我看看", "看看", "看下", "看一下", "我看看", "看", "的", "一下", "下", "呢", "吧",
+                  "请", "查看"}
+ASKING_VERBS = {"show", "give", "let"}  # `show me` / `give me`: the reader, not the asker's own funnel
+BY_SHOP_WORDS = ("shop", "shops", "store", "stores", "店铺", "门店")
+JOINED_BY = {"按角色": "role", "分角色": "role", "各角色": "role", "按店铺": "shop", "分店铺": "shop", "各店铺": "shop"}
+
+
+def _funnel_words(words: list[str]) -> tuple[list[str], str]:
+    """(the words that name a scope or period, `role` / `shop` / '' for side by side). `last week` is read
+    as one period word; `by role`, `按角色`, `分 角色`, `各 店铺` ask for the comparison."""
+    out: list[str] = []
+    by = ""
+    low = [w.lower() for w in words]
+    for index, word in enumerate(low):
+        before = low[index - 1] if index else ""
+        if word in JOINED_BY:
+            by = JOINED_BY[word]
+        elif before in (*BY_WORDS, "分", "各") and (word in BY_ROLE_WORDS or word in BY_SHOP_WORDS):
+            by = "role" if word in BY_ROLE_WORDS else "shop"
+        elif word in (*BY_WORDS, "分", "各") and index + 1 < len(low) and \
+                (low[index + 1] in BY_ROLE_WORDS or low[index + 1] in BY_SHOP_WORDS):
+            continue
+        elif out and out[-1].lower() in ("last", "this") and word in ("week", "month", "quarter"):
+            out[-1] = f"{out[-1].lower()}-{word}"
+        elif word in ("me", "us") and before in ASKING_VERBS:
+            continue
+        elif word not in FUNNEL_FILLERS:
+            out.append(words[index])
+    return out, by
+
+
 def read_funnel(parser: Parser, words: list[str], request: CommandRequest) -> FunnelCommand:
-    lowered = [w.lower() for w in words]
-    by_role = (any(w in BY_ROLE_WORDS for w in lowered) and any(w in BY_WORDS for w in lowered)) or "按角色" in lowered
-    rest = [w for w in words if w.lower() not in (*BY_ROLE_WORDS, *BY_WORDS, "按角色")] if by_role else words
+    rest, by = _funnel_words(words)
     found = parser.scan(rest, request)
-    found.unknown = [w for w in found.unknown if w not in ("给我看看", "看看", "看下", "show", "me")]
     parser.reject_unknown(found, "funnel")
     period = parser.one_period(found, "funnel")
-    return FunnelCommand(scope=parser.one_scope(found, "funnel"), period=period, by_role=by_role)
+    return FunnelCommand(scope=parser.one_scope(found, "funnel"), period=period, by=by)
 
 
 def funnel(ctx: Context, cmd: FunnelCommand) -> Reply:
     services, lang = ctx.services, ctx.lang
     period_text = period_label(cmd.period, lang)
-    if cmd.by_role:
-        reviews = funnel_by_role(services.engine, services.registry, cmd.period, lang)
-        who = RT("by_role", lang)
+    if cmd.by:
+        compare = funnel_by_role if cmd.by == "role" else funnel_by_shop
+        reviews = compare(services.engine, services.registry, cmd.period, lang)
+        who = RT(f"by_{cmd.by}", lang)
         title = RT("funnel_compare_title", lang, by=who, period=period_text)
     else:
         with ctx.session() as session:
@@ -274,13 +310,13 @@ def funnel(ctx: Context, cmd: FunnelCommand) -> Reply:
     for review in reviews:
         reply.tables.append(funnel_table(review, services.registry, lang, title=review.label))
         reply.footnotes.append(f"{review.label}: {leak_sentence(review, services.registry, lang)}"
-                               if cmd.by_role else leak_sentence(review, services.registry, lang))
+                               if cmd.by else leak_sentence(review, services.registry, lang))
     reply.footnotes.extend(missing_notes(reviews[0], services.registry, lang))
-    if not cmd.by_role:
+    if not cmd.by:
         reply.charts.append(funnel_chart(reviews[0], services.registry, lang, title))
     reply.charts.append(radar_chart(reviews, services.registry, lang,
-                                    RT("radar_title", lang, who=reviews[0].label if not cmd.by_role else
-                                       RT("by_role", lang), period=period_text)))
+                                    RT("radar_title", lang, who=reviews[0].label if not cmd.by else who,
+                                       period=period_text)))
     return reply
 
 
@@ -329,13 +365,14 @@ COMMANDS = [
                            "行动 添加 提升完播率 截止 第50周 · 行动 列表"),
     ),
     CommandGroup(
-        name="funnel", words=("funnel", "漏斗", "转化漏斗"), order=45,
+        name="funnel", words=("funnel", "漏斗", "转化漏斗"), order=45, anywhere=True,
         summary=Bilingual("The funnel stage by stage: rates against thresholds, scores, the biggest leak.",
                           "逐环节看转化漏斗：转化率对比阈值、得分、最大漏损。"),
         subcommands=(Subcommand(FunnelCommand, read_funnel, funnel,
-                                usage=Bilingual("funnel [SCOPE] [PERIOD] · funnel by role [PERIOD]",
-                                                "漏斗 [范围] [时间] · 漏斗 按角色 [时间]")),),
-        examples=Bilingual("funnel · funnel last-week · funnel by role", "漏斗 · 漏斗 上周 · 漏斗 按角色"),
+                                usage=Bilingual("funnel [SCOPE] [PERIOD] · funnel by role|shop [PERIOD]",
+                                                "漏斗 [范围] [时间] · 漏斗 按角色|按店铺 [时间]")),),
+        examples=Bilingual("funnel · funnel last week · show me the funnel · funnel by role · funnel by shop",
+                           "漏斗 · 给我看看漏斗 · 本周漏斗 · 漏斗 按角色 · 漏斗 按店铺"),
     ),
     CommandGroup(
         name="flywheel", words=("flywheel", "飞轮", "增长飞轮"), order=46,

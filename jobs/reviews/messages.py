@@ -9,6 +9,7 @@ T = Catalog({
     "funnel_title": ("Funnel · {who} · {period}", "转化漏斗 · {who} · {period}"),
     "funnel_compare_title": ("Funnel by {by} · {period}", "转化漏斗（按{by}） · {period}"),
     "by_role": ("role", "角色"),
+    "by_shop": ("shop", "店铺"),
     "stage": ("Stage", "环节"),
     "count": ("Count", "数量"),
     "rate": ("Conversion", "转化率"),
