@@ -58,6 +58,8 @@ def handle(bot: KpiBot, request: ActionRequest) -> ActionResult:
         return alert_action(ctx, request)
     if request.action_id == ACTION_ITEM_DONE and request.value.isdigit():
         reply = bot.handle_command_object(ctx, meetings.ActionDone(action_id=int(request.value)))
+        if reply.kind in (ReplyKind.REFUSAL, ReplyKind.ERROR):  # told to the presser only; the message stays
+            return ActionResult(toast=reply.text)
         return ActionResult(reply=reply, toast=reply.text)
     return ActionResult(toast=T("hint_title", lang))
 

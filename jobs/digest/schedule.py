@@ -106,8 +106,17 @@ class DigestRunner:
             return None
         fire_day = fire.astimezone(self._zone(subscription)).date()
         review_key = reviewed_period_key(self.engine.calendar, subscription.cadence, fire_day)
-        channel = f"{subscription.platform}:{subscription.channel}"
+        channel = f"{subscription.platform}:{self._destination(subscription)}"
         return DueSend(subscription.id, fire, DeliveryKey("digest", str(subscription.id), review_key, channel))
+
+    def _destination(self, subscription: DigestSubscription) -> str:
+        """Where the platform takes the post: a `me` subscription's user id becomes that platform's direct
+        channel (Slack posts to a user id as is; DingTalk sends to a staff id through its 1:1 API)."""
+        if not subscription.direct:
+            return subscription.channel
+        outbox = self.deliverer.outboxes.get(subscription.platform)
+        direct = outbox.direct_channel(subscription.channel) if outbox is not None else None
+        return direct or subscription.channel
 
     def _zone(self, subscription: DigestSubscription) -> ZoneInfo:
         """The subscription's own time zone decides which day (week, month) a send is about."""
