@@ -11,7 +11,7 @@ Random but seeded, so a run is reproducible for a date.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -19,7 +19,7 @@ from typing import TextIO
 from bot.core.bot import KpiBot
 from bot.demo_meetings import seed_meetings, write_meeting_digests
 from bot.testing import TestAdapter
-from jobs.digest import write_demo_digest
+from jobs.outbox import FileOutbox
 from storage.db import Database
 from storage.kpi.periods import Calendar, today_in
 from storage.kpi.registry import Registry, ShopDef, load_registry
@@ -241,7 +241,10 @@ def run_demo(database: Path, out: Path, stream: TextIO) -> None:
     for who, text in EXCHANGES:
         reply = adapter.ask(text, as_user=who)
         stream.write(f"{who}> {text}\n{reply.plain_text()}\n\n")
-    folder = write_demo_digest(core.engine, core.registry, out, lang="en", currency=core.settings.currency)
-    write_demo_digest(core.engine, core.registry, out, lang="zh", currency=core.settings.currency)
-    write_meeting_digests(core.engine, out, core.settings.currency)
-    stream.write(f"Weekly review digest and charts written to {folder}\n")
+    for lang, question in (("en", "how are hosts doing last week"), ("zh", "上周主播表现怎么样")):
+        answer = adapter.ask(question, as_user="hana")  # a role's review answer, with its composite radar
+        answer.charts = [replace(c, name=f"role-host-{c.name.removesuffix('.png')}-{lang}.png") for c in answer.charts]
+        FileOutbox(out).send(".", answer, idempotency_key=f"digest-role-host-{lang}")
+    written = write_meeting_digests(core.engine, out, core.settings.currency)
+    stream.write(f"Daily, weekly (with actions), monthly (with flywheel), personal and shop digests, the funnel "
+                 f"review and their charts written to {out} ({len(written)} digests)\n")

@@ -1,5 +1,6 @@
-"""The demo's review meetings: flywheel metrics for six months, two actions agreed last week, and the
-daily, weekly (with actions) and monthly (with flywheel) digests plus the funnel charts in demo-out/."""
+"""The demo's review meetings: flywheel metrics for six months, actions agreed last week, a shop target, and
+the daily, weekly (with actions), monthly (with flywheel), personal (Anna's) and shop (Shopee SG) digests plus
+the funnel review (team and by shop) in demo-out/."""
 
 from __future__ import annotations
 
@@ -24,13 +25,17 @@ from storage.kpi.engine import KpiEngine
 from storage.kpi.scope import Scope
 from storage.repositories.audit import Actor
 from storage.repositories.facts import FactRecord, upsert_facts
+from storage.repositories.targets import set_target
 
 CRM = "crm"
+PERSONAL = "anna@demo.shop"  # `digest subscribe me weekly mon 09:00` as Anna: her own review, with her radar
+SHOP = "shopee-sg"  # `digest subscribe #sg weekly mon 09:00 shop:shopee-sg`: that shop's rows and targets only
 
 
 def flywheel_facts(today: date, seed: int = 11) -> list[FactRecord]:
     """Monthly CRM figures for the last seven months (one row per month; LTV a level). The month before
-    this one reports no marketing spend, so its CAC falls back to ad spend and says so."""
+    this one reports no marketing spend, so its CAC falls back to ad spend (a part of marketing spend, so
+    somewhat lower) and says so."""
     rng = random.Random(seed)
     out: list[FactRecord] = []
     first = date(today.year, today.month, 1)
@@ -44,16 +49,16 @@ def flywheel_facts(today: date, seed: int = 11) -> list[FactRecord]:
         rows = {"new_customers": new, "customers": customers, "repeat_customers": round(customers * (0.24 + 0.008 *
                 (6 - back)) * rng.uniform(0.95, 1.05)), "ltv": round(118 * growth * rng.uniform(0.98, 1.02), 2)}
         rows |= {name: round(400 * share) for name, share in answers.items()}
-        if back != 1:
-            rows["marketing_spend"] = round(new * 31 * rng.uniform(0.9, 1.1))
+        if back != 1:  # all marketing, ad spend (~$100 per new customer in the demo) included: ~$115 each
+            rows["marketing_spend"] = round(new * 115 * rng.uniform(0.95, 1.05))
         out += [FactRecord(metric, day, value, source=CRM) for metric, value in rows.items()]
     return out
 
 
 def paid_orders_of_members(facts: list[FactRecord]) -> list[FactRecord]:
-    """The base demo pays only the shop's own orders; members' orders are paid too (96 %), so the funnel's
-    last stage is not a false leak."""
-    return [FactRecord("paid_orders", f.date, round(f.value * 0.96), member=f.member, source=f.source)
+    """The base demo pays only the shop's own orders; members' orders are paid too (96 %), in their shop, so
+    the funnel's last stage is not a false leak (for the team or for TikTok Shop US)."""
+    return [FactRecord("paid_orders", f.date, round(f.value * 0.96), member=f.member, source=f.source, shop=f.shop)
             for f in facts if f.metric == "orders" and f.member]
 
 
@@ -61,6 +66,8 @@ def seed_meetings(db: Database, engine: KpiEngine, admin: str, base_facts: list[
     """`base_facts`: the demo's generated facts (their members' orders get paid orders)."""
     with db.session() as session:
         upsert_facts(session, flywheel_facts(engine.today()) + paid_orders_of_members(base_facts))
+        month = engine.calendar.month(engine.today())  # Shopee SG's own GMV target, for its shop digest
+        set_target(session, "gmv", Scope.of_shop(SHOP), month, round(36_000 * month.days / 30), admin)
     last_week = engine_as_of(engine, engine.today() - timedelta(days=7))
     actor = Actor("console", admin, admin)
     created = datetime.combine(last_week.today(), time(10), tzinfo=UTC)
@@ -74,7 +81,8 @@ def seed_meetings(db: Database, engine: KpiEngine, admin: str, base_facts: list[
 
 
 def write_meeting_digests(engine: KpiEngine, folder: Path, currency: str) -> list[Path]:
-    """Daily, weekly (with actions) and monthly (with flywheel) digests, and the funnel charts, en + zh."""
+    """Daily, weekly (with actions) and monthly (with flywheel) digests, the funnel review (team and by shop),
+    Anna's own weekly review (`me`) and a shop's, en + zh."""
     registry, today = engine.registry, engine.today()
     outbox = FileOutbox(folder)
     written = []
@@ -88,6 +96,12 @@ def write_meeting_digests(engine: KpiEngine, folder: Path, currency: str) -> lis
             ("monthly-flywheel", build_digest(engine, registry, lang=lang, currency=currency, cadence="monthly",
                                               today=month_start)),
             ("funnel-review", _funnel_post(engine, lang)),
+            ("funnel-by-shop", _funnel_by_shop_post(engine, lang)),
+            ("weekly-anna", build_digest(engine, registry, lang=lang, currency=currency, cadence="weekly",
+                                         who=resolve_scope(engine, registry, "member", PERSONAL, [], lang),
+                                         personal=True)),
+            ("weekly-shop", build_digest(engine, registry, lang=lang, currency=currency, cadence="weekly",
+                                         who=resolve_scope(engine, registry, "shop", SHOP, [], lang))),
         ]
         for name, reply in posts:
             reply.charts = [replace(c, name=f"{name}-{c.name.removesuffix('.png')}-{lang}.png") for c in reply.charts]
@@ -108,4 +122,21 @@ def _funnel_post(engine: KpiEngine, lang: str) -> Reply:
     reply.charts.append(funnel_chart(team, registry, lang, title))
     by_role = [team, *funnel_by_role(engine, registry, week, lang)]
     reply.charts.append(radar_chart(by_role, registry, lang, T("radar_title", lang, who=T("team", lang), period=label)))
+    return reply
+
+
+def _funnel_by_shop_post(engine: KpiEngine, lang: str) -> Reply:
+    from jobs.reviews.funnel import funnel_by_shop
+    from jobs.reviews.funnel_reply import funnel_table, leak_sentence
+
+    registry = engine.registry
+    week = engine.calendar.previous(engine.calendar.week(engine.today()))
+    label = period_label(week, lang)
+    shops = funnel_by_shop(engine, registry, week, lang)
+    title = T("funnel_compare_title", lang, by=T("by_shop", lang), period=label)
+    reply = Reply(title=title, lang=lang, tables=[funnel_table(r, registry, lang, title=r.label) for r in shops],
+                  footnotes=[f"{r.label}: {leak_sentence(r, registry, lang)}" for r in shops])
+    if shops:
+        reply.charts.append(radar_chart(shops, registry, lang, T("radar_title", lang, who=T("by_shop", lang),
+                                                                   period=label)))
     return reply

@@ -55,7 +55,7 @@ def test_a_roles_answer_carries_the_radar_of_its_members(db, make_settings) -> N
     reply = chat.ask("how are hosts doing", as_user="hana")
     [radar] = reply.charts
     assert radar.name == "composite-radar-host.png" and radar.png.startswith(b"\x89PNG")
-    assert radar.title == "Live host · composite score by KPI · November 2026"
+    assert radar.title == "Live host · composite by KPI · November 2026"
     zh = chat.ask("主播表现怎么样", as_user="hana")
     assert [c.title for c in zh.charts] == ["主播 · 各指标综合得分 · 2026年11月"]
 
@@ -68,3 +68,13 @@ def test_a_roles_answer_carries_the_radar_of_its_members(db, make_settings) -> N
     # 10 / 200 = 5.0 % against 4 % = 125 %
     assert [(name, [round(v, 4) for v in values if v is not None]) for name, values in series] == [
         ("Hana", [1.0, 0.8, 1.2, 1.25])]
+
+
+def test_long_axis_labels_break_onto_two_lines_rather_than_being_cut() -> None:
+    from jobs.charts.render import _two_lines
+
+    assert _two_lines("GMV", 16) == "GMV"
+    assert _two_lines("Viewers per live session", 16) == "Viewers per live\nsession"
+    assert _two_lines("Live conversion rate", 16) == "Live conversion\nrate"
+    assert _two_lines("Average watch time", 16) == "Average watch\ntime"
+    assert _two_lines("场均观看", 16) == "场均观看"

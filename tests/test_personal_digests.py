@@ -140,7 +140,7 @@ def test_the_radar_shows_each_kpis_capped_pace(db: Database) -> None:
     reply = build_digest(engine, engine.registry, lang="en", currency="USD", who=who, personal=True)
     radar = next(c for c in reply.charts if c.name == "composite-radar.png")
     assert radar.png.startswith(b"\x89PNG") and radar.title == (
-        "Alice · composite score by KPI · November 2026 to date")
+        "Alice · composite by KPI · November 2026 to date")
 
 
 def test_a_shop_digest_reads_only_that_shops_facts_and_targets(db: Database) -> None:

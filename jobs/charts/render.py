@@ -805,7 +805,21 @@ def _draw_radar_web(axes: Axes, angles: list[float], axis_labels: list[str]) -> 
         color=GRID, linewidth=0.8, zorder=1,
     )
     for angle, label in zip(angles, axis_labels, strict=True):
-        _radar_axis_label(axes, angle, _label(label, 14))
+        _radar_axis_label(axes, angle, _two_lines(label, 16))
+
+
+def _two_lines(text: str, max_units: int) -> str:
+    """A label on up to two lines of `max_units` each, broken at a space (`Viewers per` / `live session`),
+    preferring a break where both lines fit; cut with "…" only past that: a radar axis is read whole."""
+    text = str(text)
+    words = text.split(" ")
+    if text_units(text) <= max_units or len(words) == 1:
+        return _label(text, max_units)
+    splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(len(words) - 1, 0, -1)]
+    fitting = [(head, rest) for head, rest in splits if text_units(head) <= max_units >= text_units(rest)]
+    head, rest = fitting[0] if fitting else next(((h, r) for h, r in splits if text_units(h) <= max_units),
+                                                  splits[-1])
+    return f"{_label(head, max_units)}\n{_label(rest, max_units)}"
 
 
 def _radar_axis_label(axes: Axes, angle: float, text: str) -> None:

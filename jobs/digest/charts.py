@@ -22,6 +22,9 @@ from storage.kpi.attainment import Status
 from storage.kpi.registry import Registry
 
 CHART_STATUSES = (Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK)
+# A host's own funnel is orders → paid orders only (impressions and clicks are the shop's): two bars are a
+# ratio the table already gives, not a funnel worth a picture.
+MIN_FUNNEL_STAGES = 3
 
 
 def digest_charts(data: DigestData, registry: Registry, *, lang: str, currency: str) -> list[Chart]:
@@ -31,7 +34,7 @@ def digest_charts(data: DigestData, registry: Registry, *, lang: str, currency: 
               if any(st.attainment is not None for score in role.review for st in score.statuses)]
     if (pace := _pace_chart(data, lang, currency)) is not None:
         charts.append(pace)
-    if data.funnel:
+    if sum(stage.value is not None for stage in data.funnel) >= MIN_FUNNEL_STAGES:
         charts.append(_funnel_chart(data, registry, lang, review_label))
     if (why := why_section_chart(data.review_sections, lang=lang, currency=currency)) is not None:
         charts.append(why)
@@ -70,12 +73,12 @@ def _pace_chart(data: DigestData, lang: str, currency: str) -> Chart | None:
         running += data.pace_daily.get(day, 0.0)
         cumulative.append(running if through is not None and day <= through else None)
     label = st.kpi.label(lang)
-    title = _whose(data, T("chart_pace", lang, kpi=label, period=period_label(period, lang)))
+    title = T("chart_pace", lang, kpi=label, period=period_label(period, lang))
     unit = f" ({currency})" if st.kpi.unit == "currency" else ""
     png = render_pace(PaceChartData(
         title=title, days=days, cumulative_actual=cumulative, target=st.target.value if st.target else None,
         projection=st.projection, period_start=period.start, period_end=period.end,
-        value_label=f"{label}{unit}", lang=lang,
+        value_label=_whose(data, f"{label}{unit}"), lang=lang,  # whose: on the axis, the title has the legend beside it
         notes=[(note.start_date, f"#{note.id}") for note in data.review_sections.notes],
     ))
     return Chart(name=f"{st.kpi.id}-pace.png", png=png, title=title)

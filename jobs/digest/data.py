@@ -57,6 +57,11 @@ class DigestData:
         return self.funnel_review.stages
 
     @property
+    def has_funnel(self) -> bool:
+        """At least one stage-to-stage rate: a shop with orders only has no funnel to review."""
+        return any(stage.rate is not None for stage in self.funnel)
+
+    @property
     def data_through(self) -> date | None:
         days = [st.data_through for st in self.team_review if st.data_through]
         return max(days, default=None)

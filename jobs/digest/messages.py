@@ -56,7 +56,7 @@ T = Catalog({
     "movers_note_of": ("Movers: the largest changes of {who}'s KPIs against the previous period (values non-zero in "
                        "both periods).", "变化最大：{who}的指标与上一周期相比变化幅度最大的三项（两期数值均不为零）。"),
     "composite": ("Composite score · {period} to date", "综合得分 · {period}至今"),
-    "radar": ("{who} · composite score by KPI · {period} to date", "{who} · 各指标综合得分 · {period}至今"),
+    "radar": ("{who} · composite by KPI · {period} to date", "{who} · 各指标综合得分 · {period}至今"),
     "nothing_unusual": ("Nothing unusual this week: every KPI stayed within the range of its last 8 same weekdays.",
                         "本周没有异常：每个指标都在过去 8 个同星期几的正常范围内。"),
 })

@@ -54,7 +54,7 @@ def digest_reply(data: DigestData, registry: Registry, *, lang: str, currency: s
         reply.tables.append(_movers_table(data, lang, currency))
     if data.at_risk:
         reply.tables.append(_risk_table(data.at_risk[:MAX_RISK_ROWS], lang, currency, pacing_label))
-    if data.funnel:
+    if data.has_funnel:
         reply.tables.append(_funnel_table(data, registry, lang, review_label))
     if (unusual := unusual_section(data.review_sections, registry, lang=lang, currency=currency)) is not None:
         reply.tables.append(unusual)
@@ -63,7 +63,7 @@ def digest_reply(data: DigestData, registry: Registry, *, lang: str, currency: s
                                                period=review_label))) is not None:
         reply.tables.append(baselines)
     reply.footnotes.extend(_notes(data, lang, pacing_label))
-    if data.funnel:
+    if data.has_funnel:
         reply.footnotes.append(leak_sentence(data.funnel_review, registry, lang))
         reply.footnotes.extend(missing_notes(data.funnel_review, registry, lang))
     return reply

@@ -58,7 +58,8 @@ def collect_review(engine: KpiEngine, registry: Registry, review: Period, team_k
     notes: list[Note] = []
     if pacing is not None:
         with engine.db.session() as session:
-            notes = [n for n in note_repo.notes_between(session, pacing.start, pacing.end)
+            # Up to the digest's day: a digest built for an earlier day (a catch-up, the demo) shows no later note
+            notes = [n for n in note_repo.notes_between(session, pacing.start, min(pacing.end, engine.today()))
                      if note_repo.applies_to(n, team, headline.id if headline else None)]
     return ReviewSections(findings, names, baselines, why, projection, notes, checked, scope_label)
 

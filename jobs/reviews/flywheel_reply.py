@@ -59,7 +59,7 @@ def flywheel_chart(flywheel: Flywheel, lang: str, currency: str) -> Chart:
     panels = [
         Panel(
             label=kpi.label(lang), values=flywheel.series[kpi.id],
-            value_labels=[kpi_value(v, kpi.unit, currency, lang) for v in flywheel.series[kpi.id]],
+            value_labels=[_point_label(v, kpi.unit, currency, lang) for v in flywheel.series[kpi.id]],
             changes=[flywheel.change(kpi.id, i) for i in range(len(flywheel.months))],
             change_labels=[change_text(flywheel, kpi.id, i, lang, short=True) for i in range(len(flywheel.months))],
             lower_is_better=kpi.lower_is_better,
@@ -69,6 +69,14 @@ def flywheel_chart(flywheel: Flywheel, lang: str, currency: str) -> Chart:
     note = _fallback_note(flywheel, lang) if flywheel.cac_from_ad_spend else ""
     png = render_small_multiples(SmallMultiplesData(title=title, x_labels=labels, panels=panels, lang=lang, note=note))
     return Chart(name="flywheel.png", png=png, title=title)
+
+
+def _point_label(value: float | None, unit: str, currency: str, lang: str) -> str:
+    """A point's label in a narrow panel: money from $100 in whole units (`$115`, not `$114.60`), so six
+    neighbouring labels never run into each other; the table keeps the cents."""
+    if value is not None and unit == "currency" and abs(value) >= 100:
+        value = float(round(value))
+    return kpi_value(value, unit, currency, lang)
 
 
 def _fallback_note(flywheel: Flywheel, lang: str) -> str:

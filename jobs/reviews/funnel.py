@@ -46,9 +46,9 @@ def funnel_by_role(engine: KpiEngine, registry: Registry, period: Period, lang: 
 
 
 def funnel_by_shop(engine: KpiEngine, registry: Registry, period: Period, lang: str) -> list[FunnelReview]:
-    """One funnel per shop (declared or named by data) that has funnel rows, by its name."""
+    """One funnel per shop (declared or named by data) with at least one stage-to-stage rate, by its name."""
     with engine.db.session() as session:
         keys = sorted(set(registry.shops) | set(fact_repo.shops_with_data(session)))
     reviews = [funnel_review(engine, registry, Scope.of_shop(key), period,
                              registry.shops[key].name if key in registry.shops else key) for key in keys]
-    return [review for review in reviews if review.stages]
+    return [review for review in reviews if any(stage.rate is not None for stage in review.stages)]

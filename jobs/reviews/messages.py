@@ -35,7 +35,7 @@ T = Catalog({
     "rate_orders": ("Cart to order", "下单率"),
     "rate_paid_orders": ("Payment", "支付率"),
     "points": ("{change} pts", "{change} 分"),
-    "role_radar": ("{role} · composite score by KPI · {period}", "{role} · 各指标综合得分 · {period}"),
+    "role_radar": ("{role} · composite by KPI · {period}", "{role} · 各指标综合得分 · {period}"),
     "role_radar_more": ("The radar draws the {shown} best composite scores of {total}.",
                         "雷达图只画出综合得分最高的 {shown} 人（共 {total} 人）。"),
     # flywheel
