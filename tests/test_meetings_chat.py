@@ -183,3 +183,16 @@ def test_done_button_closes_an_action_with_the_same_permissions(chat) -> None:
     done = chat.act(ACTION_ITEM_DONE, as_user="hugo", value="1")
     assert done.reply is not None and done.reply.text == "#1 marked done."
     assert chat.ask("action list", as_user="hugo").actions == []  # nothing open: no buttons
+
+
+def test_digest_subscribe_someone_is_about_that_person(chat, db: Database) -> None:
+    """`digest subscribe #ch weekly MON 09:00 @hugo`: the channel gets Hugo's own weekly review."""
+    from storage.repositories import subscriptions as subscription_repo
+
+    reply = chat.ask("digest subscribe #hosts weekly MON 09:00 @hugo", as_user="boss")
+    assert reply.text == "Subscription #1: weekly on mon at 09:00 (UTC) to hosts."
+    with db.session() as session:
+        (sub,) = subscription_repo.list_subscriptions(session)
+    assert (sub.direct, sub.channel, sub.scope_kind, sub.scope_key) == (False, "hosts", "member", "h2@shop.com")
+    assert chat.ask("digest list", as_user="hugo").tables[0].rows[0][3] == "member:h2@shop.com"
+    assert chat.ask("digest subscribe #hosts weekly MON 09:00 @hugo", as_user="hugo").kind == ReplyKind.REFUSAL
