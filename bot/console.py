@@ -43,10 +43,10 @@ def to_request(line: str, user: UserRef, lang: str | None) -> CommandRequest:
 
 
 def answer(core: KpiBot, line: str, user: UserRef, lang: str | None, folder: Path | None = None) -> str:
-    """The reply as text; files it carries (exports) are written into `folder` (default: the current
-    directory) and their paths printed after it."""
+    """The reply as text, tables as aligned Markdown tables; files it carries (exports) are written into
+    `folder` (default: the current directory) and their paths printed after it."""
     reply = core.handle(to_request(line, user, lang))
-    lines = [reply.plain_text()]
+    lines = [reply.plain_text(markdown_tables=True)]
     lines += [T("file_written", reply.lang, path=str(path)) for path in write_files(reply, folder or Path.cwd())]
     return "\n".join(lines)
 

@@ -79,8 +79,9 @@ def test_console_reads_one_command_per_line_when_piped(tmp_path: Path) -> None:
     result = run(["console", "--as", "h1@shop.com"], tmp_path, stdin=script, DATABASE_URL=url)
     assert result.returncode == 0, result.stderr
     assert "> board gmv role:host 2026-10" in result.stdout
-    hana = next(line for line in result.stdout.splitlines() if line.strip().startswith("1  Hana"))
-    assert hana.split() == ["1", "Hana", "$31K", "$40K", "77.5%", "off", "track", "🔴"]
+    hana = next(line for line in result.stdout.splitlines() if "| Hana" in line)  # a Markdown table row
+    assert [cell.strip() for cell in hana.strip("|").split("|")] == ["🔴 1", "Hana", "$31K", "$40K", "77.5%",
+                                                                     "off track"]
     assert "GMV 排名 · 主播 · 2026年10月" in result.stdout
     assert "Not sure what you mean" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr

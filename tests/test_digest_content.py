@@ -163,7 +163,8 @@ def test_file_outbox_digest_writes_markdown_and_pngs(engine, tmp_path: Path) -> 
         team_header = "| KPI | W47 | W46 | Change | Attainment | Status |" if lang == "en" else None
         if team_header:
             at = text.index(team_header)
-            assert text[at:].split("\n")[1] == "| --- | ---: | ---: | ---: | ---: | ---: |"
+            # figures right-aligned, names and statuses left
+            assert text[at:].split("\n")[1] == "| --- | ---: | ---: | ---: | ---: | --- |"
             assert "| 🟢 GMV | $12.2K | $11.2K | +9.4% | 116.7% | on track |" in text
         pngs = sorted(p.name for p in folder.glob(f"*-{lang}.png"))
         assert pngs == [f"attainment-host-{lang}.png", f"funnel-{lang}.png", f"gmv-pace-{lang}.png"]

@@ -1,7 +1,9 @@
 """Neutral `Reply` → DingTalk markdown (and StandardCard JSON when it has buttons).
 
-DingTalk markdown has no tables (assumed, see PLATFORM-NOTES-2 §4), so a table becomes one list
-line per row: the first cell in bold, then `column: value` pairs. Charts are `![title](media_id)`
+DingTalk markdown has no tables: its documented subset is headings, quotes, bold, italics, links, images,
+ordered and unordered lists (and `<font>`), PLATFORM-NOTES-2 §4 and open.dingtalk.com's message-type page as
+quoted there. So a table becomes one list line per row, the most readable of what renders: the first cell
+in bold, then `column: value` pairs, the row's mark last. Charts are `![title](media_id)`
 (uploaded beforehand). Every text from users or data is escaped first: no link (`[x](url)`, a bare
 URL, an HTML tag) and no mention (`@all`, `@所有人`, `@phone`) can come from it, and nothing here ever
 sets `isAtAll`. Messages stay under the 15,000-byte `msgParam` limit (the longest tables are cut).

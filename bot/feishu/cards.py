@@ -1,11 +1,13 @@
 """Neutral `Reply` → Feishu message content: a card (JSON 2.0) or, for a one-line hint, text.
 
 Card layout, top to bottom: header (title, colour from the reply's mark), the free text, the
-figures two per row (`column_set`), each table as a `table` component (at most five per card;
-further tables as markdown lines), charts as `img` (image keys uploaded beforehand), buttons
-with `callback` behaviours, footnotes in small grey text. JSON 2.0 rejects unknown
-properties, so only documented ones are used. A card stays under 30 KB: the longest tables
-are cut first, with a footnote saying how many rows were left out.
+figures two per row (`column_set`), each table as a `table` component (at most five per card and
+50 columns each, Feishu's limits; further or wider tables as markdown lines; columns of figures
+right-aligned; cells are `text`, shown as written, so nothing in them renders as markdown or
+mentions anyone), charts as `img` (image keys uploaded beforehand), buttons with `callback`
+behaviours, footnotes in small grey text. JSON 2.0 rejects unknown properties, so only documented
+ones are used. A card stays under 30 KB: the longest tables are cut first, with a footnote saying
+how many rows were left out.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.core.messages import T
-from jobs.present.reply import Action, Figure, Reply, ReplyKind, Table
+from jobs.present.reply import Action, Figure, Reply, ReplyKind, Table, numeric_columns
 
 CARD_LIMIT_BYTES = 30 * 1024
 MAX_TABLE_COMPONENTS = 5  # Feishu's limit per card
+MAX_TABLE_COLUMNS = 50  # Feishu shows no column past the 50th
 TABLE_PAGE_SIZE = 10  # Feishu's maximum rows per table page
 TEXT_LIMIT_CHARS = 4000
 PLAIN_KINDS = {ReplyKind.HINT, ReplyKind.ERROR, ReplyKind.REFUSAL}
@@ -132,8 +135,11 @@ def _build(reply: Reply, tables: list[Table], image_keys: Sequence[str], left_ou
     if reply.text:
         elements.append(markdown(rich_text(reply.text[:TEXT_LIMIT_CHARS])))
     elements.extend(_figure_rows(reply.figures))
-    for index, table in enumerate(tables):
-        elements.extend(_table(table, as_component=index < MAX_TABLE_COMPONENTS))
+    components = 0
+    for table in tables:
+        native = components < MAX_TABLE_COMPONENTS and 0 < len(table.columns) <= MAX_TABLE_COLUMNS
+        components += native
+        elements.extend(_table(table, as_component=native))
     for chart, key in zip(reply.charts, image_keys, strict=False):
         label = chart.title or chart.name
         elements.append({
@@ -203,6 +209,7 @@ def _table(table: Table, *, as_component: bool) -> list[dict[str, Any]]:
         elements.append(markdown("\n".join(lines)))
         return elements
     names = [f"c{index}" for index in range(len(table.columns))]
+    numeric = numeric_columns(table)
     elements.append({
         "tag": "table",
         "page_size": max(1, min(TABLE_PAGE_SIZE, len(rows))),
@@ -210,8 +217,9 @@ def _table(table: Table, *, as_component: bool) -> list[dict[str, Any]]:
         "freeze_first_column": True,
         "header_style": {"background_style": "grey", "bold": True},
         "columns": [
-            {"name": name, "display_name": column, "data_type": "text"}
-            for name, column in zip(names, table.columns, strict=False)
+            {"name": name, "display_name": column, "data_type": "text", "width": "auto",
+             "horizontal_align": "right" if right else "left"}
+            for name, column, right in zip(names, table.columns, numeric, strict=False)
         ],
         "rows": [dict(zip(names, row, strict=False)) for row in rows],
     })

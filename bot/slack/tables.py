@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobs.present.reply import Table
+from jobs.present.reply import Table, numeric_columns
 
 MAX_TABLE_ROWS = 100  # including the header row
 MAX_TABLE_CELLS = 20
@@ -32,7 +32,8 @@ def native_table_block(table: Table) -> Block | None:
         if mark is not None:
             cells[-1] = f"{cells[-1]} {mark.emoji}".strip()
         rows.append([_cell(text) for text in cells])
-    settings = [{"align": "left" if i == 0 else "right", "is_wrapped": i == 0} for i in range(width)]
+    settings = [{"align": "right" if numeric else "left", "is_wrapped": i == 0}
+                for i, numeric in enumerate(numeric_columns(table))]
     return {"type": "table", "rows": rows, "column_settings": settings}
 
 

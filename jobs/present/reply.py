@@ -6,6 +6,7 @@ only lay it out. A renderer never computes a figure.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -53,6 +54,29 @@ class Table:
     rows: list[list[str]]
     marks: Sequence[Mark | None] = field(default_factory=list)  # one per row, may be empty
     title: str | None = None
+
+
+# A figure as the formatters write it: "$12.2K", "75.0%", "+9.4%", "1,200", "$1.2万", "S$80", "3.2x", "-2.5 pp".
+_FIGURE = re.compile(r"[-+−]?(?:[$¥€£₫฿]|S\$|RM|Rp)?\s?[-+−]?\d[\d,]*(?:\.\d+)?\s?(?:%|[KMB]|万|亿|x|×|pp)?",
+                     re.IGNORECASE)
+_NOT_A_VALUE = {"", "–", "—", "-", "n/a"}  # how a missing figure is shown
+_MARKS = "🟢🟡🔴⚪🥇🔻"
+
+
+def is_figure(cell: str) -> bool:
+    return bool(_FIGURE.fullmatch(cell.strip(_MARKS + " ")))
+
+
+def numeric_columns(table: Table) -> list[bool]:
+    """Per column: whether it holds figures (every filled cell one, at least one filled). Each surface right-aligns
+    those — Slack `column_settings`, Feishu `horizontal_align`, Markdown `---:` — and keeps names, statuses and
+    dates left."""
+    out = []
+    for index in range(len(table.columns)):
+        cells = [str(row[index]).strip(_MARKS + " ") for row in table.rows if index < len(row)]
+        filled = [cell for cell in cells if cell not in _NOT_A_VALUE]
+        out.append(bool(filled) and all(is_figure(cell) for cell in filled))
+    return out
 
 
 @dataclass(frozen=True)
@@ -105,8 +129,9 @@ class Reply:
     public: bool = False  # Slack: post in channel instead of ephemeral
     form: str | None = None  # ask the surface to open a form, e.g. "target" (modal / form card)
 
-    def plain_text(self) -> str:
-        """A complete plain-text rendering: console output and the `text` fallback of rich surfaces."""
+    def plain_text(self, *, markdown_tables: bool = False) -> str:
+        """A complete plain-text rendering: the `text` fallback of rich surfaces, and the console's output
+        (`markdown_tables`: tables as Markdown tables, padded so their columns line up in a terminal)."""
         lines = [f"{self.mark.emoji + ' ' if self.mark else ''}{self.title}"]
         if self.text:
             lines.append(self.text)
@@ -114,10 +139,16 @@ class Reply:
             mark = f" {fig.mark.emoji}" if fig.mark else ""
             lines.append(f"  {fig.label}: {fig.value}{mark}")
         for table in self.tables:
-            lines.extend(_table_lines(table))
+            lines.extend(_markdown_lines(table) if markdown_tables else _table_lines(table))
         for note in self.footnotes:
             lines.append(f"  · {note}")
         return "\n".join(lines)
+
+
+def _markdown_lines(table: Table) -> list[str]:
+    from jobs.present.markdown import table_markdown
+
+    return table_markdown(table, aligned=True)
 
 
 def _table_lines(table: Table) -> list[str]:

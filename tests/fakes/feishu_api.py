@@ -329,7 +329,27 @@ class FakeFeishu(RecordingServer):
         for key in find_values(card, "img_key"):
             if key not in self.images:
                 return f"unknown img_key {key}"
-        return None
+        return _table_problem(find_elements(card, "table"))
+
+
+def _table_problem(tables: list[dict[str, Any]]) -> str | None:
+    """Card JSON 2.0 `table` limits: ≤ 5 per card, ≤ 50 columns, page_size 1–10, known data types, rows keyed by
+    the columns' names."""
+    if len(tables) > 5:
+        return "a card holds at most 5 table components"
+    for table in tables:
+        columns = table.get("columns") or []
+        names = {column.get("name") for column in columns}
+        if not 0 < len(columns) <= 50 or not 1 <= int(table.get("page_size", 5)) <= 10:
+            return "table: 1–50 columns and page_size 1–10"
+        if any(column.get("data_type") not in TABLE_DATA_TYPES for column in columns):
+            return "table: unknown column data_type"
+        if any(not set(row) <= names for row in table.get("rows") or []):
+            return "table: a row names a column the table does not have"
+    return None
+
+
+TABLE_DATA_TYPES = ("text", "lark_md", "options", "number", "persons", "date", "markdown")
 
 
 def _message_data(message: Message) -> dict[str, Any]:
