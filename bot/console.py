@@ -16,6 +16,7 @@ from typing import TextIO
 from bot.core.bot import KpiBot
 from bot.core.messages import T
 from bot.core.request import CommandRequest, UserRef, extract_typed_mentions
+from jobs.present.markdown import console_table
 from jobs.present.reply import Reply
 
 
@@ -46,7 +47,7 @@ def answer(core: KpiBot, line: str, user: UserRef, lang: str | None, folder: Pat
     """The reply as text, tables as aligned Markdown tables; files it carries (exports) are written into
     `folder` (default: the current directory) and their paths printed after it."""
     reply = core.handle(to_request(line, user, lang))
-    lines = [reply.plain_text(markdown_tables=True)]
+    lines = [reply.plain_text(table_lines=console_table)]
     lines += [T("file_written", reply.lang, path=str(path)) for path in write_files(reply, folder or Path.cwd())]
     return "\n".join(lines)
 

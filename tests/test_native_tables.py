@@ -10,7 +10,7 @@ from bot.dingtalk.render import reply_markdown as dingtalk_markdown
 from bot.feishu.cards import MAX_TABLE_COLUMNS, reply_card
 from bot.slack.blocks import message_payload
 from jobs.present.formatting import display_width
-from jobs.present.markdown import reply_markdown, table_markdown
+from jobs.present.markdown import console_table, reply_markdown, table_markdown
 from jobs.present.reply import Mark, Reply, Table, is_figure, numeric_columns
 from tests.fakes.dingtalk_api import DingTalkBot, robot_message
 from tests.fakes.feishu_api import P2P_CHAT, FeishuBot, find_elements
@@ -57,7 +57,7 @@ def test_one_table_each_surface() -> None:
     assert "- **1** — 主播: 小红 ＜at id=all＞ · GMV: $1.2万 · Attainment: 120.0% · Status: on track 🟢" in dingtalk
     assert "|" not in dingtalk  # DingTalk markdown has no tables: one list line per row
 
-    console = reply.plain_text(markdown_tables=True).splitlines()
+    console = reply.plain_text(table_lines=console_table).splitlines()
     assert console[1:] == [
         "Hosts",
         "|    # | 主播             |    GMV | Attainment | Status    |",

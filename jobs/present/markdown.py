@@ -58,5 +58,10 @@ def table_markdown(table: Table, *, aligned: bool = False) -> list[str]:
     return [*out, line(header), "| " + " | ".join(rule) + " |", *(line(cells) for cells in body)]
 
 
+def console_table(table: Table) -> list[str]:
+    """A table as the console prints it (`Reply.plain_text(table_lines=console_table)`)."""
+    return table_markdown(table, aligned=True)
+
+
 def _cell(text: str) -> str:
     return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", "<br>")

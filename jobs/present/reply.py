@@ -7,7 +7,7 @@ only lay it out. A renderer never computes a figure.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -129,9 +129,9 @@ class Reply:
     public: bool = False  # Slack: post in channel instead of ephemeral
     form: str | None = None  # ask the surface to open a form, e.g. "target" (modal / form card)
 
-    def plain_text(self, *, markdown_tables: bool = False) -> str:
+    def plain_text(self, *, table_lines: Callable[[Table], list[str]] | None = None) -> str:
         """A complete plain-text rendering: the `text` fallback of rich surfaces, and the console's output
-        (`markdown_tables`: tables as Markdown tables, padded so their columns line up in a terminal)."""
+        (which passes `table_lines`: tables as aligned Markdown tables, jobs.present.markdown.console_table)."""
         lines = [f"{self.mark.emoji + ' ' if self.mark else ''}{self.title}"]
         if self.text:
             lines.append(self.text)
@@ -139,16 +139,10 @@ class Reply:
             mark = f" {fig.mark.emoji}" if fig.mark else ""
             lines.append(f"  {fig.label}: {fig.value}{mark}")
         for table in self.tables:
-            lines.extend(_markdown_lines(table) if markdown_tables else _table_lines(table))
+            lines.extend((table_lines or _table_lines)(table))
         for note in self.footnotes:
             lines.append(f"  · {note}")
         return "\n".join(lines)
-
-
-def _markdown_lines(table: Table) -> list[str]:
-    from jobs.present.markdown import table_markdown
-
-    return table_markdown(table, aligned=True)
 
 
 def _table_lines(table: Table) -> list[str]:
