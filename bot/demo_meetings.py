@@ -1,5 +1,5 @@
 """The demo's review meetings: flywheel metrics for six months, actions agreed last week, a shop target, and
-the daily, weekly (with actions), monthly (with flywheel), personal (Anna's) and shop (Shopee SG) digests plus
+the daily, weekly (with actions), monthly (with flywheel), personal (Chloe's) and shop (Shopee SG) digests plus
 the funnel review (team and by shop) in demo-out/."""
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from storage.repositories.facts import FactRecord, upsert_facts
 from storage.repositories.targets import set_target
 
 CRM = "crm"
-PERSONAL = "anna@demo.shop"  # `digest subscribe me weekly mon 09:00` as Anna: her own review, with her radar
+# `digest subscribe me weekly mon 09:00` as Chloe (the host behind plan, with an action from last week): her own
+# review — her KPIs, pacing, composite radar and her action only
+PERSONAL = "chloe@demo.shop"
 SHOP = "shopee-sg"  # `digest subscribe #sg weekly mon 09:00 shop:shopee-sg`: that shop's rows and targets only
 
 
@@ -82,7 +84,7 @@ def seed_meetings(db: Database, engine: KpiEngine, admin: str, base_facts: list[
 
 def write_meeting_digests(engine: KpiEngine, folder: Path, currency: str) -> list[Path]:
     """Daily, weekly (with actions) and monthly (with flywheel) digests, the funnel review (team and by shop),
-    Anna's own weekly review (`me`) and a shop's, en + zh."""
+    Chloe's own weekly review (`me`) and a shop's, en + zh."""
     registry, today = engine.registry, engine.today()
     outbox = FileOutbox(folder)
     written = []
@@ -97,7 +99,7 @@ def write_meeting_digests(engine: KpiEngine, folder: Path, currency: str) -> lis
                                               today=month_start)),
             ("funnel-review", _funnel_post(engine, lang)),
             ("funnel-by-shop", _funnel_by_shop_post(engine, lang)),
-            ("weekly-anna", build_digest(engine, registry, lang=lang, currency=currency, cadence="weekly",
+            ("weekly-chloe", build_digest(engine, registry, lang=lang, currency=currency, cadence="weekly",
                                          who=resolve_scope(engine, registry, "member", PERSONAL, [], lang),
                                          personal=True)),
             ("weekly-shop", build_digest(engine, registry, lang=lang, currency=currency, cadence="weekly",
