@@ -65,7 +65,10 @@ UNITS = (
     Unit("digest_fanout", "digest_fanout", "bench.digest:run"),
     Unit("ack_latency_p99", "ack_latency_p99", "bench.ack:run"),
     Unit("feishu_ack_p99", "feishu_ack_p99", "bench.feishu_ack:run"),
-    Unit("unusual", "unusual", "bench.unusual:run", prepare="bench.unusual:prepare"),
+    Unit("unusual_query", "unusual_query", "bench.unusual:run", prepare="bench.unusual:prepare"),
+    Unit("unusual_query_pg", "unusual_query", "bench.unusual:run_postgres", postgres=True),
+    Unit("why_query", "why_query", "bench.why:run", prepare="bench.why:prepare"),
+    Unit("why_query_pg", "why_query", "bench.why:run_postgres", postgres=True),
     Unit("parse_question", "parse_question", "bench.parse:run"),
     Unit("cli_status", "cli_status", "bench.cli:run"),
 )

@@ -2,7 +2,9 @@
 from one daily-series statement (storage/repositories/series.py) and the notes of those weeks.
 
 Which KPIs per scope: the team every KPI with data; a role its own KPIs; a member the KPIs of their roles
-measured per member (an ops manager's KPIs are the team's, judged there).
+measured per member (an ops manager's KPIs are the team's, judged there). Each scope reads only the metrics
+of its own KPIs, and the team's and roles' sums are rolled up by the database: members' rows are fetched
+only for the KPIs judged per member.
 """
 
 from __future__ import annotations
@@ -12,10 +14,18 @@ from datetime import date, timedelta
 from storage.db import Database
 from storage.kpi.registry import KpiDef, Registry
 from storage.kpi.scope import Scope
-from storage.kpi.unusual import Finding, history_start, judge_days, min_volume_of, strongest_first
+from storage.kpi.unusual import (
+    Finding,
+    day_values,
+    history_days,
+    history_start,
+    judge_values,
+    min_volume_of,
+    strongest_first,
+)
 from storage.repositories import members as member_repo
 from storage.repositories import notes as note_repo
-from storage.repositories.series import ScopeKey, daily_by_scope
+from storage.repositories.series import DailyRead, ScopeKey, daily_by_scope
 
 
 def scan_unusual(
@@ -24,26 +34,47 @@ def scan_unusual(
 ) -> list[Finding]:
     """Unusual days in [first, last], strongest first; only `kpis` / `scope` when given."""
     candidates = kpis or list(registry.kpis.values())
-    metrics = sorted({m for kpi in candidates for m in kpi.metrics})
     start = history_start(first)
-    with db.session() as session:
-        series = daily_by_scope(session, metrics, start, last)
-        notes = note_repo.notes_between(session, start, last)
-        roles_of = member_repo.role_map(session)
-    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     wanted = {kpi.id for kpi in candidates}
+    with db.session() as session:
+        roles_of = member_repo.role_map(session)
+        reads = _reads(registry, wanted, roles_of, scope)
+        if not reads:
+            return []
+        series = daily_by_scope(session, reads, start, last)
+        notes = note_repo.notes_between(session, start, last)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     findings: list[Finding] = []
     for key, daily in series.items():
-        if scope is not None and key != (scope.kind, scope.key):
-            continue
         here = Scope(key[0], key[1])  # type: ignore[arg-type]
         promo = note_repo.promo_days(notes, here)
+        history = history_days(days, promo)
         for kpi in _kpis_of(registry, key, roles_of, wanted):
-            for day, judgement in judge_days(kpi, daily, days, promo_days=promo,
-                                             min_volume=min_volume_of(registry, kpi)):
+            for day, judgement in judge_values(day_values(kpi, daily, min_volume_of(registry, kpi)), history):
                 if judgement.unusual:
                     findings.append(Finding(kpi, key, day, judgement, day in promo))
     return strongest_first(findings)
+
+
+def _reads(
+    registry: Registry, wanted: set[str], roles_of: dict[str, list[str]], scope: Scope | None,
+) -> list[DailyRead]:
+    """What to read for each scope judged (only `scope` when given): the metrics of that scope's KPIs."""
+    def metrics(kpis: list[KpiDef]) -> tuple[str, ...]:
+        return tuple(sorted({m for kpi in kpis for m in kpi.metrics}))
+
+    if scope is not None:
+        if scope.kind not in ("team", "role", "member"):
+            return []
+        kind = "member" if scope.kind == "member" else scope.kind
+        return [DailyRead(kind, scope.key, metrics(_kpis_of(registry, (scope.kind, scope.key), roles_of, wanted)))]
+    reads = [DailyRead("team", "", metrics(_kpis_of(registry, ("team", ""), roles_of, wanted)))]
+    for role_id, role in registry.roles.items():
+        mine = metrics(_kpis_of(registry, ("role", role_id), roles_of, wanted))
+        reads.append(DailyRead("role", role_id, mine))
+        if role.measured_on == "member":
+            reads.append(DailyRead("holders", role_id, mine))
+    return [read for read in reads if read.metrics]
 
 
 def _kpis_of(registry: Registry, key: ScopeKey, roles_of: dict[str, list[str]], wanted: set[str]) -> list[KpiDef]:

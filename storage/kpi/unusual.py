@@ -89,16 +89,16 @@ def min_volume_of(registry: Registry, kpi: KpiDef) -> float | None:
 def day_value(kpi: KpiDef, sums: dict[str, float] | None, min_volume: float | None) -> float | None:
     """The KPI on one day: None when a metric has no rows (missing is not zero), a denominator is 0, or
     the day's denominator is below `min_volume`."""
-    return _day_values(kpi, {None: sums} if sums else {}, min_volume).get(None)
+    return day_values(kpi, {None: sums} if sums else {}, min_volume).get(None)
 
 
-def _day_values(kpi: KpiDef, series: dict[Any, dict[str, float]], min_volume: float | None) -> dict[Any, float]:
+def day_values(kpi: KpiDef, series: dict[Any, dict[str, float]], min_volume: float | None) -> dict[Any, float]:
     """`day_value` for every day of a series (the formula's metric and denominator lists read once)."""
-    metrics, evaluate = kpi.metrics, compiled(kpi.formula)
+    metrics, evaluate = frozenset(kpi.metrics), compiled(kpi.formula)
     denominators = kpi.formula.denominator_metrics() if min_volume is not None else []
     out = {}
     for day, sums in series.items():
-        if not all(m in sums for m in metrics):
+        if not sums.keys() >= metrics:
             continue
         if denominators and sum(sums[m] for m in denominators) < min_volume:  # type: ignore[operator]
             continue
@@ -112,9 +112,14 @@ def judge_days(
     promo_days: Collection[date] = (), min_volume: float | None = None,
 ) -> list[tuple[date, Judgement]]:
     """Each of `days` with a value, judged against the same weekday of the WEEKS weeks before it."""
-    values = _day_values(kpi, series, min_volume)
+    return judge_values(day_values(kpi, series, min_volume), history_days(days, promo_days))
+
+
+def judge_values(values: dict[date, float], history: list[tuple[date, list[date]]]) -> list[tuple[date, Judgement]]:
+    """`judge_days` on a KPI's day values, with each day's history days (`history_days`) worked out once for
+    every KPI of a scope."""
     out = []
-    for day, past_days in history_days(days, promo_days):
+    for day, past_days in history:
         value = values.get(day)
         if value is None:
             continue
