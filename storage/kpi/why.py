@@ -2,17 +2,19 @@
 the members, shops and sources whose own change accounts for most of it, and the notes of those days.
 
 Queries: the current window's sums (its newest day sets how many days are like for like), then the
-reference windows, one grouped read each for members, shops and sources, and the notes: six statements
-whatever the data size.
+reference windows, one grouped read for members, shops and sources together, and the notes: four statements
+whatever the data size (and the display names of the members named).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlmodel import Session
 
+from storage.kpi.compiled import compiled
 from storage.kpi.drivers import DriverTree, Factor, tree_for
 from storage.kpi.engine import KpiEngine
 from storage.kpi.lmdi import lmdi
@@ -24,7 +26,7 @@ from storage.models_review import Note
 from storage.repositories import baselines as baseline_repo
 from storage.repositories import members as member_repo
 from storage.repositories import notes as note_repo
-from storage.repositories.series import split_window_sums, window_sums
+from storage.repositories.series import SPLITS, WindowSums, splits_window_sums, window_sums
 
 MOVER_COUNT = 3
 UNATTRIBUTED = ""  # fact rows not attributed to a person (shop-level) or to no named shop
@@ -59,9 +61,13 @@ class Compared:
 
 
 def _value(kpi: KpiDef, sums: dict[str, float]) -> float | None:
-    if not any(m in sums for m in kpi.metrics):
-        return None
-    return kpi.formula.evaluate(sums)
+    return _evaluated(compiled(kpi.formula), kpi.metrics, sums)
+
+
+def _evaluated(evaluate: Callable[[dict[str, float]], float | None], metrics: list[str], sums: dict[str, float],
+               ) -> float | None:
+    """The formula over the sums; None when none of its metrics has rows (missing is not zero)."""
+    return evaluate(sums) if any(m in sums for m in metrics) else None
 
 
 def compare(
@@ -183,9 +189,11 @@ def explain(engine: KpiEngine, kpi: KpiDef, scope: Scope, period: Period, agains
         if found is None:
             return why
         ref, before_sums = found
-        movers = [] if scope.kind == "member" else _moves(session, kpi, scope, period, compared, ref, "member")
-        shops = [] if scope.kind == "shop" else _moves(session, kpi, scope, period, compared, ref, "shop")
-        sources = _moves(session, kpi, scope, period, compared, ref, "source")
+        splits = [by for by in SPLITS if by != scope.kind]  # a member's own why has no members to split by
+        current_window = (period.start, period.start + timedelta(days=compared.days - 1))
+        windows = splits_window_sums(session, kpi.metrics, scope, [current_window, *ref.windows], splits)
+        moves = {by: _moves(session, kpi, compared, ref, by, windows[by]) for by in splits}
+        movers, shops, sources = (moves.get(by, []) for by in SPLITS)
         notes = [n for n in note_repo.notes_between(session, min(w[0] for w in ref.windows), period.end)
                  if note_repo.applies_to(n, scope, kpi.id)]
     factors, blocked = _factor_moves(tree, before_sums, compared.current if compared.through else None)
@@ -219,31 +227,32 @@ def _factor_moves(
 
 
 def _moves(
-    session: Session, kpi: KpiDef, scope: Scope, period: Period, compared: Compared, ref: Reference, by: str,
+    session: Session, kpi: KpiDef, compared: Compared, ref: Reference, by: str, found: list[dict[str, WindowSums]],
 ) -> list[MemberMove]:
-    """Members (and the shop-level rows), shops or sources (`by`) whose own change explains most of the total.
-    For a summed KPI each one's change is a share of the scope's; for a ratio, each one's own value moved."""
-    current_window = (period.start, period.start + timedelta(days=compared.days - 1))
-    found = split_window_sums(session, kpi.metrics, scope, [current_window, *ref.windows], by)
+    """Members (and the shop-level rows), shops or sources (`by`) whose own change explains most of the total,
+    from their sums over the current window and each reference window (`found`). For a summed KPI each one's
+    change is a share of the scope's; for a ratio, each one's own value moved."""
     now, past = found[0], found[1:]
-    members = sorted(set(now) | {m for window in past for m in window})
-    names = member_repo.display_names(session, [m for m in members if m]) if by == "member" else {}
-    moves = []
-    for member in members:
-        after = _value(kpi, now[member].sums) if member in now else None
+    evaluate, metrics, additive = compiled(kpi.formula), kpi.metrics, kpi.additive
+    moves: list[tuple[str, float | None, float | None]] = []  # (key, before, after)
+    for member in sorted(set(now) | {m for window in past for m in window}):
+        after = _evaluated(evaluate, metrics, now[member].sums) if member in now else None
         before_sums = scaled([w[member].sums for w in past if member in w], ref.scale)
-        before = _value(kpi, before_sums) if before_sums else None
-        if kpi.additive:
+        before = _evaluated(evaluate, metrics, before_sums) if before_sums else None
+        if additive:
             before, after = before or 0.0, after or 0.0
-        moves.append(MemberMove(member, names.get(member, member), before, after, None))
+        moves.append((member, before, after))
     total = None
     if compared.value is not None and compared.reference_value(ref.kind) is not None:
         total = compared.value - compared.reference_value(ref.kind)  # type: ignore[operator]
-    if kpi.additive and total:
-        moves = [MemberMove(m.member, m.name, m.before, m.after, (m.change or 0.0) / total) for m in moves]
-        moves.sort(key=lambda m: (-(m.share or 0.0), m.member))
+    shares: dict[str, float] = {}
+    if additive and total:
+        shares = {m: ((after or 0.0) - (before or 0.0)) / total for m, before, after in moves}
+        moves.sort(key=lambda m: (-shares[m[0]], m[0]))
     else:
-        moves = [m for m in moves if m.before and m.after is not None]
-        moves.sort(key=lambda m: (-abs((m.after - m.before) / m.before), m.member))  # type: ignore[operator]
-    return moves[:MOVER_COUNT]
+        moves = [m for m in moves if m[1] and m[2] is not None]
+        moves.sort(key=lambda m: (-abs((m[2] - m[1]) / m[1]), m[0]))  # type: ignore[operator]
+    top = moves[:MOVER_COUNT]
+    names = member_repo.display_names(session, [m for m, _, _ in top if m]) if by == "member" else {}
+    return [MemberMove(m, names.get(m, m), before, after, shares.get(m)) for m, before, after in top]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import CursorResult
+from sqlalchemy import CursorResult, bindparam
 from sqlmodel import Session, col, delete, select
 
 from storage.models import Identity, Member, RoleAssignment
@@ -95,14 +95,17 @@ def unassign_role(session: Session, member: Member, role: str) -> bool:
     return bool(result.rowcount)
 
 
+# Built once: constructing an ORM select costs more than running these small indexed reads (review questions
+# make several per answer).
+_ROLE_MAP = (select(Member.key, RoleAssignment.role).join(RoleAssignment, RoleAssignment.member_id == Member.id)  # type: ignore[arg-type]
+             .order_by(Member.key, RoleAssignment.role))
+_DISPLAY_NAMES = select(Member.key, Member.display_name).where(col(Member.key).in_(bindparam("keys", expanding=True)))
+
+
 def role_map(session: Session) -> dict[str, list[str]]:
     """member key → roles, for every member holding a role."""
     out: dict[str, list[str]] = {}
-    rows = session.exec(
-        select(Member.key, RoleAssignment.role).join(RoleAssignment, RoleAssignment.member_id == Member.id)  # type: ignore[arg-type]
-        .order_by(Member.key, RoleAssignment.role)
-    )
-    for key, role in rows:
+    for key, role in session.exec(_ROLE_MAP):
         out.setdefault(key, []).append(role)
     return out
 
@@ -110,7 +113,7 @@ def role_map(session: Session) -> dict[str, list[str]]:
 def display_names(session: Session, keys: list[str]) -> dict[str, str]:
     if not keys:
         return {}
-    rows = session.exec(select(Member.key, Member.display_name).where(col(Member.key).in_(keys)))
+    rows = session.exec(_DISPLAY_NAMES, params={"keys": keys})
     return {key: name for key, name in rows if name}
 
 

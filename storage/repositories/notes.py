@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from storage.kpi.scope import Scope
@@ -26,12 +27,13 @@ def get_note(session: Session, note_id: int) -> Note | None:
     return session.get(Note, note_id)
 
 
+_BETWEEN = (select(Note).where(col(Note.start_date) <= bindparam("end"), col(Note.end_date) >= bindparam("start"))
+            .order_by(col(Note.start_date), col(Note.id)))  # built once: every review answer reads it
+
+
 def notes_between(session: Session, start: date, end: date) -> list[Note]:
     """Notes touching [start, end], oldest first."""
-    return list(session.exec(
-        select(Note).where(Note.start_date <= end, Note.end_date >= start)
-        .order_by(col(Note.start_date), col(Note.id))
-    ))
+    return list(session.exec(_BETWEEN, params={"start": start, "end": end}))
 
 
 def applies_to(note: Note, scope: Scope, kpi: str | None = None) -> bool:

@@ -105,15 +105,17 @@ SPLITS = ("member", "shop", "source")  # the fact columns a total can be split b
 
 
 @cache
-def _windows_statement(count: int, scope_kind: str, by: str | None) -> TextClause:
-    if by is not None and by not in SPLITS:
-        raise ValueError(f"cannot split facts by {by!r}")
-    who = by or "''"
-    group = f"{by}, metric" if by else "metric"
-    branch = ("SELECT {i}, {who}, metric, SUM(value), MAX(date), MIN(date) FROM fact WHERE metric IN :metrics"
+def _windows_statement(count: int, scope_kind: str, bys: tuple[str | None, ...]) -> TextClause:
+    """Per window i and split j (a fact column, or None for the scope's totals), one grouped branch."""
+    if unknown := [by for by in bys if by is not None and by not in SPLITS]:
+        raise ValueError(f"cannot split facts by {unknown[0]!r}")
+    branch = ("SELECT {i}, {j}, {who}, metric, SUM(value), MAX(date), MIN(date) FROM fact WHERE metric IN :metrics"
               " AND date BETWEEN :s{i} AND :e{i}{scope} GROUP BY {group}")
-    sql = " UNION ALL ".join(branch.format(i=i, who=who, scope=_SCOPE_FILTERS[scope_kind], group=group)
-                             for i in range(count))
+    sql = " UNION ALL ".join(
+        branch.format(i=i, j=j, who=by or "''", scope=_SCOPE_FILTERS[scope_kind],
+                      group=f"{by}, metric" if by else "metric")
+        for j, by in enumerate(bys) for i in range(count)
+    )
     dates = [bindparam(f"{edge}{i}", type_=Date()) for i in range(count) for edge in ("s", "e")]
     return text(sql).bindparams(bindparam("metrics", expanding=True), *dates)
 
@@ -122,8 +124,8 @@ def window_sums(
     session: Session, metrics: Iterable[str], scope: Scope, windows: Sequence[tuple[date, date]],
 ) -> list[WindowSums]:
     """The scope's sums over each [start, end] window, in one statement (windows may overlap)."""
-    found = _read_windows(session, metrics, scope, windows, by=None)
-    return [found.get((i, ""), WindowSums()) for i in range(len(windows))]
+    found = _read_windows(session, metrics, scope, windows, (None,))
+    return [found.get((0, i, ""), WindowSums()) for i in range(len(windows))]
 
 
 def split_window_sums(
@@ -131,27 +133,47 @@ def split_window_sums(
 ) -> list[dict[str, WindowSums]]:
     """Per window, the scope's sums for each value of one fact column (`member`, `shop` or `source`), grouped
     by the database in one statement ('' = the column left empty: no person, no shop named)."""
-    found = _read_windows(session, metrics, scope, windows, by=by)
-    out: list[dict[str, WindowSums]] = [{} for _ in windows]
-    for (i, key), sums in found.items():
-        out[i][key] = sums
+    return splits_window_sums(session, metrics, scope, windows, (by,))[by]
+
+
+def splits_window_sums(
+    session: Session, metrics: Iterable[str], scope: Scope, windows: Sequence[tuple[date, date]],
+    bys: Sequence[str],
+) -> dict[str, list[dict[str, WindowSums]]]:
+    """`split_window_sums` by several fact columns at once, still one statement: by → per window → key → sums."""
+    found = _read_windows(session, metrics, scope, windows, tuple(bys))
+    out: dict[str, list[dict[str, WindowSums]]] = {by: [{} for _ in windows] for by in bys}
+    for (j, i, key), sums in found.items():
+        out[bys[j]][i][key] = sums
     return out
 
 
 def _read_windows(
-    session: Session, metrics: Iterable[str], scope: Scope, windows: Sequence[tuple[date, date]], *, by: str | None,
-) -> dict[tuple[int, str], WindowSums]:
-    if not windows:
+    session: Session, metrics: Iterable[str], scope: Scope, windows: Sequence[tuple[date, date]],
+    bys: tuple[str | None, ...],
+) -> dict[tuple[int, int, str], WindowSums]:
+    if not windows or not bys:
         return {}
     params: dict[str, Any] = {"metrics": list(metrics), "key": scope.key}
     for i, (start, end) in enumerate(windows):
         params[f"s{i}"], params[f"e{i}"] = start, end
-    statement = _windows_statement(len(windows), scope.kind, by)
-    out: dict[tuple[int, str], WindowSums] = {}
-    for index, key, metric, total, newest, oldest in session.connection().execute(statement, params):
-        into = out.setdefault((int(index), key), WindowSums())
+    statement = _windows_statement(len(windows), scope.kind, bys)
+    out: dict[tuple[int, int, str], WindowSums] = {}
+    result = session.connection().execute(statement, params)
+    try:
+        rows = result.cursor.fetchall()  # the driver's plain tuples (see daily_by_scope)
+    finally:
+        result.close()
+    days: dict[Any, date] = {}  # each distinct date value parsed once (SQLite returns text)
+    for index, split, key, metric, total, newest, oldest in rows:
+        into = out.get(found := (int(split), int(index), key))
+        if into is None:
+            into = out[found] = WindowSums()
         into.sums[metric] = float(total)
-        new, old = as_date(newest), as_date(oldest)
+        if (new := days.get(newest)) is None:
+            new = days[newest] = as_date(newest)
+        if (old := days.get(oldest)) is None:
+            old = days[oldest] = as_date(oldest)
         into.newest = new if into.newest is None else max(into.newest, new)
         into.oldest = old if into.oldest is None else min(into.oldest, old)
     return out
