@@ -52,6 +52,21 @@ def test_why_splits_a_hosts_gmv_change_into_its_factors(host_weeks: KpiEngine) -
     assert why.blocked == []
 
 
+def test_waterfall_bars_print_what_the_why_reply_prints(host_weeks: KpiEngine) -> None:
+    from jobs.charts.waterfall import waterfall_labels
+    from jobs.review.why import why_chart_data, why_reply
+
+    why = explain(host_weeks, KPI["gmv"], Scope.member(HOST), W48)
+    # W47 $20,000 → W48 $19,200; contributions −4,373.01, +3,573.01, 0 (arithmetic in test_review_math): the
+    # chart's labels are the table's texts, in the KPI's unit with the currency, compact above 10,000
+    for lang, expected in (("en", ["$20K", "-$4,373.01", "+$3,573.01", "$0", "$19.2K"]),
+                           ("zh", ["$2万", "-$4,373.01", "+$3,573.01", "$0", "$1.92万"])):
+        reply = why_reply(why, scope_label="Hana", lang=lang, currency="USD", with_chart=False)
+        labels = waterfall_labels(why_chart_data(why, scope_label="Hana", lang=lang, currency="USD"))
+        assert labels == expected
+        assert labels[1:-1] == [row[3] for row in reply.tables[0].rows]
+
+
 def test_why_names_who_moved_the_team_and_explains_missing_factors(host_weeks: KpiEngine) -> None:
     why = explain(host_weeks, KPI["gmv"], Scope.team(), W48)
     # team GMV: 21,000 → 20,500 = −500; Hana −800 (share −800 / −500 = 160 %), Hugo +300 (−60 %)

@@ -682,7 +682,7 @@ def _funnel_value_label(
     axes: Axes, row: int, value: float, width: float, size: float, lang: str, share: float | None = None,
 ) -> None:
     """The stage's count, and its true share of the first stage (bar widths may be compressed)."""
-    text = format_number(value, lang) if share is None else f"{format_number(value, lang)} · {_share(share)}"
+    text = format_number(value, lang) if share is None else f"{format_number(value, lang)} · {funnel_share(share)}"
     inside = width >= 0.16 + 0.05 * (share is not None)
     axes.text(
         0 if inside else width / 2 + 0.012,
@@ -696,13 +696,15 @@ def _funnel_value_label(
     )
 
 
-def _share(share: float) -> str:
-    """Shares of a funnel's top stage are often well under 1 %: keep two significant digits."""
-    if share >= 0.1:
-        return f"{share * 100:.0f}%"
-    if share >= 0.001:
-        return f"{share * 100:.2g}%"
-    return f"{share * 100:.1g}%"
+def funnel_share(share: float) -> str:
+    """A stage's share of the funnel's top, often well under 1 %: whole percents from 10 %, else two significant
+    digits with their zeros (`1.7%`, `0.27%`, `0.10%`, `0.095%`), so neighbouring stages never read alike."""
+    pct = share * 100
+    if pct >= 10:
+        return f"{pct:.0f}%"
+    if pct <= 0 or not math.isfinite(pct):
+        return "0%"
+    return f"{pct:.{max(0, 1 - math.floor(math.log10(pct)))}f}%"
 
 
 def _funnel_rate_label(

@@ -1,6 +1,10 @@
 """The waterfall of a `why` answer: the reference value, one floating bar per factor's contribution (green up,
 red down), and the current value. Same canvas, fonts and guarantees as jobs/charts/render.py: a PNG of
-CHART_WIDTH_PX × CHART_HEIGHT_PX whatever the data, never an exception on odd values."""
+CHART_WIDTH_PX × CHART_HEIGHT_PX whatever the data, never an exception on odd values.
+
+Every value on it (bar labels and the axis) is written as the `why` reply writes it: the KPI's unit through
+jobs.present.formatting (`kpi_value`, whose counts and money are `number`), so the chart and the table beside
+it print the same `+$9,704.44`, `$201.2K`, `5.0%`."""
 
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ from jobs.charts.render import (
     _to_png,
     text_units,
 )
-from jobs.present.formatting import number as format_number
+from jobs.present.formatting import kpi_value, signed_kpi_value
 
 MAX_STEPS = 8
 UP, DOWN = STATUS_COLOURS["on_track"], STATUS_COLOURS["off_track"]
@@ -47,6 +51,17 @@ class WaterfallChartData:
     value_label: str = ""  # y-axis label, e.g. "GMV (USD)"
     note: str = ""  # a muted line at the bottom, e.g. the notes of those days
     words: ChartWords | None = None
+    unit: str = "count"  # the KPI's unit: how every value is written (as in the reply's text)
+    currency: str = ""  # the team's currency, for a currency KPI
+
+
+def waterfall_labels(data: WaterfallChartData) -> list[str]:
+    """The label over each bar, as drawn: the start value, each factor's signed contribution, the end value."""
+    unit, currency, lang = data.unit, data.currency, data.lang
+    contributions = [v for _, value in data.steps[:MAX_STEPS] if (v := _finite(value)) is not None]
+    return [kpi_value(_finite(data.start_value), unit, currency, lang),
+            *(signed_kpi_value(v, unit, currency, lang) for v in contributions),
+            kpi_value(_finite(data.end_value), unit, currency, lang)]
 
 
 def render_waterfall(data: WaterfallChartData) -> bytes:
@@ -83,12 +98,7 @@ def render_waterfall(data: WaterfallChartData) -> bytes:
         axes.plot([i + 0.31, i + 0.69], [level, level], color=MUTED, linewidth=0.8, zorder=2)
 
     span = max(tops) - min(0.0, min(bottoms))
-    for i, top in enumerate(tops):
-        is_step = 0 < i < len(labels) - 1
-        value = steps[i - 1][1] if is_step else (start if i == 0 else end)
-        text = format_number(value, data.lang)
-        if is_step and value is not None and value > 0:
-            text = "+" + text
+    for i, (top, text) in enumerate(zip(tops, waterfall_labels(data), strict=True)):
         axes.text(i, top + span * 0.015, text, ha="center", va="bottom", color=INK,
                   fontproperties=chart_font(SMALL_SIZE), zorder=4)
     axes.set_xticks(positions)
@@ -98,7 +108,7 @@ def render_waterfall(data: WaterfallChartData) -> bytes:
     low = min(0.0, min(bottoms))
     # Bars start at zero (an honest height for start and end); headroom for the value labels.
     axes.set_ylim(low, max(tops) + span * 0.12 if span > 0 else 1.0)
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: format_number(y, data.lang)))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: kpi_value(y, data.unit, data.currency, data.lang)))
     if data.value_label:
         axes.set_ylabel(_label(data.value_label, 40), color=MUTED, fontproperties=chart_font(LABEL_SIZE))
     _add_title(figure, data.title)

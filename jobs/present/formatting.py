@@ -82,6 +82,12 @@ def kpi_value(value: float | None, unit: str, currency: str, lang: str, *, none:
     return number(value, lang)
 
 
+def signed_kpi_value(value: float, unit: str, currency: str, lang: str) -> str:
+    """`kpi_value` with a `+` on a gain: a change or a contribution (`+$3,573.01`, `-4.2%`)."""
+    text = kpi_value(value, unit, currency, lang)
+    return text if text.startswith("-") or value == 0 else f"+{text}"
+
+
 _ZH_QUARTERS = {1: "一", 2: "二", 3: "三", 4: "四"}
 _EN_MONTHS = [
     "January", "February", "March", "April", "May", "June",

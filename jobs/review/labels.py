@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jobs.present.formatting import kpi_value, period_label, signed_percent
+from jobs.present.formatting import period_label, signed_kpi_value, signed_percent
 from jobs.review.messages import T
 from storage.kpi.periods import Period
 from storage.kpi.references import AVG4, BASELINE, Reference
@@ -39,8 +39,7 @@ def scope_name(kind: str, key: str, registry: Registry, names: dict[str, str], l
 
 
 def signed_value(value: float, unit: str, currency: str, lang: str) -> str:
-    text = kpi_value(value, unit, currency, lang)
-    return text if text.startswith("-") or value == 0 else f"+{text}"
+    return signed_kpi_value(value, unit, currency, lang)
 
 
 def change_text(change: float | None) -> str:

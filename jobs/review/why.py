@@ -91,6 +91,12 @@ def _moves_table(why: Why, moves: list[MemberMove], split: str, lang: str, curre
 
 
 def why_chart(why: Why, *, scope_label: str, lang: str, currency: str) -> Chart:
+    data = why_chart_data(why, scope_label=scope_label, lang=lang, currency=currency)
+    return Chart(name=f"why-{why.compared.kpi.id}.png", png=render_waterfall(data), title=data.title)
+
+
+def why_chart_data(why: Why, *, scope_label: str, lang: str, currency: str) -> WaterfallChartData:
+    """The waterfall of the reply: its bars carry the same texts as the reply's factor table."""
     kpi, period = why.compared.kpi, why.compared.period
     ref = why.reference
     title = T("chart_why", lang, kpi=kpi.label(lang), scope=scope_label, period=period_label(period, lang))
@@ -99,10 +105,9 @@ def why_chart(why: Why, *, scope_label: str, lang: str, currency: str) -> Chart:
     unit = f" ({currency})" if kpi.unit == "currency" else ""
     note = T("why_notes", lang, notes="; ".join(f"#{n.id} {n.start_date:%m-%d} {n.text}" for n in why.notes)) \
         if why.notes else ""
-    png = render_waterfall(WaterfallChartData(
+    return WaterfallChartData(
         title=title, start_label=start_label, start_value=why.before,
         steps=[(move.factor.label(lang), move.contribution) for move in why.factors],
         end_label=short_label(period, lang), end_value=why.after, lang=lang, value_label=f"{kpi.label(lang)}{unit}",
-        note=note,
-    ))
-    return Chart(name=f"why-{kpi.id}.png", png=png, title=title)
+        note=note, unit=kpi.unit, currency=currency,
+    )
