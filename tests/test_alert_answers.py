@@ -81,11 +81,14 @@ def chat(db: Database, make_settings) -> TestAdapter:  # type: ignore[no-untyped
     return adapter
 
 
-def add_rule(db: Database) -> int:
+def add_rule(db: Database, *, firing: bool = True) -> int:
+    """Team GMV < $5,000 for a day, firing since Fri 2026-11-20 01:00 UTC (09:00 CST) unless `firing` is False."""
     with db.session() as session:
         rule = alert_repo.add_rule(session, kpi="gmv", scope_kind="team", scope_key="", mode="value", op="<",
                                    threshold=5000, days=1, channel="file:alerts", lang="en", created_by="boss")
         assert rule.id is not None
+        if firing:
+            session.add(AlertState(rule_id=rule.id, state="firing", since=utc(2026, 11, 20, 1)))
         return rule.id
 
 
@@ -150,7 +153,8 @@ def test_someone_no_member_is_linked_to_is_refused_audited_and_nothing_changes(c
     assert reply.kind == ReplyKind.REFUSAL
     assert reply.text == ("Only team members and admins can acknowledge or snooze alerts; your account is not "
                           "linked to a member yet.")
-    assert state(db, rule_id) is None
+    found = state(db, rule_id)
+    assert found is not None and found.snoozed_until is None
     assert audits(db, "alert.snooze") == [("new@shop.com", f"alert #{rule_id}", None, "refused")]
 
 
@@ -254,6 +258,20 @@ def test_follow_ups_rendered_in_chinese() -> None:
     assert "已于 2026-11-26 11:00 CST 恢复。" in resolved.footnotes
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("alert snooze {id} 1w", "Alert #{id} is not firing now, so there is nothing to acknowledge or snooze"),
+     ("预警 确认 {id}", "告警 #{id} 当前未触发，无需确认或暂停")],
+)
+def test_an_alert_that_is_not_firing_has_nothing_to_answer(chat: TestAdapter, db: Database, text: str,
+                                                          expected: str) -> None:
+    """Acknowledgement and snooze belong to an episode (a new one starts afresh): said plainly, nothing kept."""
+    rule_id = add_rule(db, firing=False)
+    reply = chat.ask(text.format(id=rule_id), as_user="hana")
+    assert (reply.text or "").startswith(expected.format(id=rule_id))
+    assert state(db, rule_id) is None and audits(db, "alert.snooze") == audits(db, "alert.ack") == []
+
+
 def test_an_old_snooze_button_without_a_choice_snoozes_a_day(chat: TestAdapter, db: Database) -> None:
     """Alerts posted before the choices had one Snooze button whose value is the rule id alone."""
     from bot.core.contracts import ACTION_ALERT_SNOOZE
@@ -267,9 +285,7 @@ def test_an_old_snooze_button_without_a_choice_snoozes_a_day(chat: TestAdapter, 
 
 
 def test_alert_list_shows_each_alerts_state(chat: TestAdapter, db: Database) -> None:
-    firing, quiet = add_rule(db), add_rule(db)
-    with db.session() as session:  # firing since Fri 2026-11-20 01:00 UTC = 09:00 CST
-        session.add(AlertState(rule_id=firing, state="firing", since=utc(2026, 11, 20, 1)))
+    firing, quiet = add_rule(db), add_rule(db, firing=False)  # firing since Fri 2026-11-20 01:00 UTC = 09:00 CST
     assert chat.ask(f"alert snooze {firing} 1h", as_user="hana").kind == ReplyKind.CONFIRMATION
     english = chat.ask("alert list", as_user="hana").tables[0]
     assert english.columns[-1] == "State"

@@ -204,6 +204,7 @@ def alert_button(slack_bot: SlackBot, user_id: str) -> dict[str, Any]:
     slash(slack_bot, f"alert add gmv < 1000 in <#{CHANNEL_ID}|sales>", ADMIN_ID)
     with slack_bot.runtime.db.session() as session:
         [rule] = session.exec(select(AlertRule)).all()
+        session.add(AlertState(rule_id=rule.id, state="firing"))  # buttons answer a firing alert
     return {
         "type": "block_actions",
         "team": {"id": TEAM_ID},

@@ -162,6 +162,10 @@ T = Catalog({
                   "{user} 已确认告警 #{id}：恢复前不再提醒。"),
     "alert_snoozed": ("Alert #{id} snoozed by {user} until {time}.", "{user} 已暂停告警 #{id} 的提醒，至 {time}。"),
     "alert_answered_title": ("Alert answered", "告警已处理"),
+    "alert_not_firing_title": ("Not firing", "未在告警"),
+    "alert_not_firing": ("Alert #{id} is not firing now, so there is nothing to acknowledge or snooze; a new alert "
+                         "starts afresh, with its own buttons.",
+                         "告警 #{id} 当前未触发，无需确认或暂停；下次触发时会重新发出，并带有按钮。"),
     "col_alert_state": ("State", "状态"), "alert_state_clear": ("clear", "正常"),
     "alert_state_firing": ("firing since {time}", "自 {time} 起告警"),
     "alert_state_acknowledged": (" · acknowledged", " · 已确认"),

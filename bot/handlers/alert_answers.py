@@ -22,6 +22,7 @@ from jobs.alerts import DEFAULT_SNOOZE, acknowledge, refresh_original, snooze, s
 from jobs.alerts.messages import until_text
 from jobs.present.reply import Reply, ReplyKind
 from storage.models import AlertState
+from storage.repositories import alerts as alert_repo
 from storage.repositories import audit as audit_repo
 
 # Every way to say each snooze, English and Chinese (spaces removed before matching: `1 hour` = `1hour`).
@@ -53,7 +54,8 @@ class AlertAnswer:
     ok: bool
     note: str
     message: Reply | None = None
-    refused: bool = False  # not a member or admin (else a failure: no such alert)
+    refused: bool = False  # not a member or admin
+    not_firing: bool = False  # nothing to answer now (else a failure: no such alert)
 
 
 def answer_alert(ctx: Context, rule_id: int, choice: str | None, *, pressed: str | None = None) -> AlertAnswer:
@@ -66,6 +68,12 @@ def answer_alert(ctx: Context, rule_id: int, choice: str | None, *, pressed: str
             audit_repo.record(session, ctx.actor, action, subject, outcome="refused")
             return AlertAnswer(False, ctx.t("alert_button_refused"), refused=True)
     services = ctx.services
+    with ctx.session() as session:
+        rule, state = alert_repo.get_rule(session, rule_id), alert_repo.get_state(session, rule_id)
+        if rule is None or not rule.active:
+            return AlertAnswer(False, ctx.t("alert_unknown", id=rule_id))
+        if state is None or state.state != "firing":  # an episode's answer: the next one starts afresh
+            return AlertAnswer(False, ctx.t("alert_not_firing", id=rule_id), not_firing=True)
     who = str(ctx.actor)
     name = ctx.user_label(ctx.user)
     now = services.clock()
@@ -119,6 +127,9 @@ def _reply(ctx: Context, answer: AlertAnswer) -> Reply:
         return ctx.confirmation("alert_answered_title", answer.note)
     if answer.refused:
         return Reply(title=ctx.t("alert_refused_title"), lang=ctx.lang, kind=ReplyKind.REFUSAL, text=answer.note)
+    if answer.not_firing:
+        # A state, not a mistake: said plainly (like `digest resend` of a send that needs none).
+        return Reply(title=ctx.t("alert_not_firing_title"), lang=ctx.lang, text=answer.note)
     return Reply(title=ctx.t("alert_unknown_title"), lang=ctx.lang, kind=ReplyKind.ERROR, text=answer.note)
 
 
