@@ -150,8 +150,10 @@ def _statement(
                                     for i in range(pairs))
     sql = (
         f"WITH kpi_metric AS ({kpi_metric}),"
-        f" per_source AS (SELECT {g} AS g, metric, source, SUM(value) AS total, MAX(date) AS newest FROM fact"
-        f"  WHERE metric IN :metrics AND date BETWEEN :start AND :end{where} GROUP BY {by}metric, source),"
+        f" per_day AS (SELECT {g} AS g, metric, source, date, SUM(value) AS total FROM fact"
+        f"  WHERE metric IN :metrics AND date BETWEEN :start AND :end{where} GROUP BY {by}metric, source, date),"
+        " per_source AS (SELECT g, metric, source, SUM(total) AS total, MAX(date) AS newest FROM per_day"
+        "  GROUP BY g, metric, source),"
         " kpi_source AS (SELECT p.g, km.kpi, p.source, MAX(p.newest) AS newest FROM per_source p"
         "  JOIN kpi_metric km ON km.metric = p.metric GROUP BY p.g, km.kpi, p.source),"
         " kpi_top AS (SELECT g, kpi, MAX(newest) AS top FROM kpi_source GROUP BY g, kpi),"
@@ -163,11 +165,9 @@ def _statement(
         " SELECT 'sum', g, '', metric, SUM(total), NULL FROM per_source GROUP BY g, metric"
         " UNION ALL SELECT 'source', g, kpi, source, ongoing, newest FROM kpi_ongoing"
         " UNION ALL SELECT 'day', g, kpi, '', NULL, d FROM kpi_through"
-        " UNION ALL SELECT 'through', th.g, th.kpi, f.metric, SUM(f.value), NULL FROM fact f"
-        " JOIN kpi_metric km ON km.metric = f.metric"
-        f" JOIN kpi_through th ON th.kpi = km.kpi AND th.g = {fg}"
-        f" WHERE f.metric IN :metrics AND f.date BETWEEN :start AND :end AND f.date <= th.d{f_where}"
-        " GROUP BY th.g, th.kpi, f.metric"
+        " UNION ALL SELECT 'through', th.g, th.kpi, pd.metric, SUM(pd.total), NULL FROM per_day pd"
+        " JOIN kpi_metric km ON km.metric = pd.metric JOIN kpi_through th ON th.kpi = km.kpi AND th.g = pd.g"
+        " WHERE pd.date <= th.d GROUP BY th.g, th.kpi, pd.metric"
     )
     binds: list[BindParameter[Any]] = [bindparam("metrics", expanding=True), bindparam("start", type_=Date()),
                                        bindparam("end", type_=Date()), bindparam("cap", type_=Date())]
