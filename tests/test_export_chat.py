@@ -20,15 +20,15 @@ import pytest
 from bot.console import run_script, to_request
 from bot.core.request import UserRef
 from jobs.digest.history import reply_to_json
-from jobs.present.reply import Figure, Reply, Table
+from jobs.present.reply import Attachment, Figure, Reply, Table
 from storage.db import Database
 from storage.kpi.scope import Scope
 from storage.repositories import digest_posts
 from storage.repositories import members as member_repo
 from storage.repositories import targets as target_repo
 from storage.repositories.facts import FactRecord, upsert_facts
-from tests.fakes.dingtalk_api import DingTalkBot, robot_message
-from tests.fakes.feishu_api import P2P_CHAT, FeishuBot
+from tests.fakes.dingtalk_api import MEMBER_STAFF_ID, DingTalkBot, robot_message
+from tests.fakes.feishu_api import GROUP_CHAT, P2P_CHAT, FeishuBot
 from tests.fakes.slack_api import CHANNEL_ID, MEMBER_ID, SlackBot, message_event, poll
 
 pytestmark = pytest.mark.sqlite_only  # platform adapters over their fakes
@@ -238,7 +238,7 @@ def test_bad_export_input_names_what_is_wrong(db: Database, make_settings, tmp_p
         empty = ask("export board gmv role:host month")
         assert "nothing to export" in (empty.text or "") and not empty.files
         for line, words in (("export board gmv csv xlsx", "one format"),
-                            ("export board gmv @someone month", "per role or for everyone"),
+                            ("export board gmv @someone month", "not one person"),
                             ("export digest csv", "XLSX"),
                             ("export board gmv role:pilot", "pilot"),
                             ("export digest 999", "no posted digest #999")):
@@ -256,3 +256,56 @@ def test_slack_says_when_the_file_could_not_be_shared(slack_bot: SlackBot) -> No
     [hook] = slack_bot.fake.wait_for("hook", timeout=8)  # the answer said "attached": the asker is told otherwise
     assert "could not be shared here (not_in_channel)" in hook.params["text"]
     assert "/invite @kpibot" in hook.params["text"] and hook.params["response_type"] == "ephemeral"
+
+
+def test_feishu_scheduled_send_with_a_file_is_sent_once_per_key(bot: FeishuBot) -> None:
+    outbox = bot.runtime.outboxes["feishu"]
+    data = "\ufeffname,gmv\r\n小红,1500\r\n".encode()
+    reply = Reply(title="Board", text="attached", files=[Attachment("kpibot-board.csv", data, "text/csv")])
+    outbox.send(GROUP_CHAT, reply, idempotency_key="export:1")
+    outbox.send(GROUP_CHAT, reply, idempotency_key="export:1")  # a retry: Feishu keeps one message per uuid
+    card, file_message = bot.fake.messages
+    assert card.msg_type == "interactive" and file_message.msg_type == "file"
+    assert file_message.chat_id == GROUP_CHAT and bot.fake.files[file_message.content["file_key"]].data == data
+
+
+def test_dingtalk_direct_message_export_goes_to_that_person(dingtalk: DingTalkBot) -> None:
+    seed(dingtalk.runtime.db, dingtalk.runtime.core)
+    payload = robot_message(dingtalk.fake, "export board gmv role:host month", group=False)
+    assert dingtalk.signed_post(payload).status_code == 200
+    answer, file_message = dingtalk.fake.wait_for_sent(2)
+    assert (answer.how, file_message.how, file_message.target) == ("webhook", "user", MEMBER_STAFF_ID)
+    check_board_xlsx(dingtalk.fake.files[json.loads(file_message.body["msgParam"])["mediaId"]][1], "en")
+
+
+def test_board_export_by_shop_and_within_one_shop(db: Database, make_settings, tmp_path) -> None:
+    """Hana 1,000 in tiktok-us and 500 in shopee-sg, Hugo 800 in tiktok-us: by shop tiktok-us 1,000 + 800 =
+    1,800, shopee-sg 500; the hosts within shopee-sg: Hana 500, Hugo no data (unranked, last)."""
+    from bot.runtime import build_runtime
+    runtime = build_runtime(make_settings(SLACK_BOT_TOKEN="", SLACK_SIGNING_SECRET="", FEISHU_APP_ID="",
+                                          DINGTALK_CLIENT_ID=""), file_outbox_dir=tmp_path / "outbox")
+    try:
+        month = runtime.core.engine.calendar.month(runtime.core.engine.today())
+        with runtime.db.session() as session:
+            for key, name in (("h1@shop.com", "Hana"), ("h2@shop.com", "Hugo")):
+                member_repo.assign_role(session, member_repo.ensure_member(session, key, display_name=name), "host")
+            upsert_facts(session, [FactRecord("gmv", month.start, 1000, "h1@shop.com", "a", shop="tiktok-us"),
+                                   FactRecord("gmv", month.start, 500, "h1@shop.com", "a", shop="shopee-sg"),
+                                   FactRecord("gmv", month.start, 800, "h2@shop.com", "a", shop="tiktok-us")])
+        out, folder = io.StringIO(), tmp_path / "exports"
+        folder.mkdir()
+        run_script(runtime.core, ["export board gmv by shop month", "导出 排行 gmv 主播 shop:shopee-sg 本月"],
+                   UserRef("console", "ops", operator=True), None, out, folder)
+        shops = openpyxl.load_workbook(folder / f"kpibot-board-gmv-by-shop-{month.key}.xlsx").active
+        assert [c.value for c in shops[1]][:3] == ["Rank", "Shop", "GMV (USD)"]
+        assert [[c.value for c in row][:3] for row in shops.iter_rows(min_row=2)] == [[1, "tiktok-us", 1800],
+                                                                                      [2, "shopee-sg", 500]]
+        hosts = openpyxl.load_workbook(folder / f"kpibot-board-gmv-host-shopee-sg-{month.key}.xlsx").active
+        assert [[c.value for c in row][:3] for row in hosts.iter_rows(min_row=2)] == [[1, "Hana", 500],
+                                                                                      [None, "Hugo", None]]
+        assert "导出 · GMV · 主播 · shopee-sg" in out.getvalue()
+        refused = runtime.core.handle(to_request("export board gmv by shop role:host", UserRef("console", "ops",
+                                                                                               operator=True), None))
+        assert "not one person" in (refused.text or "") and not refused.files
+    finally:
+        runtime.db.dispose()

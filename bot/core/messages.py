@@ -248,8 +248,10 @@ T = Catalog({
                         "无法在这里分享文件（{error}）。请把 kpibot 邀请进本频道（`/invite @kpibot`）或在私聊中再试。"),
     "file_written": ("File written: {path}", "文件已保存：{path}"),
     "export_two_formats": ("Give one format: csv or xlsx.", "请只给一种格式：csv 或 xlsx。"),
-    "export_board_scope": ("A board export is per role or for everyone: role:ROLE or nothing (not a person or a "
-                           "shop).", "排名导出按岗位或全员：写 role:岗位 或不写（不能是某个人或店铺）。"),
+    "export_board_scope": ("A board export ranks members (everyone, or role:ROLE, optionally within one shop:SHOP) "
+                           "or shops (by shop, alone); not one person.",
+                           "排名导出可按成员（全员或 role:岗位，可加一个 shop:店铺）或按店铺（单独写“按店铺”）；"
+                           "不能只导出某一个人。"),
     "export_digest_csv": ("A digest has several tables, so it is exported as one XLSX with a sheet per table; "
                           "leave out csv.", "摘要包含多张表，只能导出为一个 XLSX（每张表一个工作表）；请去掉 csv。"),
     "cut_to_fit": ("… cut to fit Slack (the full answer is in the message text)", "…内容过长，已截断（完整内容见消息文本）"),

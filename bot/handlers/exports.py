@@ -1,5 +1,6 @@
-"""`export board KPI [role:R] [PERIOD] [csv|xlsx]` and `export digest [ID]` (导出 排行 … / 导出 周报): a file
-attached to the answer. Slack, Feishu and DingTalk upload it into the conversation; the console writes it to disk.
+"""`export board KPI [role:R] [shop:S | by shop] [PERIOD] [csv|xlsx]` and `export digest [ID]` (导出 排行 … /
+导出 周报): a file attached to the answer. Slack, Feishu and DingTalk upload it into the conversation; the
+console writes it to disk.
 
 Anyone may export: a board export holds what `board` shows anyone (ranks, names, actual, target, attainment,
 status) with numbers as numbers, and a digest export what was posted to a channel. CSV is UTF-8 with a BOM so
@@ -33,6 +34,7 @@ from storage.kpi.periods import Period
 from storage.repositories import digest_posts
 
 FORMAT_WORDS = {"csv": "csv", "xlsx": "xlsx", "excel": "xlsx", "xls": "xlsx"}
+BY_SHOP_WORDS = {"按店铺", "分店铺", "各店铺"}
 
 T = Catalog({
     "board_title": ("Export · {kpi} · {scope} · {period}", "导出 · {kpi} · {scope} · {period}"),
@@ -54,6 +56,7 @@ T = Catalog({
     "too_big": ("The file would be {size}, over the {limit} that every chat platform accepts; export a shorter "
                 "period or one role.", "文件约 {size}，超过各聊天平台都能接收的 {limit}；请缩短周期或只导出一个岗位。"),
     "everyone": ("everyone", "全员"),
+    "shops": ("shops side by side", "各店铺对比"),
 })
 
 
@@ -63,6 +66,8 @@ class ExportBoard(c.Command):
     role: str | None
     period: Period
     fmt: str = "xlsx"
+    shop: str = ""  # one shop's rows of the members
+    by_shop: bool = False  # the shops side by side
 
 
 @dataclass(frozen=True)
@@ -79,14 +84,29 @@ def _format_of(words: list[str]) -> tuple[str | None, list[str]]:
     return (formats[0] if formats else None), [w for w in words if w.lower() not in FORMAT_WORDS]
 
 
+def _by_shop(words: list[str]) -> tuple[bool, list[str]]:
+    """`by shop` / `by shops` / 按店铺 anywhere among the words."""
+    low = [w.lower() for w in words]
+    for index, word in enumerate(low):
+        if word in BY_SHOP_WORDS:
+            return True, words[:index] + words[index + 1:]
+        if word == "by" and index + 1 < len(low) and low[index + 1] in ("shop", "shops"):
+            return True, words[:index] + words[index + 2:]
+    return False, words
+
+
 def read_board(parser: Parser, words: list[str], request: CommandRequest) -> ExportBoard:
     fmt, rest = _format_of(words)
+    by_shop, rest = _by_shop(rest)
     found = parser.scan(rest, request)
     parser.reject_unknown(found, "export")
-    if found.shops or any(scope.kind not in ("role", "team") for scope in found.scopes):
+    shops = list(dict.fromkeys(found.shops))
+    if (len(shops) > 1 or any(scope.kind not in ("role", "team") for scope in found.scopes)
+            or (by_shop and (shops or found.roles or found.scopes))):
         raise c.ParseError("export_board_scope", {}, "export")
     return ExportBoard(kpi=parser.one_kpi(found, default=True, topic="export"), role=parser.board_role(found),
-                       period=parser.one_period(found, "export"), fmt=fmt or "xlsx")
+                       period=parser.one_period(found, "export"), fmt=fmt or "xlsx",
+                       shop=shops[0] if shops else "", by_shop=by_shop)
 
 
 def read_digest(parser: Parser, words: list[str], request: CommandRequest) -> ExportDigest:
@@ -105,14 +125,21 @@ def read_digest(parser: Parser, words: list[str], request: CommandRequest) -> Ex
 def export_board(ctx: Context, cmd: ExportBoard) -> Reply:
     services = ctx.services
     kpi = services.registry.kpis[cmd.kpi]
-    scope = ctx.role_label(cmd.role) if cmd.role else T("everyone", ctx.lang)
+    if cmd.by_shop:
+        scope = T("shops", ctx.lang)
+    else:
+        scope = ctx.role_label(cmd.role) if cmd.role else T("everyone", ctx.lang)
+        if cmd.shop:
+            shop = services.registry.shops.get(cmd.shop)
+            scope = f"{scope} · {shop.name if shop else cmd.shop}"
     period = period_label(cmd.period, ctx.lang)
     title = T("board_title", ctx.lang, kpi=kpi.label(ctx.lang), scope=scope, period=period)
     sheet = board_sheet(services.engine, kpi, cmd.role, cmd.period, ctx.lang, currency=services.settings.currency,
-                        role_label=ctx.role_label(cmd.role) if cmd.role else None)
+                        role_label=ctx.role_label(cmd.role) if cmd.role else None, shop=cmd.shop,
+                        by_shop=cmd.by_shop)
     if not any(row[2] is not None for row in sheet.rows):
         return Reply(title=title, lang=ctx.lang, text=T("no_data", ctx.lang, kpi=kpi.label(ctx.lang), period=period))
-    name = board_file_name(kpi, cmd.role, cmd.period, cmd.fmt)
+    name = board_file_name(kpi, cmd.role, cmd.period, cmd.fmt, shop=cmd.shop, by_shop=cmd.by_shop)
     file = csv_attachment(name, sheet, title) if cmd.fmt == "csv" else xlsx_attachment(name, [sheet], title)
     text = T("attached", ctx.lang, name=name, rows=len(sheet.rows), size=_size(file.data, ctx.lang))
     return _with_file(ctx, title, text, file, T("csv_note" if cmd.fmt == "csv" else "xlsx_note", ctx.lang))
@@ -162,8 +189,8 @@ COMMANDS = [
         subcommands=(
             Subcommand(ExportBoard, read_board, export_board, name="board",
                        words=("leaderboard", "rank", "ranking", "排行", "排名", "排行榜", "榜单"),
-                       usage=Bilingual("export board KPI [role:ROLE] [PERIOD] [csv|xlsx]",
-                                       "导出 排行 指标 [岗位] [时间] [csv|xlsx]")),
+                       usage=Bilingual("export board KPI [role:ROLE] [shop:SHOP | by shop] [PERIOD] [csv|xlsx]",
+                                       "导出 排行 指标 [岗位] [shop:店铺 | 按店铺] [时间] [csv|xlsx]")),
             Subcommand(ExportDigest, read_digest, export_digest, name="digest", words=("周报", "摘要"),
                        usage=Bilingual("export digest [ID]", "导出 周报 [编号]")),
         ),
