@@ -168,7 +168,10 @@ def test_digest_subscribe_me_scope_kpis_and_time_zone(chat, db: Database) -> Non
 def test_digest_history_when_nothing_was_posted(chat) -> None:
     assert chat.ask("digest history", as_user="hana").text == "No digest has been posted yet."
     assert chat.ask("周报 记录", as_user="hana").text == "还没有发送过摘要。"
-    assert chat.ask("digest show 9", as_user="hana").kind == ReplyKind.ERROR
+    unknown = chat.ask("digest show 9", as_user="hana")
+    assert unknown.kind == ReplyKind.ERROR
+    assert unknown.text.startswith("No digest #9 was posted.")  # not the subscriptions' wording
+    assert chat.ask("周报 显示 9", as_user="hana").text.startswith("没有编号为 #9 的已发周报。")
 
 
 def test_done_button_closes_an_action_with_the_same_permissions(chat) -> None:

@@ -199,6 +199,8 @@ T = Catalog({
     "digest_removed_title": ("Digest unsubscribed", "已取消订阅"),
     "digest_removed": ("Subscription #{id} removed.", "订阅 #{id} 已取消。"),
     "digest_unknown": ("There is no active subscription #{id}.", "没有编号为 #{id} 的有效订阅。"),
+    "digest_post_unknown": ("No digest #{id} was posted. `digest history` lists the posted ones with their IDs.",
+                            "没有编号为 #{id} 的已发周报。`周报 记录` 可查看已发周报及其编号。"),
     "deliveries_title": ("Scheduled sends", "定时发送记录"),
     "deliveries_empty": ("No scheduled send yet.", "还没有定时发送记录。"),
     "deliveries_hint": ("A failed or unconfirmed send can be sent again: `digest resend ID`.",

@@ -58,12 +58,14 @@ SDK_HEADER_NAMES = {
     )
 }
 # SDK error texts meaning "not from Feishu": bad signature or token, or a body our key cannot decrypt.
+# Another key's ciphertext passes the padding check about once in 256 tries and then fails as UTF-8.
 REJECTIONS = (
     "signature verification failed",
     "invalid verification_token",
     "encrypt_key not found",
     "padding",
     "ciphertext",
+    "codec can't decode",
 )
 SIGNATURE_HEADERS = ("X-Lark-Signature", "X-Lark-Request-Timestamp", "X-Lark-Request-Nonce")
 FRESHNESS_WINDOW = timedelta(hours=7, minutes=30)

@@ -159,7 +159,7 @@ def digest_show(ctx: Context, cmd: DigestShow) -> Reply:
         post = digest_posts.get_post(session, cmd.post_id)
         if post is None:
             return Reply(title=ctx.t("error_title"), lang=ctx.lang, kind=ReplyKind.ERROR,
-                         text=ctx.t("digest_unknown", id=cmd.post_id))
+                         text=ctx.t("digest_post_unknown", id=cmd.post_id))
         return shown_again(post, ctx.lang)
 
 

@@ -595,11 +595,11 @@ class FakeLongConnection:
 # -- events into the bot, encrypted and signed as Feishu does -----------------------------------
 
 
-def encrypt(plaintext: str, encrypt_key: str) -> str:
+def encrypt(plaintext: str | bytes, encrypt_key: str) -> str:
     """b64(iv + AES-256-CBC(key = sha256(encrypt_key), PKCS7)(plaintext))."""
     key = hashlib.sha256(encrypt_key.encode()).digest()
     iv = os.urandom(16)
-    data = plaintext.encode()
+    data = plaintext.encode() if isinstance(plaintext, str) else plaintext
     pad = 16 - len(data) % 16
     cipher = AES.new(key, AES.MODE_CBC, iv)
     return base64.b64encode(iv + cipher.encrypt(data + bytes([pad]) * pad)).decode()
