@@ -19,13 +19,37 @@ class _Undefined(Exception):
 
 @cache
 def compiled(formula: Formula) -> Callable[[dict[str, float]], float | None]:
-    inner = _compile(formula.root)
+    root = formula.root
+    if isinstance(root, Metric):  # most KPIs are one metric or a ratio of two: one call each, no closures
+        return _metric(root.name)
+    if isinstance(root, BinOp) and root.op == "/" and isinstance(root.left, Metric) and isinstance(root.right, Metric):
+        return _ratio(root.left.name, root.right.name)
+    inner = _compile(root)
 
     def evaluate(sums: dict[str, float]) -> float | None:
         try:
             value = inner(sums)
         except _Undefined:
             return None
+        return value if math.isfinite(value) else None
+
+    return evaluate
+
+
+def _metric(name: str) -> Callable[[dict[str, float]], float | None]:
+    def evaluate(sums: dict[str, float]) -> float | None:
+        value = float(sums.get(name, 0.0))
+        return value if math.isfinite(value) else None
+
+    return evaluate
+
+
+def _ratio(numerator: str, denominator: str) -> Callable[[dict[str, float]], float | None]:
+    def evaluate(sums: dict[str, float]) -> float | None:
+        below = float(sums.get(denominator, 0.0))
+        if below == 0:
+            return None
+        value = float(sums.get(numerator, 0.0)) / below
         return value if math.isfinite(value) else None
 
     return evaluate

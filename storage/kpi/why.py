@@ -1,9 +1,10 @@
 """Why a KPI moved: its change against a reference, split exactly into its driver tree's factors (LMDI-I),
 the members, shops and sources whose own change accounts for most of it, and the notes of those days.
 
-Queries: the current window's sums (its newest day sets how many days are like for like), then the
-reference windows, one grouped read for members, shops and sources together, and the notes: four statements
-whatever the data size (and the display names of the members named).
+Queries: the current window's sums (its newest day sets how many days are like for like) and the reference
+windows' (one statement for a finished period, whose days are all compared), one grouped read for members,
+shops and sources together, the notes, and the display names of the members named: at most five statements
+whatever the data size.
 """
 
 from __future__ import annotations
@@ -93,8 +94,11 @@ def _compare(
     extra_metrics: list[str],
 ) -> list[Compared]:
     metrics = list(dict.fromkeys([*(m for kpi in kpis for m in kpi.metrics), *extra_metrics]))
-    current = window_sums(session, metrics, scope, [(period.start, period.end)])[0]
-    days = elapsed_days(period, current.newest, engine.today())
+    # A finished period is compared over all its days whatever its data, so its references are known before
+    # reading: the current window and theirs in one statement. Else its newest day sets the days first.
+    today = engine.today()
+    current = None if period.end < today else window_sums(session, metrics, scope, [(period.start, period.end)])[0]
+    days = elapsed_days(period, current.newest if current else None, today)
     shared = [r for kind in kinds if kind != BASELINE
               and (r := reference(kind, engine.calendar, period, days)) is not None]
     named: dict[str, Reference] = {}
@@ -103,7 +107,11 @@ def _compare(
             if (key := engine.calendar.from_key(row.period_key)) is not None:
                 named[kpi_id] = reference(BASELINE, engine.calendar, period, days, key)  # type: ignore[assignment]
     refs = [*shared, *named.values()]
-    found = window_sums(session, metrics, scope, [window for r in refs for window in r.windows])
+    ref_windows = [window for r in refs for window in r.windows]
+    if current is None:
+        current, *found = window_sums(session, metrics, scope, [(period.start, period.end), *ref_windows])
+    else:
+        found = window_sums(session, metrics, scope, ref_windows)
     # A window that starts before the scope's first data here is only partly covered: left out, not read as low.
     first_data = min((w.oldest for w in [current, *found] if w.oldest is not None), default=None)
     covered: dict[int, list[dict[str, float]]] = {}
