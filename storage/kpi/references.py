@@ -75,6 +75,8 @@ def scaled(window_sums: list[dict[str, float]], scale: float) -> dict[str, float
     with_data = [sums for sums in window_sums if sums]
     if not with_data:
         return None
+    if len(with_data) == 1 and scale == 1.0:  # the usual case (the previous period): x · 1 / 1 is x
+        return dict(with_data[0])
     total: dict[str, float] = {}
     for sums in with_data:
         for metric, value in sums.items():

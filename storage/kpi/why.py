@@ -1,15 +1,15 @@
 """Why a KPI moved: its change against a reference, split exactly into its driver tree's factors (LMDI-I),
 the members, shops and sources whose own change accounts for most of it, and the notes of those days.
 
-Queries: the current window's sums (its newest day sets how many days are like for like) and the reference
-windows' (one statement for a finished period, whose days are all compared), one grouped read for members,
-shops and sources together, the notes, and the display names of the members named: at most five statements
-whatever the data size.
+Queries: the current window's sums (its newest day sets how many days are like for like), then the reference
+windows' with the members', shops' and sources' sums over all of them (for a finished period, whose days are
+all compared, everything in one statement), the notes, and the display names of the members named: three to
+five statements whatever the data size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -27,7 +27,13 @@ from storage.models_review import Note
 from storage.repositories import baselines as baseline_repo
 from storage.repositories import members as member_repo
 from storage.repositories import notes as note_repo
-from storage.repositories.series import SPLITS, WindowSums, splits_window_sums, window_sums
+from storage.repositories.series import (
+    SPLITS,
+    WindowSums,
+    splits_window_sums,
+    window_and_split_sums,
+    window_sums,
+)
 
 MOVER_COUNT = 3
 UNATTRIBUTED = ""  # fact rows not attributed to a person (shop-level) or to no named shop
@@ -68,7 +74,7 @@ def _value(kpi: KpiDef, sums: dict[str, float]) -> float | None:
 def _evaluated(evaluate: Callable[[dict[str, float]], float | None], metrics: list[str], sums: dict[str, float],
                ) -> float | None:
     """The formula over the sums; None when none of its metrics has rows (missing is not zero)."""
-    return evaluate(sums) if any(m in sums for m in metrics) else None
+    return None if sums.keys().isdisjoint(metrics) else evaluate(sums)
 
 
 def compare(
@@ -76,7 +82,7 @@ def compare(
     *, extra_metrics: list[str] | None = None,
 ) -> Compared:
     with engine.db.session() as session:
-        return _compare(session, engine, [kpi], scope, period, kinds, extra_metrics or [])[0]
+        return _compare(session, engine, [kpi], scope, period, kinds, extra_metrics or [])[0][0]
 
 
 def compare_many(
@@ -86,13 +92,19 @@ def compare_many(
     if not kpis:
         return []
     with engine.db.session() as session:
-        return _compare(session, engine, kpis, scope, period, kinds, [])
+        return _compare(session, engine, kpis, scope, period, kinds, [])[0]
+
+
+Splits = dict[str, list[dict[str, WindowSums]]]  # split by → per window (current first) → key → sums
 
 
 def _compare(
     session: Session, engine: KpiEngine, kpis: list[KpiDef], scope: Scope, period: Period, kinds: tuple[str, ...],
-    extra_metrics: list[str],
-) -> list[Compared]:
+    extra_metrics: list[str], *, split_by: Sequence[str] = (),
+) -> tuple[list[Compared], Splits | None]:
+    """Each KPI against each reference. With `split_by`, the KPI's sums split by those fact columns over the
+    current window and the one reference's windows come in the same statement when those windows are known
+    before reading (a finished period); else None, and the caller reads them once the days are known."""
     metrics = list(dict.fromkeys([*(m for kpi in kpis for m in kpi.metrics), *extra_metrics]))
     # A finished period is compared over all its days whatever its data, so its references are known before
     # reading: the current window and theirs in one statement. Else its newest day sets the days first.
@@ -108,7 +120,11 @@ def _compare(
                 named[kpi_id] = reference(BASELINE, engine.calendar, period, days, key)  # type: ignore[assignment]
     refs = [*shared, *named.values()]
     ref_windows = [window for r in refs for window in r.windows]
-    if current is None:
+    splits: Splits | None = None
+    if current is None and split_by and len(refs) == 1 and len(kpis) == 1:
+        (current, *found), splits = window_and_split_sums(session, metrics, scope, [(period.start, period.end),
+                                                          *ref_windows], split_by, kpis[0].metrics)
+    elif current is None:
         current, *found = window_sums(session, metrics, scope, [(period.start, period.end), *ref_windows])
     else:
         found = window_sums(session, metrics, scope, ref_windows)
@@ -127,7 +143,7 @@ def _compare(
         references = {r.kind: (r, scaled([{m: v for m, v in w.items() if m in wanted} for w in covered[id(r)]],
                                          r.scale)) for r in mine}
         out.append(Compared(kpi, scope, period, days, current.newest, current.sums, references))
-    return out
+    return out, splits
 
 
 @dataclass(frozen=True)
@@ -191,15 +207,17 @@ def explain(engine: KpiEngine, kpi: KpiDef, scope: Scope, period: Period, agains
     registry = engine.registry
     with engine.db.session() as session:
         tree = tree_for(registry, kpi.id, _roles_of(session, scope))
-        compared = _compare(session, engine, [kpi], scope, period, (against,), tree.metrics if tree else [])[0]
+        splits = [by for by in SPLITS if by != scope.kind]  # a member's own why has no members to split by
+        (compared,), windows = _compare(session, engine, [kpi], scope, period, (against,),
+                                        tree.metrics if tree else [], split_by=splits)
         found = compared.references.get(against)
         why = Why(compared, against, tree)
         if found is None:
             return why
         ref, before_sums = found
-        splits = [by for by in SPLITS if by != scope.kind]  # a member's own why has no members to split by
-        current_window = (period.start, period.start + timedelta(days=compared.days - 1))
-        windows = splits_window_sums(session, kpi.metrics, scope, [current_window, *ref.windows], splits)
+        if windows is None:  # the current window's days were known only after reading it
+            current_window = (period.start, period.start + timedelta(days=compared.days - 1))
+            windows = splits_window_sums(session, kpi.metrics, scope, [current_window, *ref.windows], splits)
         moves = {by: _moves(session, kpi, compared, ref, by, windows[by]) for by in splits}
         movers, shops, sources = (moves.get(by, []) for by in SPLITS)
         notes = [n for n in note_repo.notes_between(session, min(w[0] for w in ref.windows), period.end)

@@ -12,7 +12,7 @@ from datetime import date
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Date, TextClause, bindparam, text
+from sqlalchemy import BindParameter, Date, TextClause, bindparam, text
 from sqlmodel import Session
 
 from storage.kpi.scope import Scope
@@ -105,19 +105,24 @@ SPLITS = ("member", "shop", "source")  # the fact columns a total can be split b
 
 
 @cache
-def _windows_statement(count: int, scope_kind: str, bys: tuple[str | None, ...]) -> TextClause:
-    """Per window i and split j (a fact column, or None for the scope's totals), one grouped branch."""
+def _windows_statement(count: int, scope_kind: str, bys: tuple[str | None, ...], own_split_metrics: bool,
+                       ) -> TextClause:
+    """Per window i and split j (a fact column, or None for the scope's totals), one grouped branch. With
+    `own_split_metrics` the splits read `:split_metrics` and the totals `:metrics`."""
     if unknown := [by for by in bys if by is not None and by not in SPLITS]:
         raise ValueError(f"cannot split facts by {unknown[0]!r}")
-    branch = ("SELECT {i}, {j}, {who}, metric, SUM(value), MAX(date), MIN(date) FROM fact WHERE metric IN :metrics"
+    branch = ("SELECT {i}, {j}, {who}, metric, SUM(value), MAX(date), MIN(date) FROM fact WHERE metric IN :{metrics}"
               " AND date BETWEEN :s{i} AND :e{i}{scope} GROUP BY {group}")
     sql = " UNION ALL ".join(
         branch.format(i=i, j=j, who=by or "''", scope=_SCOPE_FILTERS[scope_kind],
-                      group=f"{by}, metric" if by else "metric")
+                      group=f"{by}, metric" if by else "metric",
+                      metrics="split_metrics" if by and own_split_metrics else "metrics")
         for j, by in enumerate(bys) for i in range(count)
     )
     dates = [bindparam(f"{edge}{i}", type_=Date()) for i in range(count) for edge in ("s", "e")]
-    return text(sql).bindparams(bindparam("metrics", expanding=True), *dates)
+    lists: list[BindParameter[Any]] = [bindparam(name, expanding=True)
+                                       for name in ("metrics", "split_metrics")[:1 + own_split_metrics]]
+    return text(sql).bindparams(*lists, *dates)
 
 
 def window_sums(
@@ -148,16 +153,33 @@ def splits_window_sums(
     return out
 
 
+def window_and_split_sums(
+    session: Session, metrics: Iterable[str], scope: Scope, windows: Sequence[tuple[date, date]],
+    bys: Sequence[str], split_metrics: Iterable[str],
+) -> tuple[list[WindowSums], dict[str, list[dict[str, WindowSums]]]]:
+    """`window_sums` of `metrics` and `splits_window_sums` of `split_metrics` over the same windows, in one
+    statement (a `why` whose windows are all known before reading)."""
+    found = _read_windows(session, metrics, scope, windows, (None, *bys), split_metrics=split_metrics)
+    totals = [found.get((0, i, ""), WindowSums()) for i in range(len(windows))]
+    splits: dict[str, list[dict[str, WindowSums]]] = {by: [{} for _ in windows] for by in bys}
+    for (j, i, key), sums in found.items():
+        if j:
+            splits[bys[j - 1]][i][key] = sums
+    return totals, splits
+
+
 def _read_windows(
     session: Session, metrics: Iterable[str], scope: Scope, windows: Sequence[tuple[date, date]],
-    bys: tuple[str | None, ...],
+    bys: tuple[str | None, ...], *, split_metrics: Iterable[str] | None = None,
 ) -> dict[tuple[int, int, str], WindowSums]:
     if not windows or not bys:
         return {}
     params: dict[str, Any] = {"metrics": list(metrics), "key": scope.key}
+    if split_metrics is not None:
+        params["split_metrics"] = list(split_metrics)
     for i, (start, end) in enumerate(windows):
         params[f"s{i}"], params[f"e{i}"] = start, end
-    statement = _windows_statement(len(windows), scope.kind, bys)
+    statement = _windows_statement(len(windows), scope.kind, bys, split_metrics is not None)
     out: dict[tuple[int, int, str], WindowSums] = {}
     result = session.connection().execute(statement, params)
     try:
