@@ -37,6 +37,22 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: not a test of SQL; run once, on SQLite (see conftest)")
 
 
+# Modules whose tests wait on processes of their own (`kpibot serve` replicas, workers, the CLI) or on
+# advertised delays, 5-40 s each. They run first, so that with pytest-xdist (`make test`) no process is
+# left with one of them while the others have finished.
+SLOW_FIRST = ("test_replica_kill.py", "test_serve_shutdown.py", "test_leader_election.py", "test_cli.py",
+              "test_delivery_storm.py", "test_migration_lock.py", "test_registry.py", "test_slack_socket_mode.py",
+              "test_doctor.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable: the usual order within each module and among the rest
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "database_url" in metafunc.fixturenames:
         once = metafunc.definition.get_closest_marker("sqlite_only") is not None
