@@ -179,6 +179,10 @@ def _press_alert_ack(bot: DingTalkBot, *, known_presser: bool) -> tuple[int, Any
     assert [event.kind for event in runner.evaluate_all()] == ["alert"]  # 6,000 > 5,000
     (card,) = bot.fake.wait_for_sent()
     assert card.how == "card" and card.target == GROUP and card.body["robotCode"] == ROBOT_CODE
+    # As dingtalk-stream's own ChatbotHandler.reply_card: a StandardCard without callbackRouteKey, whose presses
+    # come back on the Stream topic the client subscribed to (the SDK sets a route key only for HTTP callbacks).
+    assert card.body["cardTemplateId"] == "StandardCard" and "callbackRouteKey" not in card.body
+    assert CARD_TOPIC in bot.fake.subscribed
     buttons = [a for part in json.loads(card.body["cardData"])["contents"] for a in part.get("actions", [])]
     ack_button = next(b["id"] for b in buttons if b["id"].startswith(ACTION_ALERT_ACK))
     assert ack_button == f"{ACTION_ALERT_ACK}|{rule_id}"

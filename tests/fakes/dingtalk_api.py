@@ -102,7 +102,8 @@ class FakeDingTalk(RecordingServer):
         self.acks: dict[str, dict[str, Any]] = {}
         self.tokens_issued = 0
         self._tokens: set[str] = set()
-        self._tickets: set[str] = set()
+        self._tickets: dict[str, set[str]] = {}  # one-time ticket → the CALLBACK topics it subscribed to
+        self.subscribed: set[str] = set()  # the CALLBACK topics of the open Stream connection
         self._throttles: list[Throttle] = []
         self._flow_controlled: dict[str, int] = {}
         self._ids = itertools.count(1)
@@ -141,10 +142,13 @@ class FakeDingTalk(RecordingServer):
     # -- the Stream websocket ---------------------------------------------------------------------
 
     def push(self, topic: str, data: dict[str, Any]) -> str:
-        """One CALLBACK frame to the connected client; returns its messageId."""
+        """One CALLBACK frame to the connected client; returns its messageId. Like DingTalk, only on a topic
+        the client subscribed to when it opened the connection (the SDK subscribes one per registered
+        handler): a press on a card whose topic nobody subscribed to reaches no one."""
         if not self.stream_connected.wait(10):
             raise AssertionError("no Stream connection open")
         assert self._connection is not None
+        assert topic in self.subscribed, f"the client did not subscribe to {topic} (it did to {self.subscribed})"
         message_id = f"stream-{uuid.uuid4().hex[:12]}"
         frame = {
             "specVersion": "1.0",
@@ -167,11 +171,11 @@ class FakeDingTalk(RecordingServer):
     def _serve_stream(self, connection: ServerConnection) -> None:
         ticket = parse_qs(urlsplit(connection.request.path).query).get("ticket", [""])[0]
         with self.changed:
-            valid = ticket in self._tickets
-            self._tickets.discard(ticket)  # a ticket opens one connection only
-        if not valid:
+            topics = self._tickets.pop(ticket, None)  # a ticket opens one connection only
+        if topics is None:
             connection.close(code=4001, reason="invalid ticket")
             return
+        self.subscribed = topics
         self._connection = connection
         self.stream_connected.set()
         try:
@@ -250,7 +254,10 @@ class FakeDingTalk(RecordingServer):
         if body.get("clientId") != CLIENT_ID or body.get("clientSecret") != CLIENT_SECRET:
             return 401, {"code": "Forbidden", "message": "bad client"}, {}
         ticket = uuid.uuid4().hex
-        self._tickets.add(ticket)
+        topics = {str(item.get("topic")) for item in body.get("subscriptions") or []
+                  if isinstance(item, dict) and item.get("type") == "CALLBACK"}
+        with self.changed:
+            self._tickets[ticket] = topics
         port = self._ws.socket.getsockname()[1]
         return 200, {"endpoint": f"ws://127.0.0.1:{port}/connect", "ticket": ticket}, {}
 
