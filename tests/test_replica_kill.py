@@ -5,7 +5,7 @@ survivors elect a new leader, which sends what was never claimed and resolves wh
 `kpibot_delivery`) or, without the history scope, tells the admins which send may be missing.
 
 Runs only with KPIBOT_TEST_DATABASE_URL. Claim timeout 2 s, leader retry 0.3 s, history pacing 0 (injected
-through settings) keep it to a few seconds a run. Figures are printed (pytest -s)."""
+through settings) keep it to a few seconds a run. Figures go to the run's "figures" section."""
 
 from __future__ import annotations
 
