@@ -5,7 +5,7 @@ and each month with its change against the one before (green = better, red = wor
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # matplotlib loads with the first chart, not with the module
@@ -41,6 +41,8 @@ class Panel:
     changes: list[float | None]  # change against the previous month (its sign and direction colour it)
     change_labels: list[str]  # formatted changes, one per month ('' = none)
     lower_is_better: bool = False
+    # per month: True = the month's data starts late (hollow grey point, dotted links, no change)
+    partial: list[bool] = field(default_factory=list)
 
 
 @dataclass
@@ -60,7 +62,8 @@ def render_small_multiples(data: SmallMultiplesData) -> bytes:
     figure = _new_figure()
     _add_title(figure, data.title)
     rows = math.ceil(len(panels) / _COLUMNS)
-    left, right, top, bottom = 0.05, 0.965, 0.85, 0.10
+    note_lines = data.note.count("\n") + 1 if data.note else 0
+    left, right, top, bottom = 0.05, 0.965, 0.85, 0.075 + 0.035 * note_lines
     gap_x, gap_y = 0.055, 0.14
     width = (right - left - gap_x * (_COLUMNS - 1)) / _COLUMNS
     height = (top - bottom - gap_y * (rows - 1)) / rows
@@ -80,7 +83,16 @@ def _draw_panel(axes: Axes, panel: Panel, x_labels: list[str]) -> None:
     xs = list(range(count))
     values = [panel.values[i] if i < len(panel.values) else None for i in xs]
     ys = [v if v is not None and math.isfinite(v) else math.nan for v in values]
-    axes.plot(xs, ys, color=ACCENT, linewidth=1.8, marker="o", markersize=3.5, zorder=3)
+    partial = [i < len(panel.partial) and panel.partial[i] for i in xs]
+    # Solid line between complete months; a partial month is a hollow grey point joined by dotted lines.
+    solid = [math.nan if partial[i] else y for i, y in enumerate(ys)]
+    axes.plot(xs, solid, color=ACCENT, linewidth=1.8, marker="o", markersize=3.5, zorder=3)
+    for i in (i for i in xs if partial[i] and not math.isnan(ys[i])):
+        for j in (i - 1, i + 1):
+            if 0 <= j < count and not math.isnan(ys[j]):
+                axes.plot([i, j], [ys[i], ys[j]], color=MUTED, linewidth=1.2, linestyle=":", zorder=2)
+        axes.plot([i], [ys[i]], linestyle="none", marker="o", markersize=4.5, markerfacecolor="white",
+                  markeredgecolor=MUTED, markeredgewidth=1.3, zorder=4)
     known = [y for y in ys if not math.isnan(y)]
     low, high = (min(known), max(known)) if known else (0.0, 1.0)
     span = (high - low) or (abs(high) or 1.0)
@@ -97,10 +109,13 @@ def _draw_panel(axes: Axes, panel: Panel, x_labels: list[str]) -> None:
             continue
         label = panel.value_labels[i] if i < len(panel.value_labels) else ""
         axes.annotate(label, (i, y), xytext=(0, 5), textcoords="offset points", ha="center", va="bottom",
-                      color=INK, fontproperties=chart_font(6.5), zorder=4)
+                      color=MUTED if partial[i] else INK, fontproperties=chart_font(6.5), zorder=4)
         change = panel.changes[i] if i < len(panel.changes) else None
         text = panel.change_labels[i] if i < len(panel.change_labels) else ""
-        if change is not None and math.isfinite(change) and text:
+        if partial[i] and text:  # says why there is no change
+            axes.text(i, 0.04, text, transform=axes.get_xaxis_transform(), ha="center", va="bottom",
+                      color=MUTED, fontproperties=chart_font(6.0), style="italic", zorder=4)
+        elif change is not None and math.isfinite(change) and text:
             better = (change < 0) if panel.lower_is_better else (change > 0)
             colour = MUTED if change == 0 else STATUS_COLOURS["on_track" if better else "off_track"]
             axes.text(i, 0.04, text, transform=axes.get_xaxis_transform(), ha="center", va="bottom",

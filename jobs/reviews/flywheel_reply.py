@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from jobs.charts.small_multiples import Panel, SmallMultiplesData, render_small_multiples
 from jobs.present.formatting import kpi_value, period_label, signed_percent
 from jobs.present.reply import Chart, Table
@@ -22,6 +24,8 @@ def flywheel_table(flywheel: Flywheel, lang: str, currency: str) -> Table:
         for index, value in enumerate(flywheel.series[kpi.id]):
             cell = kpi_value(value, kpi.unit, currency, lang)
             change = change_text(flywheel, kpi.id, index, lang)
+            if flywheel.starts_late(kpi.id, index):
+                change = T("partial_cell", lang)
             cells.append(f"{cell} ({change})" if change else cell)
         rows.append(cells)
     title = T("flywheel_title", lang, months=len(flywheel.months), period=period_label(flywheel.months[-1], lang))
@@ -44,6 +48,7 @@ def flywheel_notes(flywheel: Flywheel, lang: str) -> list[str]:
         return [T("flywheel_empty", lang, months=len(flywheel.months))]
     if flywheel.cac_from_ad_spend:
         notes.append(_fallback_note(flywheel, lang))
+    notes += partial_notes(flywheel, lang)
     for kpi in flywheel.kpis:
         missing = [period_label(m, lang) for m, v in zip(flywheel.months, flywheel.series[kpi.id], strict=True)
                    if v is None]
@@ -52,21 +57,41 @@ def flywheel_notes(flywheel: Flywheel, lang: str) -> list[str]:
     return notes
 
 
+def partial_notes(flywheel: Flywheel, lang: str) -> list[str]:
+    """One line per partial month: "September 2026: data from Sep 21 only (Order conversion, AOV) — …"."""
+    notes = []
+    for index, month in enumerate(flywheel.months):
+        late = [(kpi, day) for kpi in flywheel.kpis if (day := flywheel.starts_late(kpi.id, index))]
+        if late:
+            kpis = ("、" if lang == "zh" else ", ").join(kpi.label(lang) for kpi, _ in late)
+            notes.append(T("flywheel_partial", lang, month=period_label(month, lang),
+                           day=_day_short(max(day for _, day in late), lang), kpis=kpis))
+    return notes
+
+
+def _day_short(day: date, lang: str) -> str:
+    return f"{day.month}月{day.day}日" if lang == "zh" else f"{day.strftime('%b')} {day.day}"
+
+
 def flywheel_chart(flywheel: Flywheel, lang: str, currency: str) -> Chart:
     labels = [month_short(flywheel, i, lang) for i in range(len(flywheel.months))]
     title = T("flywheel_chart", lang, first=period_label(flywheel.months[0], lang),
               last=period_label(flywheel.months[-1], lang))
+    months = range(len(flywheel.months))
     panels = [
         Panel(
             label=kpi.label(lang), values=flywheel.series[kpi.id],
             value_labels=[_point_label(v, kpi.unit, currency, lang) for v in flywheel.series[kpi.id]],
             changes=[flywheel.change(kpi.id, i) for i in range(len(flywheel.months))],
-            change_labels=[change_text(flywheel, kpi.id, i, lang, short=True) for i in range(len(flywheel.months))],
+            change_labels=[T("partial_cell", lang) if flywheel.starts_late(kpi.id, i)
+                           else change_text(flywheel, kpi.id, i, lang, short=True) for i in months],
             lower_is_better=kpi.lower_is_better,
+            partial=[flywheel.starts_late(kpi.id, i) is not None for i in range(len(flywheel.months))],
         )
         for kpi in flywheel.kpis
     ]
-    note = _fallback_note(flywheel, lang) if flywheel.cac_from_ad_spend else ""
+    note = "\n".join(([_fallback_note(flywheel, lang)] if flywheel.cac_from_ad_spend else [])
+                     + partial_notes(flywheel, lang))
     png = render_small_multiples(SmallMultiplesData(title=title, x_labels=labels, panels=panels, lang=lang, note=note))
     return Chart(name="flywheel.png", png=png, title=title)
 

@@ -197,6 +197,21 @@ def period_sums(
     return out
 
 
+_SCOPED_COVERAGE = ("SELECT metric, MIN(date), COUNT(DISTINCT date) FROM fact WHERE metric IN :metrics"
+                    " AND date BETWEEN :start AND :end{scope} GROUP BY metric")
+PERIOD_COVERAGE = {kind: _reading(_SCOPED_COVERAGE.format(scope=scope)) for kind, scope in _SCOPED.items()}
+
+
+def period_coverage(
+    session: Session, metrics: Iterable[str], scope: Scope, start: date, end: date
+) -> dict[str, tuple[date, int]]:
+    """Per metric with rows in [start, end] in a scope: its first date with rows and on how many days it has
+    rows (a daily feed has many, a monthly CRM push one)."""
+    params = {"metrics": list(metrics), "start": start, "end": end, "key": scope.key, "shop": scope.shop}
+    return {metric: (_as_date(first), int(days))  # type: ignore[misc]  # grouped rows always have a date
+            for metric, first, days in session.connection().execute(PERIOD_COVERAGE[scope.filter_kind], params)}
+
+
 def _add(into: MetricSums, metric: str, total: float | None, newest: Any) -> None:
     into.sums[metric] = float(total or 0.0)
     into.newest[metric] = _as_date(newest)  # type: ignore[assignment]
