@@ -46,7 +46,7 @@ def scan_unusual(
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     findings: list[Finding] = []
     for key, daily in series.items():
-        here = Scope(key[0], key[1])  # type: ignore[arg-type]
+        here = scope or Scope(key[0], key[1])  # type: ignore[arg-type]
         promo = note_repo.promo_days(notes, here)
         history = history_days(days, promo)
         for kpi in _kpis_of(registry, key, roles_of, wanted):
@@ -64,10 +64,10 @@ def _reads(
         return tuple(sorted({m for kpi in kpis for m in kpi.metrics}))
 
     if scope is not None:
-        if scope.kind not in ("team", "role", "member"):
+        if scope.kind not in ("team", "role", "member", "shop"):
             return []
-        kind = "member" if scope.kind == "member" else scope.kind
-        return [DailyRead(kind, scope.key, metrics(_kpis_of(registry, (scope.kind, scope.key), roles_of, wanted)))]
+        mine = metrics(_kpis_of(registry, (scope.kind, scope.key), roles_of, wanted))
+        return [DailyRead(scope.kind, scope.key, mine, scope.inner_shop)]  # a role or member in one shop: its rows
     reads = [DailyRead("team", "", metrics(_kpis_of(registry, ("team", ""), roles_of, wanted)))]
     for role_id, role in registry.roles.items():
         mine = metrics(_kpis_of(registry, ("role", role_id), roles_of, wanted))
@@ -79,7 +79,7 @@ def _reads(
 
 def _kpis_of(registry: Registry, key: ScopeKey, roles_of: dict[str, list[str]], wanted: set[str]) -> list[KpiDef]:
     kind, name = key
-    if kind == "team":
+    if kind in ("team", "shop"):  # a shop is judged on the team's KPIs, its rows only
         ids = list(registry.kpis)
     elif kind == "role":
         role = registry.roles.get(name)

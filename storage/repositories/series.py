@@ -16,22 +16,24 @@ from sqlalchemy import BindParameter, Date, TextClause, bindparam, text
 from sqlmodel import Session
 
 from storage.kpi.scope import Scope
-from storage.repositories.facts import _ROLE_HOLDERS, _SCOPE_FILTERS  # the engine's scope filters
+from storage.repositories.facts import _ROLE_HOLDERS, _SCOPED  # the engine's scope filters
 
 ScopeKey = tuple[str, str]  # (team | role | member, '' | role id | member key)
 Series = dict[date, dict[str, float]]  # day → metric → sum
 
-ReadKind = Literal["team", "role", "holders", "member"]
+ReadKind = Literal["team", "role", "holders", "member", "shop"]
 
 
 @dataclass(frozen=True)
 class DailyRead:
     """Which scope's daily sums to read, and of which metrics: the `team`'s (every row), a `role`'s (its
-    holders' rows summed), each of a role's `holders` separately (one series per member), or one `member`'s."""
+    holders' rows summed), each of a role's `holders` separately (one series per member), one `member`'s, or
+    one `shop`'s. `shop` narrows a role, its holders or a member to that shop's rows (Scope.shop)."""
 
     kind: ReadKind
-    key: str  # '' for the team | role id for role and holders | member key
+    key: str  # '' for the team | role id for role and holders | member key | shop key
     metrics: tuple[str, ...]
+    shop: str = ""
 
 
 # One branch per read, all in one statement. Each groups in the fact index's order (metric, date, member), so
@@ -41,14 +43,17 @@ _BRANCHES: dict[ReadKind, tuple[str, str, str]] = {  # kind → (member column, 
     "role": ("''", f" AND member IN ({_ROLE_HOLDERS.replace(':key', ':k{i}')})", "metric, date"),
     "holders": ("member", f" AND member IN ({_ROLE_HOLDERS.replace(':key', ':k{i}')})", "metric, date, member"),
     "member": ("''", " AND member = :k{i}", "metric, date"),
+    "shop": ("''", " AND shop = :k{i}", "metric, date"),
 }
 
 
 @cache
-def _daily_statement(kinds: tuple[ReadKind, ...]) -> TextClause:
+def _daily_statement(kinds: tuple[tuple[ReadKind, bool], ...]) -> TextClause:
+    """One branch per (kind, narrowed to a shop) read."""
     branches = []
-    for i, kind in enumerate(kinds):
+    for i, (kind, in_shop) in enumerate(kinds):
         who, whose, group = _BRANCHES[kind]
+        whose += " AND shop = :s{i}" if in_shop else ""
         branches.append(f"SELECT {i}, {who}, date, metric, SUM(value) FROM fact WHERE metric IN :m{i}"
                         f" AND date BETWEEN :start AND :end{whose.format(i=i)} GROUP BY {group}")
     return text(" UNION ALL ".join(branches)).bindparams(
@@ -69,13 +74,15 @@ def daily_by_scope(session: Session, reads: Sequence[DailyRead], start: date, en
         params[f"m{i}"] = list(read.metrics)
         if read.kind != "team":
             params[f"k{i}"] = read.key
+        if read.shop:
+            params[f"s{i}"] = read.shop
         scopes.append(None if read.kind == "holders" else (read.kind, read.key))
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         # Every branch is cheap, but their summed cost estimate crosses jit_above_cost: PostgreSQL would JIT-
         # compile the plan first (~150 ms at 1 M facts, longer than running it). For this transaction only.
         connection.exec_driver_sql("SET LOCAL jit = off")
-    result = connection.execute(_daily_statement(tuple(r.kind for r in reads)), params)
+    result = connection.execute(_daily_statement(tuple((r.kind, bool(r.shop)) for r in reads)), params)
     try:
         rows = result.cursor.fetchall()  # the driver's plain tuples: Row objects cost ~1 µs each, 30 ms at 1 M facts
     finally:
@@ -105,16 +112,17 @@ SPLITS = ("member", "shop", "source")  # the fact columns a total can be split b
 
 
 @cache
-def _windows_statement(count: int, scope_kind: str, bys: tuple[str | None, ...], own_split_metrics: bool,
+def _windows_statement(count: int, filter_kind: tuple[str, bool], bys: tuple[str | None, ...], own_split_metrics: bool,
                        ) -> TextClause:
     """Per window i and split j (a fact column, or None for the scope's totals), one grouped branch. With
-    `own_split_metrics` the splits read `:split_metrics` and the totals `:metrics`."""
+    `own_split_metrics` the splits read `:split_metrics` and the totals `:metrics`. `filter_kind` is
+    Scope.filter_kind: a role or member narrowed to a shop reads only that shop's rows (:shop)."""
     if unknown := [by for by in bys if by is not None and by not in SPLITS]:
         raise ValueError(f"cannot split facts by {unknown[0]!r}")
     branch = ("SELECT {i}, {j}, {who}, metric, SUM(value), MAX(date), MIN(date) FROM fact WHERE metric IN :{metrics}"
               " AND date BETWEEN :s{i} AND :e{i}{scope} GROUP BY {group}")
     sql = " UNION ALL ".join(
-        branch.format(i=i, j=j, who=by or "''", scope=_SCOPE_FILTERS[scope_kind],
+        branch.format(i=i, j=j, who=by or "''", scope=_SCOPED[filter_kind],
                       group=f"{by}, metric" if by else "metric",
                       metrics="split_metrics" if by and own_split_metrics else "metrics")
         for j, by in enumerate(bys) for i in range(count)
@@ -175,11 +183,13 @@ def _read_windows(
     if not windows or not bys:
         return {}
     params: dict[str, Any] = {"metrics": list(metrics), "key": scope.key}
+    if scope.filter_kind[1]:
+        params["shop"] = scope.shop
     if split_metrics is not None:
         params["split_metrics"] = list(split_metrics)
     for i, (start, end) in enumerate(windows):
         params[f"s{i}"], params[f"e{i}"] = start, end
-    statement = _windows_statement(len(windows), scope.kind, bys, split_metrics is not None)
+    statement = _windows_statement(len(windows), scope.filter_kind, bys, split_metrics is not None)
     out: dict[tuple[int, int, str], WindowSums] = {}
     result = session.connection().execute(statement, params)
     try:
