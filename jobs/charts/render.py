@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # matplotlib is imported by the functions that draw: answers 
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
+    from matplotlib.ticker import Formatter
 
 from jobs.charts.fonts import chart_font, drop_unrenderable, font_families
 from jobs.charts.models import (
@@ -36,8 +37,8 @@ from jobs.charts.models import (
     PaceChartData,
     RadarChartData,
 )
+from jobs.present.formatting import axis_numbers, percent
 from jobs.present.formatting import number as format_number
-from jobs.present.formatting import percent
 from jobs.present.i18n import lang_code
 
 CHART_WIDTH_PX = 1200
@@ -154,6 +155,20 @@ def _item(values: Sequence[Any] | None, index: int) -> Any:
 
 
 # ---------------------------------------------------------------- figure plumbing
+
+
+def axis_number_formatter(lang: str) -> Formatter:
+    """Number ticks through the one formatter, one unit per axis (0, 5K, 10K — never 5,000 next to 10K)."""
+    from matplotlib.ticker import Formatter as Base
+
+    class _AxisNumbers(Base):
+        def format_ticks(self, values: Sequence[float]) -> list[str]:
+            return axis_numbers(list(values), lang)
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return format_number(x, lang)
+
+    return _AxisNumbers()
 
 
 def _new_figure() -> Figure:
@@ -585,7 +600,6 @@ def _format_pace_axes(
     axes: Axes, start: date, end: date, values: list[float], data: PaceChartData,
 ) -> None:
     from matplotlib import dates as mdates
-    from matplotlib.ticker import FuncFormatter
     # Half a day of air on the left keeps the first date clear of the "0" value tick.
     axes.set_xlim(mdates.date2num(start) - 0.5, mdates.date2num(end))
     span_days = (end - start).days
@@ -597,7 +611,7 @@ def _format_pace_axes(
     top = max([0.0, *values])
     lowest = min([0.0, *values])
     axes.set_ylim(lowest * 1.1, top * 1.12 if top > 0 else 1.0)
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: format_number(y, data.lang)))
+    axes.yaxis.set_major_formatter(axis_number_formatter(data.lang))
     axes.set_ylabel(_label(data.value_label, 40), color=MUTED, fontproperties=chart_font(LABEL_SIZE))
 
 

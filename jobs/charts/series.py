@@ -19,8 +19,8 @@ from jobs.charts.render import (
     _render_empty,
     _style_axes,
     _to_png,
+    axis_number_formatter,
 )
-from jobs.present.formatting import number
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def render_series(data: SeriesChartData) -> bytes:
     if data.percent:
         axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.1f}%"))
     else:
-        axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: number(v, data.lang)))
+        axes.yaxis.set_major_formatter(axis_number_formatter(data.lang))
     axes.tick_params(labelsize=LABEL_SIZE)
     axes.set_ylim(bottom=min(0.0, min(y for y in ys if y == y)))
     return _to_png(figure)

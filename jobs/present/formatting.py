@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Sequence
 from datetime import date
 
 from storage.kpi.periods import Period
@@ -22,27 +23,36 @@ def _strip(text: str) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def number(value: float | None, lang: str) -> str:
-    """The one compact number of chat text, cards and charts: `12.35万`, `1.5亿`, `45.6K`, `1.2M`, `980`."""
+def number(value: float | None, lang: str, *, like: float | None = None) -> str:
+    """The one compact number of chat text, cards and charts: `12.35万`, `1.5亿`, `45.6K`, `1.2M`, `980`.
+    `like`: write the value in the unit `like` would get (a chart axis: 0, 5K, 10K, 15K — not 5,000 next to 10K)."""
     if value is None or not math.isfinite(value):
         return "—"
-    return compact(value, lang)
+    return compact(value, lang, like=like)
 
 
-def compact(value: float, lang: str) -> str:
+def axis_numbers(values: Sequence[float], lang: str) -> list[str]:
+    """Tick labels of one axis: every value in the unit of the largest (`number(..., like=largest)`)."""
+    largest = max((abs(v) for v in values if math.isfinite(v)), default=0.0)
+    return [number(v, lang, like=largest) for v in values]
+
+
+def compact(value: float, lang: str, *, like: float | None = None) -> str:
     sign = "-" if value < 0 else ""
-    v = abs(value)
+    v, scale = abs(value), abs(value if like is None else like)
+    if v == 0:
+        return "0"
     if lang == "zh":
-        if v >= 1e8:
+        if scale >= 1e8:
             return f"{sign}{_strip(f'{v / 1e8:.2f}')}亿"
-        if v >= 1e4:
+        if scale >= 1e4:
             return f"{sign}{_strip(f'{v / 1e4:.2f}')}万"
     else:
-        if v >= 1e9:
+        if scale >= 1e9:
             return f"{sign}{_strip(f'{v / 1e9:.2f}')}B"
-        if v >= 1e6:
+        if scale >= 1e6:
             return f"{sign}{_strip(f'{v / 1e6:.2f}')}M"
-        if v >= 1e4:
+        if scale >= 1e4:
             return f"{sign}{_strip(f'{v / 1e3:.1f}')}K"
     return f"{sign}{_strip(f'{v:,.2f}')}"
 
