@@ -115,3 +115,6 @@ class RadarChartData:
     series: list[tuple[str, list[float | None]]]  # (member label, one score per axis; None = no score)
     lang: str
     words: ChartWords | None = None
+    # Values are scores ÷ 100 (funnel stage scores), not attainments: labelled as plain scores (120, ring 100)
+    # as the table prints them, since a score is not a percentage of anything.
+    plain_scores: bool = False

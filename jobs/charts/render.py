@@ -752,14 +752,14 @@ def render_radar(data: RadarChartData) -> bytes:
 
     figure = _new_figure()
     _add_title(figure, data.title)
-    height = 0.70
+    height = 0.68
     width = height * CHART_HEIGHT_PX / CHART_WIDTH_PX  # square in pixels
-    axes = _blank_axes(figure, (0.335 - width / 2, 0.085, width, height))
+    axes = _blank_axes(figure, (0.355 - width / 2, 0.085, width, height))
     limit = RADAR_MAX_SCORE * 1.02
     axes.set_xlim(-limit, limit)
     axes.set_ylim(-limit, limit)
     angles = [math.pi / 2 - 2 * math.pi * i / len(axis_labels) for i in range(len(axis_labels))]
-    _draw_radar_web(axes, angles, axis_labels)
+    _draw_radar_web(axes, angles, axis_labels, data.plain_scores)
 
     handles = []
     for index, (name, scores) in enumerate(series):
@@ -772,16 +772,25 @@ def render_radar(data: RadarChartData) -> bytes:
         )
         axes.fill(xs, ys, color=colour, alpha=0.10 if len(series) <= 3 else 0.04, zorder=2)
         if len(series) == 1:
-            _radar_point_labels(axes, xs, ys, [_finite(_item(scores, i)) for i in range(len(axis_labels))])
+            _radar_point_labels(axes, xs, ys, [radar_value_label(_item(scores, i), data.plain_scores)
+                                               for i in range(len(axis_labels))])
 
     figure.legend(
-        handles=handles, loc="center left", bbox_to_anchor=(0.66, 0.47), frameon=False,
+        handles=handles, loc="center left", bbox_to_anchor=(0.70, 0.47), frameon=False,
         prop=chart_font(LABEL_SIZE), handlelength=1.6, labelcolor=INK,
         ncols=2 if len(handles) > 5 else 1,
     )
     if len(data.series) > len(series):
         _add_note(figure, _shown_of(len(series), len(data.series)))
     return _to_png(figure)
+
+
+def radar_value_label(value: float | None, plain_scores: bool) -> str:
+    """An attainment as a percentage (`120.0%`); a score ÷ 100 as the score the table prints (`120`)."""
+    value = _finite(value)
+    if not plain_scores:
+        return format_percent(value)
+    return "—" if value is None else f"{value * 100:.0f}"
 
 
 def _radar_radius(score: float | None) -> float:
@@ -794,7 +803,7 @@ def _polar_points(angles: list[float], radii: list[float]) -> tuple[list[float],
     return xs, ys
 
 
-def _draw_radar_web(axes: Axes, angles: list[float], axis_labels: list[str]) -> None:
+def _draw_radar_web(axes: Axes, angles: list[float], axis_labels: list[str], plain_scores: bool = False) -> None:
     """Rings at 50/100/150 % (polygons, or circles below three axes), spokes and axis labels."""
     ring_angles = angles if len(angles) >= 3 else [2 * math.pi * i / 96 for i in range(96)]
     # Only the target ring is labelled, between the first two spokes, away from the data labels.
@@ -810,7 +819,8 @@ def _draw_radar_web(axes: Axes, angles: list[float], axis_labels: list[str]) -> 
             continue
         label_xs, label_ys = _polar_points(label_angles, [level, level])
         axes.annotate(
-            f"{level * 100:.0f}%", xy=(sum(label_xs) / 2, sum(label_ys) / 2), xytext=(2, 2),
+            radar_value_label(level, plain_scores).replace(".0%", "%"),
+            xy=(sum(label_xs) / 2, sum(label_ys) / 2), xytext=(2, 2),
             textcoords="offset points", ha="left", va="bottom", color=MUTED,
             fontproperties=chart_font(7.0), zorder=4,
         )
@@ -849,10 +859,10 @@ def _radar_axis_label(axes: Axes, angle: float, text: str) -> None:
     )
 
 
-def _radar_point_labels(axes: Axes, xs: list[float], ys: list[float], scores: list[float | None]) -> None:
-    for x, y, score in zip(xs, ys, scores, strict=True):
+def _radar_point_labels(axes: Axes, xs: list[float], ys: list[float], labels: list[str]) -> None:
+    for x, y, label in zip(xs, ys, labels, strict=True):
         axes.annotate(
-            format_percent(score), xy=(x, y), xytext=(0, 6), textcoords="offset points",
+            label, xy=(x, y), xytext=(0, 6), textcoords="offset points",
             ha="center", va="bottom", color=INK, fontproperties=chart_font(7.5), zorder=5,
             bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
         )

@@ -84,5 +84,6 @@ def radar_chart(reviews: list[FunnelReview], registry: Registry, lang: str, titl
             series.append((review.label, [v / 100 if v is not None else None for v in scores]))
     png = render_radar(RadarChartData(
         title=title, axis_labels=[rate_label(registry, m, lang) for m in scored], series=series, lang=lang,
+        plain_scores=True,
     ))
     return Chart(name=name, png=png, title=title)
