@@ -46,7 +46,7 @@ CHART_HEIGHT_PX = 675
 CHART_DPI = 150
 
 MAX_ATTAINMENT_ROWS = 20  # members beyond this are left off, with a "1–20 / 32" note
-MIN_ATTAINMENT_ROW_SLOTS = 5  # fewer members are centred in this many row heights
+MIN_ATTAINMENT_ROW_SLOTS = 3.5  # fewer members are centred in this many row heights
 MAX_ATTAINMENT_PANELS = 6  # KPIs beyond this are left off, with a "1–6 / 9" note
 MAX_FUNNEL_STAGES = 12
 MIN_FUNNEL_WIDTH = 0.1  # narrowest non-zero funnel bar, as a fraction of the widest
@@ -377,13 +377,19 @@ def _draw_attainment_panel(
         axes, widths, colours, height=0.66 if layout.crowded else 0.6, lefts=[origin] * len(widths),
     )
     axes.annotate(
-        _fit(kpi_label, LABEL_SIZE + 0.5, layout.to_px(layout.x_max + layout.gap * 0.6)),
+        attainment_panel_title(kpi_label, layout.to_px(layout.x_max + layout.gap * 0.6)),
         xy=(origin, -0.5), xytext=(0, 7),
         textcoords="offset points", ha="left", va="bottom", color=INK,
         fontproperties=chart_font(LABEL_SIZE + 0.5),
     )
     for row, (value, width, colour) in enumerate(zip(column, widths, colours, strict=True)):
         _attainment_value_label(axes, layout, origin, row, value, width, colour)
+
+
+def attainment_panel_title(kpi_label: str, panel_px: float) -> str:
+    """The KPI's whole name over its panel, on two lines when one is too narrow ("Viewers per live" /
+    "session"), cut with "…" only past two."""
+    return _two_lines(kpi_label, max(4, int(panel_px / _px_per_unit(LABEL_SIZE + 0.5))))
 
 
 def _attainment_value_label(
@@ -839,8 +845,11 @@ def _two_lines(text: str, max_units: int) -> str:
     preferring a break where both lines fit; cut with "…" only past that: a radar axis is read whole."""
     text = str(text)
     words = text.split(" ")
-    if text_units(text) <= max_units or len(words) == 1:
+    if text_units(text) <= max_units:
         return _label(text, max_units)
+    if len(words) == 1:  # no spaces (Chinese, or one long word): break between characters
+        head = next(text[:i] for i in range(len(text), 0, -1) if text_units(text[:i]) <= max_units or i == 1)
+        return f"{head}\n{_label(text[len(head):], max_units)}"
     splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(len(words) - 1, 0, -1)]
     fitting = [(head, rest) for head, rest in splits if text_units(head) <= max_units >= text_units(rest)]
     head, rest = fitting[0] if fitting else next(((h, r) for h, r in splits if text_units(h) <= max_units),
