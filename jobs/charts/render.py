@@ -46,7 +46,7 @@ CHART_HEIGHT_PX = 675
 CHART_DPI = 150
 
 MAX_ATTAINMENT_ROWS = 20  # members beyond this are left off, with a "1–20 / 32" note
-MIN_ATTAINMENT_ROW_SLOTS = 3.5  # fewer members are centred in this many row heights
+MIN_ATTAINMENT_ROW_SLOTS = 3  # fewer members are centred in this many row heights
 MAX_ATTAINMENT_PANELS = 6  # KPIs beyond this are left off, with a "1–6 / 9" note
 MAX_FUNNEL_STAGES = 12
 MIN_FUNNEL_WIDTH = 0.1  # narrowest non-zero funnel bar, as a fraction of the widest
@@ -286,7 +286,7 @@ def render_attainment(data: AttainmentChartData) -> bytes:
 
     figure = _new_figure()
     _add_title(figure, data.title, _status_handles(statuses, words))
-    axes = _blank_axes(figure, (left, 0.085, axes_width, 0.715))
+    axes = _blank_axes(figure, (left, 0.07, axes_width, 0.695))  # room above for two-line KPI names
     axes.set_xlim(0, layout.width)
     # First member on top. With few members, centre them in MIN_ATTAINMENT_ROW_SLOTS row slots
     # so one member is not drawn as one fat bar.
