@@ -10,10 +10,12 @@ three questions with pandas (a naive full scan), timed against the same floor.
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,27 +23,129 @@ from bench.dataset import DatasetSpec, load_postgres, sqlite_dataset, team
 from bench.harness import NotAvailable, Result, interleaved, median, peak_rss_mb, say, spread
 from bench.postgres import configured_url, libpq_dsn, scratch_schema
 from storage.db import Database
+from storage.kpi.attainment import KpiStatus
 from storage.kpi.engine import KpiEngine
 from storage.kpi.periods import Period
 from storage.kpi.registry import KpiDef, Registry, load_registry
 from storage.kpi.scope import Scope
+from storage.repositories.figures import Grouping, GroupRead
 
 QUESTIONS = ("team_status", "role_board", "member_me")
 BOARD_ROLE = "host"
 
-SCOPED_SUMS = """
-SELECT 'c', metric, SUM(value), MAX(date) FROM fact
- WHERE metric IN ({metrics}) AND date BETWEEN ? AND ?{scope} GROUP BY metric
-UNION ALL
-SELECT 'p', metric, SUM(value), MAX(date) FROM fact
- WHERE metric IN ({metrics}) AND date BETWEEN ? AND ?{scope} GROUP BY metric
-"""
-ROLE_SUMS = """
-SELECT f.member, f.metric, SUM(f.value), MAX(f.date) FROM fact f
- WHERE f.metric IN ({metrics}) AND f.date BETWEEN ? AND ? AND f.member <> ''
-   AND f.member IN (SELECT m.key FROM member m JOIN role_assignment r ON r.member_id = m.id WHERE r.role = ?)
- GROUP BY f.member, f.metric
-"""
+# The floor answers a question the way the engine must (SPEC §5, the per-source data-through rule), by hand,
+# in one statement on a raw connection: per group and KPI each source's newest date, the ongoing sources
+# (rows within ONGOING_DAYS before the newest of any source), d = the oldest newest-date among them capped
+# by today and the period end, the sums through d, the headline sums (all rows), the previous period cut
+# like for like at d (single answers) and the month's targets. Named parameters (:name), rewritten for psycopg.
+ONGOING_DAYS = 7
+_WEEK_BEFORE = {"sqlite": f"date(top, '-{ONGOING_DAYS} days')", "postgresql": f"top - {ONGOING_DAYS}"}
+_CUT = {"sqlite": "date(:previous_start, '+' || CAST(julianday(t.d) - julianday(:start) AS INTEGER) || ' days')",
+        "postgresql": ":previous_start + (t.d - :start)"}
+
+
+@dataclass(frozen=True)
+class FloorQuery:
+    """`group`: '' (one group) or a fact column; `where`: a filter on fact (no alias) reading named
+    parameters; `target`: the target rows' filter (scope kind / key), on the month exactly."""
+
+    kpis: dict[str, list[str]]
+    group: str
+    where: str
+    target: str
+    previous: bool
+    holders: bool = False
+
+    def sql(self, dialect: str) -> str:
+        group, where = self.group, self.where
+        g, by = (group, f"{group}, ") if group else ("''", "")
+        fg = f"f.{group}" if group else "''"
+        f_where = where.replace(" AND member", " AND f.member").replace(" AND shop", " AND f.shop")
+        pairs = [(k, m) for k, ms in self.kpis.items() for m in ms]
+        km = ", ".join(f"(:k{i}, :m{i})" for i in range(len(pairs)))
+        in_metrics = ", ".join(f":metric{i}" for i in range(len(self.metrics)))
+        in_kpis = ", ".join(f":kpi{i}" for i in range(len(self.kpis)))
+        week_before = _WEEK_BEFORE[dialect]
+        sql = (
+            f"WITH km(kpi, metric) AS (VALUES {km}),"
+            f" per_day AS (SELECT {g} AS g, metric, source, date, SUM(value) AS total FROM fact"
+            f"  WHERE metric IN ({in_metrics}) AND date BETWEEN :start AND :end{where}"
+            f"  GROUP BY {by}metric, source, date),"
+            " src AS (SELECT p.g, km.kpi, p.source, MAX(p.date) AS newest FROM per_day p"
+            "  JOIN km ON km.metric = p.metric GROUP BY p.g, km.kpi, p.source),"
+            " ranked AS (SELECT g, kpi, source, newest, MAX(newest) OVER (PARTITION BY g, kpi) AS top FROM src),"
+            " t AS (SELECT g, kpi, CASE WHEN MIN(newest) > :cap THEN :cap ELSE MIN(newest) END AS d FROM ranked"
+            f"  WHERE newest >= {week_before} GROUP BY g, kpi)"
+            " SELECT 'sum', g, '', metric, SUM(total), NULL FROM per_day GROUP BY g, metric"
+            f" UNION ALL SELECT 'source', g, kpi, source, CASE WHEN newest >= {week_before} THEN 1 ELSE 0 END,"
+            "  newest FROM ranked"
+            " UNION ALL SELECT 'day', g, kpi, '', NULL, d FROM t"
+            " UNION ALL SELECT 'through', t.g, t.kpi, p.metric, SUM(p.total), NULL FROM per_day p"
+            "  JOIN km ON km.metric = p.metric JOIN t ON t.g = p.g AND t.kpi = km.kpi WHERE p.date <= t.d"
+            "  GROUP BY t.g, t.kpi, p.metric"
+        )
+        if self.previous:
+            sql += (
+                " UNION ALL SELECT 'previous', t.g, t.kpi, f.metric, SUM(f.value), MIN(f.date) FROM fact f"
+                f"  JOIN km ON km.metric = f.metric JOIN t ON t.kpi = km.kpi AND t.g = {fg}"
+                f"  WHERE f.metric IN ({in_metrics}) AND f.date BETWEEN :previous_start AND :previous_end"
+                f"  AND f.date <= {_CUT[dialect]}{f_where} GROUP BY t.g, t.kpi, f.metric"
+            )
+        if self.holders:
+            sql += (" UNION ALL SELECT 'holder', m.key, '', m.display_name, NULL, NULL FROM member m"
+                    " JOIN role_assignment r ON r.member_id = m.id WHERE r.role = :role")
+        sql += (" UNION ALL SELECT 'target', scope_key, kpi, '', value, NULL FROM target"
+                f" WHERE kpi IN ({in_kpis}) AND {self.target} AND period_start = :start AND period_end = :end")
+        if dialect == "postgresql":
+            sql = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql)
+        return sql
+
+    @property
+    def metrics(self) -> list[str]:
+        return list(dict.fromkeys(m for ms in self.kpis.values() for m in ms))
+
+    def params(self, bounds: dict[str, Any]) -> dict[str, Any]:
+        """`bounds`: start, end, cap (today capped by the end), previous_start/_end, and the filters' keys."""
+        pairs = [(k, m) for k, ms in self.kpis.items() for m in ms]
+        out = dict(bounds)
+        for i, (kpi, metric) in enumerate(pairs):
+            out[f"k{i}"], out[f"m{i}"] = kpi, metric
+        for i, metric in enumerate(self.metrics):
+            out[f"metric{i}"] = metric
+        for i, kpi in enumerate(self.kpis):
+            out[f"kpi{i}"] = kpi
+        return out
+
+
+@dataclass
+class FloorGroup:
+    sums: dict[str, float] = field(default_factory=dict)
+    day: dict[str, date] = field(default_factory=dict)  # KPI → d
+    through: dict[str, dict[str, float]] = field(default_factory=dict)  # KPI → metric → sum through d
+    previous: dict[str, dict[str, tuple[float, date]]] = field(default_factory=dict)  # KPI → metric → (sum, first)
+    target: dict[str, float] = field(default_factory=dict)
+
+
+def by_group(rows: list[tuple[Any, ...]]) -> dict[str, FloorGroup]:
+    """The floor's rows per group (targets under their scope key) — for the check only, not timed."""
+    out: dict[str, FloorGroup] = {}
+    for kind, group, kpi, name, number, day in rows:
+        into = out.setdefault(group, FloorGroup())
+        if kind == "sum":
+            into.sums[name] = float(number)
+        elif kind == "day":
+            into.day[kpi] = _day(day)
+        elif kind == "through":
+            into.through.setdefault(kpi, {})[name] = float(number)
+        elif kind == "previous":
+            into.previous.setdefault(kpi, {})[name] = (float(number), _day(day))
+        elif kind == "target":
+            into.target[kpi] = float(number)
+    return out
+
+
+def _day(value: Any) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 @dataclass
@@ -51,9 +155,13 @@ class Floor:
     connection: Any
     placeholder: str  # "?" or "%s"
 
-    def run(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.placeholder == "?" else "postgresql"
+
+    def run(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[tuple[Any, ...]]:
         cursor = self.connection.cursor()
-        cursor.execute(sql.replace("?", self.placeholder), params)
+        cursor.execute(sql if isinstance(params, dict) else sql.replace("?", self.placeholder), params)
         rows = cursor.fetchall()
         cursor.close()
         return rows
@@ -64,6 +172,7 @@ class Questions:
 
     def __init__(self, db: Database, floor: Floor, spec: DatasetSpec, *, iso_dates: bool) -> None:
         self.registry: Registry = load_registry(None)
+        self.db = db
         self.engine = KpiEngine(db, self.registry, tz=ZoneInfo("UTC"), week_start=0, today=lambda: spec.end)
         self.floor = floor
         self.iso_dates = iso_dates
@@ -71,19 +180,24 @@ class Questions:
         self.gmv: KpiDef = self.registry.kpis["gmv"]
         self.host_kpis = [self.registry.kpis[k] for k in self.registry.roles[BOARD_ROLE].kpis]
         self.me_key = next(m.key for m in team(spec) if m.role == BOARD_ROLE)
-        # The previous period like for like (as the engine compares it): known from the data, fixed here.
-        through = self.engine.status(self.gmv, Scope.team(), self.month).data_through
-        self.previous = self._like_for_like(through)
-        me_through = self.engine.statuses(self.host_kpis, Scope.member(self.me_key), self.month)
-        self.me_previous = self._like_for_like(max((s.data_through for s in me_through if s.data_through),
-                                                   default=None))
-
-    def _like_for_like(self, through: date | None) -> tuple[date, date]:
         previous = self.engine.calendar.previous(self.month)
-        if through is None:
-            return previous.start, previous.end
-        end = min(previous.end, previous.start + (min(through, self.engine.today()) - self.month.start))
-        return previous.start, end
+        self.previous = (previous.start, previous.end)  # the pandas contrast's window
+        self.bounds = {"start": self._d(self.month.start), "end": self._d(self.month.end),
+                       "cap": self._d(min(spec.end, self.month.end)), "previous_start": self._d(previous.start),
+                       "previous_end": self._d(previous.end)}
+        gmv = {"gmv": self.gmv.metrics}
+        dialect = floor.dialect
+        self.queries = {
+            "team_status": FloorQuery(gmv, "", "", "scope_kind = 'team' AND scope_key = '' AND shop = ''",
+                                      previous=True),
+            "role_board": FloorQuery(gmv, "member", " AND member <> '' AND member IN (SELECT m.key FROM member m"
+                                     " JOIN role_assignment r ON r.member_id = m.id WHERE r.role = :role)",
+                                     "scope_kind = 'member' AND shop = ''", previous=False, holders=True),
+            "member_me": FloorQuery({k.id: k.metrics for k in self.host_kpis}, "", " AND member = :key",
+                                    "scope_kind = 'member' AND scope_key = :key AND shop = ''", previous=True),
+        }
+        self.statements = {q: (query.sql(dialect), query.params(self.bounds | {"role": BOARD_ROLE, "key": self.me_key}))
+                           for q, query in self.queries.items()}
 
     def _d(self, day: date) -> Any:
         return day.isoformat() if self.iso_dates else day
@@ -100,47 +214,54 @@ class Questions:
     # ---- the floor ------------------------------------------------------------------------
 
     def floors(self) -> dict[str, Callable[[], Any]]:
-        return {
-            "team_status": lambda: self._scoped(self.gmv.metrics, None, self.previous),
-            "role_board": self._role,
-            "member_me": lambda: self._scoped(_metrics(self.host_kpis), self.me_key, self.me_previous),
-        }
+        return {q: partial(self._floor, q) for q in QUESTIONS}
 
-    def _scoped(self, metrics: list[str], member: str | None, previous: tuple[date, date]) -> list[tuple[Any, ...]]:
-        marks = ", ".join("?" for _ in metrics)
-        scope = " AND member = ?" if member is not None else ""
-        extra = [member] if member is not None else []
-        params = [*metrics, self._d(self.month.start), self._d(self.month.end), *extra,
-                  *metrics, self._d(previous[0]), self._d(previous[1]), *extra]
-        return self.floor.run(SCOPED_SUMS.format(metrics=marks, scope=scope), params)
-
-    def _role(self) -> list[tuple[Any, ...]]:
-        metrics = self.gmv.metrics
-        marks = ", ".join("?" for _ in metrics)
-        params = [*metrics, self._d(self.month.start), self._d(self.month.end), BOARD_ROLE]
-        return self.floor.run(ROLE_SUMS.format(metrics=marks), params)
+    def _floor(self, question: str) -> list[tuple[Any, ...]]:
+        return self.floor.run(*self.statements[question])
 
     # ---- same numbers? ----------------------------------------------------------------------
 
     def check(self) -> None:
-        """The floor must return the numbers the engine computes; a benchmark of a wrong floor is worthless."""
+        """The floor must return the figures the engine computes — headline sums, data-through date, sums
+        through it, previous period like for like, target; a benchmark of a wrong floor is worthless."""
         ours, floors = self.ours(), self.floors()
-        team_status = ours["team_status"]()
-        rows = floors["team_status"]()
-        _same(team_status.sums, {m: v for kind, m, v, _ in rows if kind == "c"}, "team status (current)")
-        previous = {m: v for kind, m, v, _ in rows if kind == "p"}
-        _close(team_status.previous_actual, self.gmv.formula.evaluate(previous), "team status (previous)")
-        board = ours["role_board"]()
-        by_member: dict[str, dict[str, float]] = {}
-        for member, metric, total, _ in floors["role_board"]():
-            by_member.setdefault(member, {})[metric] = total
-        for row in board:
-            _same(row.status.sums or {}, by_member.get(row.member, {}), f"board row {row.member}")
-        me = ours["member_me"]()
-        rows = floors["member_me"]()
-        current = {m: v for kind, m, v, _ in rows if kind == "c"}
-        for status in me:
-            _same(status.sums or {}, {m: current[m] for m in status.kpi.metrics if m in current}, "me")
+        team = by_group(floors["team_status"]())
+        self._same_status(ours["team_status"](), team[""], team[""].target, Grouping.of_scope(Scope.team()))
+        board = by_group(floors["role_board"]())
+        through = self._through([self.gmv], Grouping.members(BOARD_ROLE))
+        rows = ours["role_board"]()
+        with_rows = {key for key, group in board.items() if group.sums}
+        if not with_rows <= {row.member for row in rows}:
+            raise AssertionError(f"floor board members {sorted(with_rows)} not all on the engine's board")
+        for row in rows:
+            group = board.get(row.member, FloorGroup())
+            self._same_status(row.status, group, group.target, None, through.get(row.member))
+        me = by_group(floors["member_me"]())
+        for status in ours["member_me"]():
+            self._same_status(status, me[""], me[self.me_key].target, Grouping.of_scope(Scope.member(self.me_key)))
+
+    def _through(self, kpis: list[KpiDef], grouping: Grouping) -> dict[str, GroupRead]:
+        with self.db.session() as session:
+            return self.engine._read(session, kpis, grouping, self.month, self.engine.today())
+
+    def _same_status(self, status: KpiStatus, group: FloorGroup, targets: dict[str, float],
+                     grouping: Grouping | None, engine_read: GroupRead | None = None) -> None:
+        kpi, what = status.kpi, f"{status.kpi.id} {status.scope}"
+        _same(status.sums or {}, {m: group.sums[m] for m in kpi.metrics if m in group.sums}, f"{what} headline")
+        if status.data_through != group.day.get(kpi.id):
+            raise AssertionError(f"{what}: data through {status.data_through} vs the floor's {group.day.get(kpi.id)}")
+        if grouping is not None:
+            engine_read = self._through([kpi], grouping).get("")
+        if engine_read is not None:
+            _same(engine_read.kpi(kpi.id).through_sums, group.through.get(kpi.id, {}), f"{what} through d")
+        expected = targets.get(kpi.id)
+        _close(status.target.value if status.target else None, expected, f"{what} target")
+        if grouping is not None:  # single answers compare with the previous period like for like
+            previous = group.previous.get(kpi.id, {})
+            value = None
+            if all(m in previous for m in kpi.metrics) and max(previous[m][1] for m in kpi.metrics) <= self.previous[0]:
+                value = kpi.formula.evaluate({m: previous[m][0] for m in kpi.metrics})
+            _close(status.previous_actual, value, f"{what} previous")
 
 
 def _metrics(kpis: list[KpiDef]) -> list[str]:

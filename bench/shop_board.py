@@ -1,7 +1,8 @@
 """shop_board: the shops side by side for GMV this month (`board gmv by shop`, KpiEngine.shop_board) on
 N facts (the attainment workspace, members' facts spread over 4 shops; default 1 M, `--rows`), against
-the floor: one hand-written statement on a raw DB-API connection returning the same per-shop sums and
-newest days (checked before timing). ratio = ours / floor. `shop_board_pg` on PostgreSQL.
+the floor: one hand-written statement on a raw DB-API connection computing the same answer — per shop the
+per-source data-through date, the sums through it, the headline sums and the targets (checked before
+timing). ratio = ours / floor. `shop_board_pg` on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -11,19 +12,19 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.attainment import Floor, _close, sized
+from bench.attainment import Floor, FloorQuery, _close, _same, by_group, sized
 from bench.dataset import DatasetSpec, load_postgres, sqlite_dataset
 from bench.harness import NotAvailable, Result, interleaved, median, peak_rss_mb, say, spread
 from bench.postgres import configured_url, libpq_dsn, scratch_schema
 from storage.db import Database
 from storage.kpi.engine import KpiEngine
 from storage.kpi.registry import load_registry
+from storage.repositories.figures import Grouping
 
 SHOPS = 4
-FLOOR_SQL = """
-SELECT shop, metric, SUM(value), MAX(date) FROM fact
- WHERE metric IN ({metrics}) AND date BETWEEN ? AND ? AND shop <> '' GROUP BY shop, metric
-"""
+# The shops' board by hand, as the engine must answer it: per shop the per-source data-through date, the sums
+# through it, the headline sums and the shops' month targets, in one statement (bench.attainment.FloorQuery).
+FLOOR = FloorQuery({"gmv": ["gmv"]}, "shop", " AND shop <> ''", "scope_kind = 'shop'", previous=False)
 
 
 def _spec(options: Any) -> DatasetSpec:
@@ -36,24 +37,30 @@ def measure(db: Database, floor: Floor, spec: DatasetSpec, *, iso_dates: bool, r
     engine = KpiEngine(db, registry, tz=ZoneInfo("UTC"), week_start=0, today=lambda: spec.end)
     month = engine.calendar.month(spec.end)
     gmv = registry.kpis["gmv"]
-    bounds = [month.start.isoformat(), month.end.isoformat()] if iso_dates else [month.start, month.end]
-    sql = FLOOR_SQL.format(metrics=", ".join("?" for _ in gmv.metrics))
+    days = {"start": month.start, "end": month.end, "cap": min(spec.end, month.end)}
+    bounds: dict[str, Any] = {key: day.isoformat() for key, day in days.items()} if iso_dates else dict(days)
+    sql, values = FLOOR.sql(floor.dialect), FLOOR.params(bounds)
 
     def ours() -> Any:
         return engine.shop_board(gmv, month)
 
     def floor_rows() -> list[tuple[Any, ...]]:
-        return floor.run(sql, [*gmv.metrics, *bounds])
+        return floor.run(sql, values)
 
     board = ours()
-    by_shop: dict[str, dict[str, float]] = {}
-    for shop, metric, total, _ in floor_rows():
-        by_shop.setdefault(shop, {})[metric] = total
-    if sorted(row.member for row in board) != sorted(by_shop) or len(by_shop) != SHOPS:
-        raise AssertionError(f"floor shops {sorted(by_shop)} differ from the board's {[r.member for r in board]}")
+    found = by_group(floor_rows())
+    with_rows = sorted(shop for shop, group in found.items() if group.sums)
+    if sorted(row.member for row in board) != with_rows or len(with_rows) != SHOPS:
+        raise AssertionError(f"floor shops {with_rows} differ from the board's {[r.member for r in board]}")
+    with db.session() as session:
+        through = engine._read(session, [gmv], Grouping.shops(), month, engine.today())
     for row in board:
-        for metric, value in (row.status.sums or {}).items():
-            _close(value, by_shop[row.member].get(metric), f"shop {row.member} {metric}")
+        group, what = found[row.member], f"shop {row.member}"
+        _same(row.status.sums or {}, group.sums, what)
+        if row.status.data_through != group.day.get("gmv"):
+            raise AssertionError(f"{what}: data through {row.status.data_through} vs {group.day.get('gmv')}")
+        _same(through[row.member].kpi("gmv").through_sums, group.through.get("gmv", {}), f"{what} through d")
+        _close(row.status.target.value if row.status.target else None, group.target.get("gmv"), f"{what} target")
     cases: dict[str, Callable[[], Any]] = {"ours": ours, "floor": floor_rows}
     times = interleaved(cases, reps=reps, warmup=2)
     value, baseline = median(times["ours"]) * 1000, median(times["floor"]) * 1000
