@@ -354,3 +354,15 @@ def test_funnel_widths_are_proportional_unless_extreme() -> None:
     assert widths == sorted(widths, reverse=True)
     assert funnel_bar_widths([0, 0]) == [0.0, 0.0]
     assert funnel_bar_widths([]) == []
+
+
+def test_a_two_line_kpi_name_drops_what_the_fonts_cannot_draw() -> None:
+    from jobs.charts.render import LABEL_SIZE, _px_per_unit, attainment_panel_title
+
+    # 9 CJK characters (18 units) and a star no font has, in a 10-unit panel: broken between characters,
+    # the star dropped on both lines (the first line used to be drawn raw, and matplotlib warned).
+    ten_units = 10 * _px_per_unit(LABEL_SIZE + 0.5)
+    title = attainment_panel_title("主主主主主🌟主主主主", ten_units)
+    assert "🌟" not in title and title.split("\n") == ["主主主主主", "主主主主"]
+    # A long word with "$" is split after 5 units and its "$" escaped on the first line too (not mathtext).
+    assert attainment_panel_title("AB$CDEFGH", ten_units / 2) == "AB\\$CD\nEFGH"

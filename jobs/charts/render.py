@@ -843,13 +843,13 @@ def _draw_radar_web(axes: Axes, angles: list[float], axis_labels: list[str], pla
 def _two_lines(text: str, max_units: int) -> str:
     """A label on up to two lines of `max_units` each, broken at a space (`Viewers per` / `live session`),
     preferring a break where both lines fit; cut with "…" only past that: a radar axis is read whole."""
-    text = str(text)
+    text = drop_unrenderable(str(text))
     words = text.split(" ")
     if text_units(text) <= max_units:
         return _label(text, max_units)
     if len(words) == 1:  # no spaces (Chinese, or one long word): break between characters
         head = next(text[:i] for i in range(len(text), 0, -1) if text_units(text[:i]) <= max_units or i == 1)
-        return f"{head}\n{_label(text[len(head):], max_units)}"
+        return f"{_label(head, max_units)}\n{_label(text[len(head):], max_units)}"
     splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(len(words) - 1, 0, -1)]
     fitting = [(head, rest) for head, rest in splits if text_units(head) <= max_units >= text_units(rest)]
     head, rest = fitting[0] if fitting else next(((h, r) for h, r in splits if text_units(h) <= max_units),
