@@ -12,13 +12,13 @@ from pathlib import Path
 from jobs.digest import build_digest
 from jobs.digest.daily import collect_daily, daily_reply
 from jobs.digest.scoped import resolve_scope
+from jobs.meetings.actions import create_action, due_period
+from jobs.meetings.funnel import funnel_by_role, funnel_review
+from jobs.meetings.funnel_reply import funnel_chart, radar_chart
+from jobs.meetings.messages import T
 from jobs.outbox import FileOutbox
 from jobs.present.formatting import period_label
 from jobs.present.reply import Reply
-from jobs.reviews.actions import create_action, due_period
-from jobs.reviews.funnel import funnel_by_role, funnel_review
-from jobs.reviews.funnel_reply import funnel_chart, radar_chart
-from jobs.reviews.messages import T
 from jobs.timing import engine_as_of
 from storage.db import Database
 from storage.kpi.engine import KpiEngine
@@ -112,7 +112,7 @@ def write_meeting_digests(engine: KpiEngine, folder: Path, currency: str) -> lis
 
 
 def _funnel_post(engine: KpiEngine, lang: str) -> Reply:
-    from jobs.reviews.funnel_reply import funnel_table, leak_sentence
+    from jobs.meetings.funnel_reply import funnel_table, leak_sentence
 
     registry = engine.registry
     week = engine.calendar.previous(engine.calendar.week(engine.today()))
@@ -128,8 +128,8 @@ def _funnel_post(engine: KpiEngine, lang: str) -> Reply:
 
 
 def _funnel_by_shop_post(engine: KpiEngine, lang: str) -> Reply:
-    from jobs.reviews.funnel import funnel_by_shop
-    from jobs.reviews.funnel_reply import funnel_table, leak_sentence
+    from jobs.meetings.funnel import funnel_by_shop
+    from jobs.meetings.funnel_reply import funnel_table, leak_sentence
 
     registry = engine.registry
     week = engine.calendar.previous(engine.calendar.week(engine.today()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from jobs.reviews.composite_radar import composite_radar, radar_values
+from jobs.meetings.composite_radar import composite_radar, radar_values
 from storage.kpi.attainment import evaluate
 from storage.kpi.periods import Calendar
 from storage.kpi.registry import load_registry
@@ -44,7 +44,7 @@ def test_a_roles_answer_carries_the_radar_of_its_members(db, make_settings) -> N
     """`how are hosts doing` on the conversation team (today Fri 2026-11-20, data Nov 1–18): Hana (h1) has
     GMV 1,000, 1 session, 200 viewers, 12,000 watch seconds and 10 live orders a day; Hugo (h2) GMV 500 a
     day and no target, so he has no pace attainment and is not drawn."""
-    from jobs.reviews.composite_radar import role_series
+    from jobs.meetings.composite_radar import role_series
     from storage.kpi.engine import KpiEngine
     from tests.conversation_fixture import conversation_team
     from tests.fixtures import set_target

@@ -12,7 +12,7 @@ import pytest
 
 from jobs.delivery import Deliverer
 from jobs.digest.schedule import DigestRunner
-from jobs.reviews.actions import ACTION_ITEM_DONE
+from jobs.meetings.actions import ACTION_ITEM_DONE
 from storage.models import ActionItem
 from storage.repositories import members as member_repo
 from storage.repositories.facts import FactRecord, upsert_facts

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from jobs.reviews.actions import ACTION_ITEM_DONE
+from jobs.meetings.actions import ACTION_ITEM_DONE
 from storage.models import ActionItem
 from storage.repositories import members as member_repo
 from storage.repositories.facts import FactRecord, upsert_facts

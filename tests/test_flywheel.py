@@ -14,8 +14,8 @@ from datetime import date
 
 import pytest
 
-from jobs.reviews.flywheel import flywheel
-from jobs.reviews.flywheel_reply import flywheel_chart, flywheel_notes, flywheel_table
+from jobs.meetings.flywheel import flywheel
+from jobs.meetings.flywheel_reply import flywheel_chart, flywheel_notes, flywheel_table
 from storage.db import Database
 from storage.kpi.periods import Calendar
 from storage.repositories.facts import FactRecord, upsert_facts

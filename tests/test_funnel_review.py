@@ -14,8 +14,8 @@ from datetime import date
 import pytest
 
 from jobs.digest.funnel import FunnelStage, biggest_leak, funnel_config
-from jobs.reviews.funnel import funnel_by_role, funnel_review
-from jobs.reviews.funnel_reply import funnel_table, leak_sentence
+from jobs.meetings.funnel import funnel_by_role, funnel_review
+from jobs.meetings.funnel_reply import funnel_table, leak_sentence
 from storage.db import Database
 from storage.kpi.periods import Calendar
 from storage.kpi.registry import load_registry

@@ -24,7 +24,7 @@ KNOWN_PACKAGE_CYCLES = {
     ("bot.core", "bot.language"),
     ("storage.kpi", "storage.repositories"),
     ("jobs.charts", "jobs.present"),  # arrived with the merges of 2026-11-30 16:50
-    ("jobs.digest", "jobs.reviews"),
+    ("jobs.digest", "jobs.meetings"),
 }
 
 

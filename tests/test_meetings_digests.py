@@ -10,7 +10,7 @@ import time_machine
 
 from jobs.delivery import Deliverer
 from jobs.digest.schedule import DigestRunner
-from jobs.reviews.actions import create_action, due_period
+from jobs.meetings.actions import create_action, due_period
 from storage.db import Database
 from storage.kpi.periods import Calendar
 from storage.repositories import actions as action_repo

@@ -17,8 +17,8 @@ from jobs.delivery import Deliverer
 from jobs.digest import build_digest, collect_digest
 from jobs.digest.schedule import DigestRunner
 from jobs.digest.scoped import resolve_scope
-from jobs.reviews.actions import create_action
-from jobs.reviews.composite_radar import radar_values
+from jobs.meetings.actions import create_action
+from jobs.meetings.composite_radar import radar_values
 from storage.db import Database
 from storage.kpi.scope import Scope
 from storage.repositories import subscriptions as subscription_repo

@@ -53,8 +53,8 @@ def test_why_splits_a_hosts_gmv_change_into_its_factors(host_weeks: KpiEngine) -
 
 
 def test_waterfall_bars_print_what_the_why_reply_prints(host_weeks: KpiEngine) -> None:
+    from jobs.analysis.why import why_chart_data, why_reply
     from jobs.charts.waterfall import waterfall_labels
-    from jobs.review.why import why_chart_data, why_reply
 
     why = explain(host_weeks, KPI["gmv"], Scope.member(HOST), W48)
     # W47 $20,000 → W48 $19,200; contributions −4,373.01, +3,573.01, 0 (arithmetic in test_review_math): the

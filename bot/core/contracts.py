@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from jobs import alerts as jobs_alerts
+from jobs.meetings.actions import ACTION_ITEM_DONE
 from jobs.present.reply import Reply
-from jobs.reviews.actions import ACTION_ITEM_DONE
 
 # Stable action ids. Adapters put them on buttons / form submits and route them back unchanged.
 ACTION_ME = "kpi.me"                    # show the asker's KPIs

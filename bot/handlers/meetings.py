@@ -14,15 +14,15 @@ from bot.language import commands as c
 from bot.language.parser import Parser
 from bot.language.registry import Bilingual, CommandGroup, Subcommand
 from jobs.digest.funnel import funnel_config
+from jobs.meetings.actions import ACTION_ITEM_DONE, ActionLine, actions_table, create_action, due_period
+from jobs.meetings.flywheel import flywheel
+from jobs.meetings.flywheel_reply import flywheel_chart, flywheel_notes, flywheel_table
+from jobs.meetings.funnel import funnel_by_role, funnel_by_shop, funnel_review
+from jobs.meetings.funnel_reply import funnel_chart, funnel_table, leak_sentence, missing_notes, radar_chart
+from jobs.meetings.messages import T as RT
 from jobs.present.formatting import period_label
 from jobs.present.i18n import Catalog, has_chinese
 from jobs.present.reply import Action, Reply, ReplyKind, Table
-from jobs.reviews.actions import ACTION_ITEM_DONE, ActionLine, actions_table, create_action, due_period
-from jobs.reviews.flywheel import flywheel
-from jobs.reviews.flywheel_reply import flywheel_chart, flywheel_notes, flywheel_table
-from jobs.reviews.funnel import funnel_by_role, funnel_by_shop, funnel_review
-from jobs.reviews.funnel_reply import funnel_chart, funnel_table, leak_sentence, missing_notes, radar_chart
-from jobs.reviews.messages import T as RT
 from jobs.timing import utc_now
 from storage.kpi.periods import Period
 from storage.repositories import actions as action_repo

@@ -20,13 +20,13 @@ from bot.language import commands as c
 from bot.language.parser import read_question
 from bot.language.registry import Bilingual, CommandGroup, Subcommand
 from bot.language.spoken_periods import SpokenCalendar
+from jobs.meetings.composite_radar import composite_radar, role_series
+from jobs.meetings.messages import T as RT
 from jobs.present.answers import compare_reply, role_reply, runrate_reply, trend_reply
 from jobs.present.formatting import period_label
 from jobs.present.reply import Reply, ReplyKind
 from jobs.present.status import T as STATUS_T
 from jobs.present.status import statuses_table
-from jobs.reviews.composite_radar import composite_radar, role_series
-from jobs.reviews.messages import T as RT
 from storage.kpi.periods import Period
 from storage.kpi.scope import Scope
 from storage.repositories import members as member_repo

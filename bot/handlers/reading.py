@@ -11,12 +11,12 @@ from bot.handlers.split import T as SPLIT_T
 from bot.language import commands as c
 from bot.language.parser import read_question
 from bot.language.registry import Bilingual, CommandGroup, Subcommand
+from jobs.analysis.extras import status_extras
+from jobs.meetings.composite_radar import composite_radar
 from jobs.present.formatting import kpi_value, percent, period_label
 from jobs.present.reply import Figure, Mark, Reply, ReplyKind, Table
 from jobs.present.status import T as STATUS_T
 from jobs.present.status import mark_of, rows_through_note, status_reply, status_word, statuses_table
-from jobs.review.extras import status_extras
-from jobs.reviews.composite_radar import composite_radar
 from storage.kpi.attainment import KpiStatus, Status, composite_score
 from storage.kpi.periods import Period
 from storage.kpi.scope import Scope

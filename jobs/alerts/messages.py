@@ -95,7 +95,7 @@ def scope_label(rule: AlertRule, registry: Registry, names: dict[str, str], lang
 
 def condition_text(rule: AlertRule, kpi: KpiDef, lang: str, currency: str, guard: KpiDef | None = None) -> str:
     if rule.mode == "unusual":
-        from jobs.review.messages import T as REVIEW_T
+        from jobs.analysis.messages import T as REVIEW_T
 
         return REVIEW_T("alert_unusual_condition", lang, kpi=kpi.label(lang))
     if rule.mode == "pace":

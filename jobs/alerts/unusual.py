@@ -9,10 +9,10 @@ from functools import partial
 
 from jobs.alerts.conditions import rule_scope
 from jobs.alerts.messages import AlertView
+from jobs.analysis.messages import T
 from jobs.delivery import Deliverer, DeliveryResult
 from jobs.present.formatting import kpi_value
 from jobs.present.reply import Figure, Mark, Reply, ReplyKind
-from jobs.review.messages import T
 from storage.db import Database
 from storage.kpi.engine import KpiEngine
 from storage.kpi.registry import KpiDef, Registry

@@ -15,9 +15,9 @@ from jobs.digest.messages import T
 from jobs.digest.movers import RoleReview
 from jobs.digest.render import short_period_label
 from jobs.digest.review import why_section_chart
+from jobs.meetings.funnel_reply import funnel_chart
 from jobs.present.formatting import period_label
 from jobs.present.reply import Chart
-from jobs.reviews.funnel_reply import funnel_chart
 from storage.kpi.attainment import Status
 from storage.kpi.registry import Registry
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from jobs.digest.scoped import DigestScope
+from jobs.meetings.messages import T
 from jobs.present.formatting import kpi_value, period_label, signed_percent
 from jobs.present.reply import Mark, Reply, ReplyKind, Table
 from jobs.present.status import mark_of, ratio, status_word
-from jobs.reviews.messages import T
 from jobs.timing import engine_as_of
 from storage.kpi.attainment import KpiStatus
 from storage.kpi.engine import KpiEngine

@@ -16,7 +16,7 @@ from jobs.digest.messages import T
 from jobs.digest.movers import Mover, RiskItem, RoleReview, at_risk, biggest_movers
 from jobs.digest.review import ReviewSections, collect_review
 from jobs.digest.scoped import DigestScope
-from jobs.reviews.funnel import FunnelReview, funnel_review
+from jobs.meetings.funnel import FunnelReview, funnel_review
 from storage.kpi.attainment import KpiStatus
 from storage.kpi.engine import BoardRow, KpiEngine
 from storage.kpi.periods import Calendar, Period

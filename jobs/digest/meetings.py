@@ -9,13 +9,13 @@ import logging
 from jobs.digest.data import DigestData
 from jobs.digest.messages import T
 from jobs.digest.scoped import DigestScope
+from jobs.meetings.actions import actions_summary, actions_table, review_actions
+from jobs.meetings.composite_radar import composite_radar
+from jobs.meetings.flywheel import flywheel
+from jobs.meetings.flywheel_reply import flywheel_chart, flywheel_notes, flywheel_table
 from jobs.present.formatting import period_label
 from jobs.present.reply import Figure, Reply
 from jobs.present.status import ratio
-from jobs.reviews.actions import actions_summary, actions_table, review_actions
-from jobs.reviews.composite_radar import composite_radar
-from jobs.reviews.flywheel import flywheel
-from jobs.reviews.flywheel_reply import flywheel_chart, flywheel_notes, flywheel_table
 from storage.kpi.attainment import composite_score
 from storage.kpi.engine import KpiEngine
 from storage.repositories import members as member_repo

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from jobs.analysis.extras import projection_figure
 from jobs.digest.data import DigestData
 from jobs.digest.messages import T
 from jobs.digest.movers import RiskItem, RoleReview
 from jobs.digest.review import baselines_section, unusual_section
+from jobs.meetings.funnel_reply import funnel_table, leak_sentence, missing_notes
 from jobs.present.formatting import day_label, kpi_value, period_label, signed_percent
 from jobs.present.reply import Figure, Mark, Reply, ReplyKind, Table
 from jobs.present.status import T as ST
 from jobs.present.status import mark_of, ratio, status_word, statuses_table
-from jobs.review.extras import projection_figure
-from jobs.reviews.funnel_reply import funnel_table, leak_sentence, missing_notes
 from storage.kpi.attainment import KpiStatus
 from storage.kpi.periods import Period
 from storage.kpi.registry import Registry

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from jobs.analysis.extras import EXTRA_REFERENCES, weekday_projection
+from jobs.analysis.labels import change_text
+from jobs.analysis.messages import T
+from jobs.analysis.unusual import unusual_table
+from jobs.analysis.why import why_chart
 from jobs.present.reply import Chart, Table
-from jobs.review.extras import EXTRA_REFERENCES, weekday_projection
-from jobs.review.labels import change_text
-from jobs.review.messages import T
-from jobs.review.unusual import unusual_table
-from jobs.review.why import why_chart
 from storage.kpi.engine import KpiEngine
 from storage.kpi.periods import Period
 from storage.kpi.projection import Projection

@@ -84,7 +84,7 @@ BUILTIN_KPIS: dict[str, dict[str, Any]] = {
                      "unit": "percent", "aliases": ["hook-rate", "hook", "3s", "前3秒完播率", "3秒完播率"]},
     "completion_rate": {"label": ["Completion rate", "完播率"], "formula": "completions / video_views",
                         "unit": "percent", "aliases": ["completion", "完播率"]},
-    # Flywheel KPIs (SPEC §5). CAC falls back to ad_spend when marketing_spend is missing (jobs/reviews/flywheel).
+    # Flywheel KPIs (SPEC §5). CAC falls back to ad_spend when marketing_spend is missing (jobs/meetings/flywheel).
     "cac": {"label": ["Customer acquisition cost", "获客成本"], "formula": "marketing_spend / new_customers",
             "unit": "currency", "direction": "lower", "aliases": ["CAC", "获客成本", "拉新成本"]},
     "order_cvr": {"label": ["Order conversion", "下单转化率"], "formula": "orders / clicks", "unit": "percent",

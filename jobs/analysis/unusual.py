@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from jobs.analysis.labels import scope_name
+from jobs.analysis.messages import T
 from jobs.present.formatting import kpi_value, period_label
 from jobs.present.reply import Mark, Reply, Table
-from jobs.review.labels import scope_name
-from jobs.review.messages import T
 from storage.kpi.periods import Period
 from storage.kpi.registry import Registry
 from storage.kpi.unusual import Finding

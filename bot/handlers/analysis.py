@@ -11,13 +11,13 @@ from bot.handlers.context import Context
 from bot.language import commands as c
 from bot.language.parser import Parser
 from bot.language.registry import Bilingual, CommandGroup, Subcommand
+from jobs.analysis.baselines import baseline_list_reply
+from jobs.analysis.labels import scope_name
+from jobs.analysis.messages import T
+from jobs.analysis.notes import compare_reply, note_added_reply, notes_reply
+from jobs.analysis.unusual import unusual_reply
+from jobs.analysis.why import why_reply
 from jobs.present.reply import Reply, ReplyKind
-from jobs.review.baselines import baseline_list_reply
-from jobs.review.labels import scope_name
-from jobs.review.messages import T
-from jobs.review.notes import compare_reply, note_added_reply, notes_reply
-from jobs.review.unusual import unusual_reply
-from jobs.review.why import why_reply
 from storage.kpi.before_after import compare_around
 from storage.kpi.periods import Period
 from storage.kpi.references import AVG4, BASELINE, PREVIOUS, YEAR

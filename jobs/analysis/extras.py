@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from jobs.analysis.baselines import baseline_figures
+from jobs.analysis.messages import T
 from jobs.present.formatting import kpi_value
 from jobs.present.reply import Figure
-from jobs.review.baselines import baseline_figures
-from jobs.review.messages import T
 from storage.kpi.engine import KpiEngine
 from storage.kpi.periods import Period
 from storage.kpi.projection import Projection, project_with_range

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from jobs.analysis.labels import change_text, reference_label, short_label, signed_value
+from jobs.analysis.messages import T
 from jobs.charts.waterfall import WaterfallChartData, render_waterfall
 from jobs.present.formatting import kpi_value, percent, period_label
 from jobs.present.reply import Chart, Figure, Mark, Reply, Table
-from jobs.review.labels import change_text, reference_label, short_label, signed_value
-from jobs.review.messages import T
 from storage.kpi.why import UNATTRIBUTED, MemberMove, Why
 
 

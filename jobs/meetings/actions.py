@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from jobs.meetings.messages import T
 from jobs.present.formatting import kpi_value, signed_percent
 from jobs.present.reply import Figure, Mark, Table
-from jobs.reviews.messages import T
 from storage.kpi.engine import KpiEngine
 from storage.kpi.periods import Calendar, Period
 from storage.kpi.registry import KpiDef

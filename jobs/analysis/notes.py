@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from jobs.analysis.labels import change_text
+from jobs.analysis.messages import T
 from jobs.present.formatting import kpi_value, period_label
 from jobs.present.reply import Figure, Mark, Reply, ReplyKind, Table
-from jobs.review.labels import change_text
-from jobs.review.messages import T
 from storage.kpi.before_after import BeforeAfter
 from storage.kpi.periods import Period
 from storage.models_review import Note

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from jobs.analysis.messages import T
 from jobs.present.formatting import period_label, signed_kpi_value, signed_percent
-from jobs.review.messages import T
 from storage.kpi.periods import Period
 from storage.kpi.references import AVG4, BASELINE, Reference
 from storage.kpi.registry import Registry

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from jobs.charts import FunnelChartData, RadarChartData, render_funnel, render_radar
+from jobs.meetings.funnel import FunnelReview
+from jobs.meetings.messages import T
 from jobs.present.formatting import kpi_value, percent, signed_percent
 from jobs.present.reply import Chart, Mark, Table
-from jobs.reviews.funnel import FunnelReview
-from jobs.reviews.messages import T
 from storage.kpi.registry import Registry
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from jobs.analysis.labels import change_text
+from jobs.analysis.messages import T
 from jobs.present.formatting import kpi_value, period_label
 from jobs.present.reply import Figure, Reply, Table
-from jobs.review.labels import change_text
-from jobs.review.messages import T
 from storage.kpi.references import BASELINE, KINDS
 from storage.kpi.why import Compared
 from storage.models_review import Baseline

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from jobs.charts.small_multiples import Panel, SmallMultiplesData, render_small_multiples
+from jobs.meetings.flywheel import POINT_CHANGE, Flywheel
+from jobs.meetings.messages import T
 from jobs.present.formatting import kpi_value, period_label, signed_percent
 from jobs.present.reply import Chart, Table
-from jobs.reviews.flywheel import POINT_CHANGE, Flywheel
-from jobs.reviews.messages import T
 
 
 def month_short(flywheel: Flywheel, index: int, lang: str) -> str:
