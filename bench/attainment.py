@@ -19,9 +19,8 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.dataset import DatasetSpec, load_postgres, sqlite_dataset, team
-from bench.harness import NotAvailable, Result, interleaved, median, peak_rss_mb, say, spread
-from bench.postgres import configured_url, libpq_dsn, scratch_schema
+from bench.dataset import DatasetSpec, postgres_connected, sqlite_connected, sqlite_dataset, team
+from bench.harness import Result, interleaved, median, peak_rss_mb, spread
 from storage.db import Database
 from storage.kpi.attainment import KpiStatus
 from storage.kpi.engine import KpiEngine
@@ -331,41 +330,21 @@ def prepare_sqlite(options: Any) -> None:
 
 def run_sqlite(options: Any) -> list[Result]:
     spec = _spec(options)
-    path = sqlite_dataset(spec)
-    db = Database(f"sqlite:///{path}")
-    conn = sqlite3.connect(path, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    try:
+    with sqlite_connected(sqlite_dataset(spec)) as (db, conn):
+        conn.execute("PRAGMA journal_mode=WAL")
         questions = Questions(db, Floor(conn, "?"), spec, iso_dates=True)
         return [measure(questions, reps=_reps(options), name=sized("attainment_query", spec.rows),
                         params={"database": "sqlite", "facts": spec.rows, "members": spec.members,
                                 "days": spec.days, "today": spec.end.isoformat()})]
-    finally:
-        conn.close()
-        db.dispose()
 
 
 def run_postgres(options: Any) -> list[Result]:
-    import psycopg
-
-    base = configured_url(options.postgres)
-    if base is None:
-        raise NotAvailable("PostgreSQL: set KPIBOT_TEST_DATABASE_URL or pass --postgres URL")
     spec = _spec(options)
-    with scratch_schema(base) as url:
-        db = Database(url)
-        db.upgrade()
-        say(f"  loading {spec.rows:,} facts into PostgreSQL (COPY) …")
-        load_postgres(db, spec)
-        conn = psycopg.connect(libpq_dsn(url), autocommit=True)
-        try:
-            questions = Questions(db, Floor(conn, "%s"), spec, iso_dates=False)
-            return [measure(questions, reps=_reps(options), name=sized("attainment_query_pg", spec.rows),
-                            params={"database": "postgresql", "facts": spec.rows, "members": spec.members,
-                                    "days": spec.days, "today": spec.end.isoformat()})]
-        finally:
-            conn.close()
-            db.dispose()
+    with postgres_connected(options.postgres, spec) as (db, conn):
+        questions = Questions(db, Floor(conn, "%s"), spec, iso_dates=False)
+        return [measure(questions, reps=_reps(options), name=sized("attainment_query_pg", spec.rows),
+                        params={"database": "postgresql", "facts": spec.rows, "members": spec.members,
+                                "days": spec.days, "today": spec.end.isoformat()})]
 
 
 def run_pandas(options: Any) -> list[Result]:

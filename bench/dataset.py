@@ -16,11 +16,13 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
-from bench.harness import DATA_DIR, say
+from bench.harness import DATA_DIR, NotAvailable, say
 from storage.db import Database
 from storage.kpi.builtins import RAW_METRICS
 from storage.kpi.periods import Calendar
@@ -260,3 +262,39 @@ def copy_facts(cursor, rows, chunk: int = 50_000, spec: DatasetSpec | None = Non
                 lines = []
         if lines:
             copy.write("".join(lines))
+
+
+@contextmanager
+def sqlite_connected(path: Path) -> Iterator[tuple[Database, sqlite3.Connection]]:
+    """Our database and the floor's raw sqlite3 connection on one file."""
+    db = Database(f"sqlite:///{path}")
+    conn = sqlite3.connect(path, check_same_thread=False)
+    try:
+        yield db, conn
+    finally:
+        conn.close()
+        db.dispose()
+
+
+@contextmanager
+def postgres_connected(explicit_url: str | None, spec: DatasetSpec, what: str = "facts",
+                       ) -> Iterator[tuple[Database, Any]]:
+    """`spec` loaded into a scratch schema: our database and the floor's raw autocommit psycopg connection."""
+    import psycopg
+
+    from bench.postgres import configured_url, libpq_dsn, scratch_schema
+
+    base = configured_url(explicit_url)
+    if base is None:
+        raise NotAvailable("PostgreSQL: set KPIBOT_TEST_DATABASE_URL or pass --postgres URL")
+    with scratch_schema(base) as url:
+        db = Database(url)
+        db.upgrade()
+        say(f"  loading {spec.rows:,} {what} into PostgreSQL (COPY) …")
+        load_postgres(db, spec)
+        conn = psycopg.connect(libpq_dsn(url), autocommit=True)
+        try:
+            yield db, conn
+        finally:
+            conn.close()
+            db.dispose()

@@ -265,3 +265,17 @@ def _number(value: Any) -> str:
     if magnitude >= 10:
         return f"{value:.1f}"
     return f"{value:.2f}" if magnitude >= 1 else f"{value:.3g}"
+
+
+def against_floor(name: str, ours: Callable[[], Any], floor: Callable[[], Any], *, reps: int,
+                  params: dict[str, Any], facts: dict[str, Any], detail: str = "") -> Result:
+    """Ours and the hand-written SQL floor timed in turns; the median of each in ms and their ratio."""
+    times = interleaved({"ours": ours, "floor": floor}, reps=reps, warmup=2)
+    value, baseline = median(times["ours"]) * 1000, median(times["floor"]) * 1000
+    say(f"  {name}: ours {value:.1f} ms, SQL floor {baseline:.1f} ms ({value / baseline:.2f}×){detail}")
+    return Result(name=name, value=round(value, 3), unit="ms", baseline_name="sql_floor",
+                  baseline_value=round(baseline, 3), ratio=round(value / baseline, 2),
+                  params={**params, **facts, "reps": reps,
+                          "ours_range_ms": spread([t * 1000 for t in times["ours"]]),
+                          "floor_range_ms": spread([t * 1000 for t in times["floor"]])},
+                  peak_rss_mb=peak_rss_mb())

@@ -7,15 +7,13 @@ timing). ratio = ours / floor. `shop_board_pg` on PostgreSQL.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bench.attainment import Floor, FloorQuery, _close, _same, by_group, sized
-from bench.dataset import DatasetSpec, load_postgres, sqlite_dataset
-from bench.harness import NotAvailable, Result, interleaved, median, peak_rss_mb, say, spread
-from bench.postgres import configured_url, libpq_dsn, scratch_schema
+from bench.dataset import DatasetSpec, postgres_connected, sqlite_connected, sqlite_dataset
+from bench.harness import Result, interleaved, median, peak_rss_mb, spread
 from storage.db import Database
 from storage.kpi.engine import KpiEngine
 from storage.kpi.registry import load_registry
@@ -84,35 +82,15 @@ def prepare_sqlite(options: Any) -> None:
 
 def run_sqlite(options: Any) -> list[Result]:
     spec = _spec(options)
-    path = sqlite_dataset(spec)
-    db = Database(f"sqlite:///{path}")
-    conn = sqlite3.connect(path, check_same_thread=False)
-    try:
+    with sqlite_connected(sqlite_dataset(spec)) as (db, conn):
         return [measure(db, Floor(conn, "?"), spec, iso_dates=True, reps=_reps(options),
                         name=sized("shop_board", spec.rows),
                         params={"database": "sqlite", "facts": spec.rows, "members": spec.members})]
-    finally:
-        conn.close()
-        db.dispose()
 
 
 def run_postgres(options: Any) -> list[Result]:
-    import psycopg
-
-    base = configured_url(options.postgres)
-    if base is None:
-        raise NotAvailable("PostgreSQL: set KPIBOT_TEST_DATABASE_URL or pass --postgres URL")
     spec = _spec(options)
-    with scratch_schema(base) as url:
-        db = Database(url)
-        db.upgrade()
-        say(f"  loading {spec.rows:,} facts over {SHOPS} shops into PostgreSQL (COPY) …")
-        load_postgres(db, spec)
-        conn = psycopg.connect(libpq_dsn(url), autocommit=True)
-        try:
-            return [measure(db, Floor(conn, "%s"), spec, iso_dates=False, reps=_reps(options),
-                            name=sized("shop_board_pg", spec.rows),
-                            params={"database": "postgresql", "facts": spec.rows, "members": spec.members})]
-        finally:
-            conn.close()
-            db.dispose()
+    with postgres_connected(options.postgres, spec, f"facts over {SHOPS} shops") as (db, conn):
+        return [measure(db, Floor(conn, "%s"), spec, iso_dates=False, reps=_reps(options),
+                        name=sized("shop_board_pg", spec.rows),
+                        params={"database": "postgresql", "facts": spec.rows, "members": spec.members})]

@@ -21,9 +21,15 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from bench.dataset import END, DatasetSpec, load_postgres, small_shop, sqlite_dataset
-from bench.harness import NotAvailable, Result, interleaved, median, peak_rss_mb, say, spread
-from bench.postgres import configured_url, libpq_dsn, scratch_schema
+from bench.dataset import (
+    END,
+    DatasetSpec,
+    postgres_connected,
+    small_shop,
+    sqlite_connected,
+    sqlite_dataset,
+)
+from bench.harness import Result, against_floor
 from storage.db import Database
 from storage.kpi.periods import Calendar
 from storage.kpi.registry import load_registry
@@ -70,16 +76,8 @@ def _case(db: Database, connection: Any, placeholder: str, iso: bool,
 def _measure(name: str, db: Database, connection: Any, placeholder: str, reps: int, params: dict[str, Any],
              ) -> Result:
     ours, floor, facts = _case(db, connection, placeholder, iso=params["database"] == "sqlite")
-    times = interleaved({"ours": ours, "floor": floor}, reps=reps, warmup=2)
-    value, baseline = median(times["ours"]) * 1000, median(times["floor"]) * 1000
-    say(f"  {name}: ours {value:.1f} ms, SQL floor {baseline:.1f} ms ({value / baseline:.2f}×), "
-        f"{facts['findings']} unusual, {facts['floor_rows']:,} floor rows")
-    return Result(name=name, value=round(value, 3), unit="ms", baseline_name="sql_floor",
-                  baseline_value=round(baseline, 3), ratio=round(value / baseline, 2),
-                  params={**params, **facts, "reps": reps,
-                          "ours_range_ms": spread([t * 1000 for t in times["ours"]]),
-                          "floor_range_ms": spread([t * 1000 for t in times["floor"]])},
-                  peak_rss_mb=peak_rss_mb())
+    return against_floor(name, ours, floor, reps=reps, params=params, facts=facts,
+                         detail=f", {facts['findings']} unusual, {facts['floor_rows']:,} floor rows")
 
 
 def _weeks_read() -> int:
@@ -104,37 +102,17 @@ def run(options: Any) -> list[Result]:
             conn.close()
             db.dispose()
     spec = DatasetSpec(rows=options.rows, members=MEMBERS)
-    path = sqlite_dataset(spec)
-    db = Database(f"sqlite:///{path}")
-    conn = sqlite3.connect(path, check_same_thread=False)
-    try:
+    with sqlite_connected(sqlite_dataset(spec)) as (db, conn):
         results.append(_measure(sized("unusual_query", spec.rows), db, conn, "?", reps,
                                 {"database": "sqlite", "facts": spec.rows, "members": MEMBERS, "days": spec.days,
                                  "weeks_read": _weeks_read()}))
-    finally:
-        conn.close()
-        db.dispose()
     return results
 
 
 def run_postgres(options: Any) -> list[Result]:
-    import psycopg
-
-    base = configured_url(options.postgres)
-    if base is None:
-        raise NotAvailable("PostgreSQL: set KPIBOT_TEST_DATABASE_URL or pass --postgres URL")
     spec = DatasetSpec(rows=options.rows, members=MEMBERS)
     reps = 5 if options.quick else 15
-    with scratch_schema(base) as url:
-        db = Database(url)
-        db.upgrade()
-        say(f"  loading {spec.rows:,} facts into PostgreSQL (COPY) …")
-        load_postgres(db, spec)
-        conn = psycopg.connect(libpq_dsn(url), autocommit=True)
-        try:
-            return [_measure(sized("unusual_query_pg", spec.rows), db, conn, "%s", reps,
-                             {"database": "postgresql", "facts": spec.rows, "members": MEMBERS, "days": spec.days,
-                              "weeks_read": _weeks_read()})]
-        finally:
-            conn.close()
-            db.dispose()
+    with postgres_connected(options.postgres, spec) as (db, conn):
+        return [_measure(sized("unusual_query_pg", spec.rows), db, conn, "%s", reps,
+                         {"database": "postgresql", "facts": spec.rows, "members": MEMBERS, "days": spec.days,
+                          "weeks_read": _weeks_read()})]
