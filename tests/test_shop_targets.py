@@ -72,3 +72,21 @@ def test_a_month_target_in_a_shop_is_derived_from_its_quarter(db: Database) -> N
     st = engine.status(engine.registry.kpis["gmv"], HOSTS_IN_A, NOVEMBER)
     # Q4 has 92 days, November 30: 9,200 × 30 / 92 = 3,000
     assert st.target is not None and st.target.value == pytest.approx(3000) and st.target.derived_from == "quarter"
+
+
+def test_a_board_asked_in_chat_for_one_shop_ranks_the_rows_in_that_shop(db: Database, make_settings) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.bot import KpiBot
+    from bot.testing import TestAdapter
+
+    engine = seed(db)
+    set_target(db, "gmv", Scope.member(H1).in_shop("shop-a"), "2026-11", 1400)
+    chat = TestAdapter(KpiBot(settings=make_settings(), db=db, registry=engine.registry,
+                              today=lambda: date(2026, 12, 5)))
+    chat.user("hana", H1)
+    # shop-a only: h1 700 (of 1,400 → 50.0 %), h2 200; h1's 5,000 in shop-b is not in this board.
+    board = chat.ask("board gmv role:host shop:shop-a 2026-11", as_user="hana")
+    assert "Live host · shop-a" in board.title
+    assert [row[1:5] for row in board.tables[0].rows] == [
+        ["Hana", "$700", "$1,400", "50.0%"], ["Hugo", "$200", "—", "—"]]
+    everyone = chat.ask("board gmv role:host 2026-11", as_user="hana")  # across shops: 5,000 + 700 = 5,700
+    assert everyone.tables[0].rows[0][1:3] == ["Hana", "$5,700"]

@@ -95,8 +95,9 @@ def _board(ctx: Context, cmd: c.Board) -> Reply:
         rows = ctx.services.engine.shop_board(kpi, cmd.period)
         scope = SPLIT_T("shops", ctx.lang)
     else:
-        rows = ctx.services.engine.board(kpi, cmd.role, cmd.period)
+        rows = ctx.services.engine.board(kpi, cmd.role, cmd.period, shop=cmd.shop)
         scope = ctx.role_label(cmd.role) if cmd.role else ctx.t("everyone")
+        scope = f"{scope} · {cmd.shop}" if cmd.shop else scope
     if cmd.order == "bottom":  # who sold the least / 谁最低: the weakest first, those without data still last
         rows = [r for r in rows if r.status.actual is not None][::-1] + [r for r in rows if r.status.actual is None]
     title = ctx.t("board_title", kpi=kpi.label(ctx.lang), scope=scope, period=period_label(cmd.period, ctx.lang))

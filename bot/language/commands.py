@@ -53,6 +53,7 @@ class Board(Command):
     role: str | None
     period: Period
     by_shop: bool = False  # shops side by side instead of members
+    shop: str = ""  # shop:KEY: the members' rows and targets in that shop only
     order: str = "top"  # top | bottom (who sold the least, 谁最低)
 
 

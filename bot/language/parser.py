@@ -368,7 +368,8 @@ def command_of(question: Question, request: CommandRequest) -> c.Command:
         made = c.RoleKpis(role=question.subject.key, period=period)
     elif question.shape == "board":
         role = question.subject.key if question.subject.kind == "role" else None
-        made = c.Board(kpi=kpi, role=role, period=period, order=question.order, by_shop=question.by_shop)
+        made = c.Board(kpi=kpi, role=role, period=period, order=question.order, by_shop=question.by_shop,
+                       shop="" if question.by_shop else question.shop or "")
     elif question.shape == "runrate":
         made = c.RunRate(kpi=kpi, scope=scope, period=period)
     elif question.shape == "compare":
