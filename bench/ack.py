@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench.attainment import sized
-from bench.dataset import DatasetSpec, small_shop, sqlite_dataset
-from bench.harness import DATA_DIR, NotAvailable, Result, median, peak_rss_mb, percentile, say
+from bench.dataset import ack_workspace
+from bench.harness import NotAvailable, Result, median, peak_rss_mb, percentile, say
 from bench.server import SIGNING_SECRET, ServerProcess
 
 CONCURRENCY = 50
@@ -59,14 +59,8 @@ def run(options: Any) -> list[Result]:
 
     rounds = 4 if options.quick else 10
     warmup = 2
-    folder = DATA_DIR / "scratch" / "ack"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    facts = getattr(options, "ack_facts", 0)
-    if facts:  # the attainment workspace (200 members, 2 years), copied: the server writes to it
-        shutil.copy(sqlite_dataset(DatasetSpec(rows=facts)), folder / "ack.db")
-    else:
-        small_shop(folder / "ack.db").dispose()
+    facts = getattr(options, "ack_facts", 0)  # the attainment workspace (200 members, 2 years) when set
+    folder = ack_workspace("ack", facts)
     samples: dict[str, list[float]] = {"ours": [], "bolt": []}
     failures: dict[str, int] = {"ours": 0, "bolt": 0}
     late = answered_in_ack = 0

@@ -14,6 +14,7 @@ keyed by the parameters and the schema's migration head, so reruns skip generati
 from __future__ import annotations
 
 import random
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -298,3 +299,16 @@ def postgres_connected(explicit_url: str | None, spec: DatasetSpec, what: str = 
         finally:
             conn.close()
             db.dispose()
+
+
+def ack_workspace(name: str, facts: int) -> Path:
+    """A fresh scratch folder holding `ack.db` for a server under load: the attainment workspace of `facts`
+    facts (copied, since the server writes to it), or the small demo-sized shop when `facts` is 0."""
+    folder = DATA_DIR / "scratch" / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    if facts:
+        shutil.copy(sqlite_dataset(DatasetSpec(rows=facts)), folder / "ack.db")
+    else:
+        small_shop(folder / "ack.db").dispose()
+    return folder

@@ -19,8 +19,8 @@ import time
 from typing import Any
 
 from bench.attainment import sized
-from bench.dataset import DatasetSpec, small_shop, sqlite_dataset
-from bench.harness import DATA_DIR, NotAvailable, Result, median, peak_rss_mb, percentile, say
+from bench.dataset import ack_workspace
+from bench.harness import NotAvailable, Result, median, peak_rss_mb, percentile, say
 from bench.server import FEISHU_ENCRYPT_KEY, FEISHU_SECRET, FEISHU_TOKEN, ServerProcess
 
 CONCURRENCY = 50
@@ -38,14 +38,8 @@ def run(options: Any) -> list[Result]:
 
     rounds = 4 if options.quick else 10
     warmup = 2
-    folder = DATA_DIR / "scratch" / "feishu-ack"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
     facts = getattr(options, "ack_facts", 0)
-    if facts:
-        shutil.copy(sqlite_dataset(DatasetSpec(rows=facts)), folder / "ack.db")
-    else:
-        small_shop(folder / "ack.db").dispose()
+    folder = ack_workspace("feishu-ack", facts)
     users = [f"ou_bench{number:05d}" for number in range(CONCURRENCY)]
     samples: dict[str, list[float]] = {"ours": [], "lark": []}
     failures: dict[str, int] = {"ours": 0, "lark": 0}

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.attainment import Floor, FloorQuery, _close, _same, by_group, sized
+from bench.attainment import Floor, FloorQuery, _close, _reps, _same, by_group, sized
 from bench.dataset import DatasetSpec, postgres_connected, sqlite_connected, sqlite_dataset
 from bench.harness import Result, interleaved, median, peak_rss_mb, spread
 from storage.db import Database
@@ -70,10 +70,6 @@ def measure(db: Database, floor: Floor, spec: DatasetSpec, *, iso_dates: bool, r
                 "floor_range_ms": spread([t * 1000 for t in times["floor"]])},
         peak_rss_mb=peak_rss_mb(),
     )
-
-
-def _reps(options: Any) -> int:
-    return 10 if options.quick else 30
 
 
 def prepare_sqlite(options: Any) -> None:
