@@ -41,8 +41,8 @@ def pytest_configure(config: pytest.Config) -> None:
 # advertised delays, 5-40 s each. They run first, so that with pytest-xdist (`make test`) no process is
 # left with one of them while the others have finished.
 SLOW_FIRST = ("test_replica_kill.py", "test_serve_shutdown.py", "test_leader_election.py", "test_cli.py",
-              "test_delivery_storm.py", "test_migration_lock.py", "test_registry.py", "test_slack_socket_mode.py",
-              "test_doctor.py")
+              "test_demo_meetings.py", "test_delivery_storm.py", "test_migration_lock.py", "test_registry.py",
+              "test_slack_socket_mode.py", "test_doctor.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -150,15 +150,6 @@ def test_serve_without_a_platform_says_so_and_answers_health(tmp_path: Path) -> 
     assert "kpibot demo" in output
 
 
-def test_demo_prints_answers(tmp_path: Path) -> None:
-    result = run(["demo"], tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "GMV · Team ·" in result.stdout
-    assert "GMV leaderboard · Live host ·" in result.stdout
-    assert "Chloe Zhang" in result.stdout
-    assert "GMV · 团队 ·" in result.stdout
-
-
 def test_console_is_interactive_on_a_terminal(tmp_path: Path) -> None:
     """On a terminal the console prompts, answers, keeps history, and Ctrl-D leaves."""
     import pty

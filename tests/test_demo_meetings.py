@@ -1,25 +1,27 @@
 """`make demo` (`kpibot demo`) writes the review meetings into demo-out/: a daily report, a weekly digest that
 opens with the actions, a monthly one that ends with the flywheel, the funnel review (team and by shop), Chloe's
 own weekly review with her composite radar, a shop's weekly review, and a role's answer with its radar — each
-in English and Chinese, every chart a PNG."""
+in English and Chinese, every chart a PNG — and prints a few answers. One run of the real command checks both:
+the demo is the suite's most expensive fixture."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 
-from bot.demo import run_demo
+from tests.test_cli import run
 
 pytestmark = pytest.mark.sqlite_only  # the demo is its own SQLite workspace
 
 
-def test_the_demo_writes_every_meeting_digest_and_chart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_the_demo_prints_answers_and_writes_every_meeting_digest_and_chart(tmp_path: Path) -> None:
+    result = run(["demo"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    printed = result.stdout
+    for answer in ("GMV · Team ·", "GMV leaderboard · Live host ·", "Chloe Zhang", "GMV · 团队 ·"):
+        assert answer in printed, answer
     out = tmp_path / "demo-out"
-    printed = io.StringIO()
-    run_demo(tmp_path / "demo.db", out, printed)
     names = {path.name for path in out.iterdir()}
     for lang in ("en", "zh"):
         for digest in ("weekly-actions", "monthly-flywheel", "funnel-review", "funnel-by-shop", "weekly-chloe",
@@ -40,4 +42,4 @@ def test_the_demo_writes_every_meeting_digest_and_chart(tmp_path: Path, monkeypa
     shop = (out / "digest-weekly-shop-en.md").read_text(encoding="utf-8")
     assert shop.startswith("# Weekly review · Shopee SG")
     # 7 digests (daily, weekly, monthly, funnel, funnel by shop, Chloe's, the shop's) × 2 languages
-    assert f"written to {out} (14 digests)" in printed.getvalue()
+    assert "written to demo-out (14 digests)" in printed
