@@ -808,6 +808,9 @@ def running_feishu_bot(
         }
         values.update(overrides)
         runtime = build_runtime(make_settings(**values), file_outbox_dir=tmp_path / "outbox")
+        # A card press is answered in its callback unless a test shortens this (the late path's tests do):
+        # Feishu's 2 s would turn a test of the answer into a test of the late path on a loaded machine.
+        runtime.adapters["feishu"].events.callback_deadline = 8.0
         server = ServerThread(build_http_app(runtime)).start()
         poster = EventPoster(f"{server.url}/feishu/events", encrypt_key=values["FEISHU_ENCRYPT_KEY"] or ENCRYPT_KEY)
         try:
