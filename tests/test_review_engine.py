@@ -16,7 +16,9 @@ from storage.kpi.scan import scan_unusual
 from storage.kpi.scope import Scope
 from storage.kpi.why import compare, explain
 from storage.repositories import baselines as baseline_repo
+from storage.repositories import members as member_repo
 from storage.repositories import notes as note_repo
+from storage.repositories.series import DailyRead, daily_by_scope
 from tests.fixtures import add_facts, add_members
 
 REGISTRY = load_registry(None)
@@ -128,6 +130,42 @@ def test_four_period_average_and_a_named_baseline(db: Database) -> None:
     assert compared.reference_value("baseline") == pytest.approx(1_400)
     assert compared.change("baseline") == pytest.approx(1_200 / 1_400 - 1)
     assert compared.change("previous") == pytest.approx(0.2)  # 1,200 vs 1,000
+
+
+def test_daily_series_of_the_team_each_role_and_each_holder(db: Database) -> None:
+    # The one statement an unusual scan reads (SQLite rolls the team's and the roles' sums up in one pass,
+    # PostgreSQL reads a branch per role): each scope's sums, only the metrics it reads, missing is not zero.
+    add_members(db)  # h1, h2 host; b1 ad buyer; e1 editor
+    with db.session() as session:
+        member_repo.assign_role(session, member_repo.ensure_member(session, "h1@shop.com"), "ad_buyer")  # two roles
+    d1, d2 = date(2026, 11, 2), date(2026, 11, 3)
+    add_facts(db, [
+        ("gmv", d1, 1_000, "h1@shop.com"), ("gmv", d1, 500, "h2@shop.com"), ("gmv", d1, 2_400, "b1@shop.com"),
+        ("gmv", d1, 70, "e1@shop.com"), ("gmv", d1, 300, ""), ("gmv", d2, 50, ""),
+        ("clicks", d1, 40, "h1@shop.com"), ("clicks", d1, 400, "b1@shop.com"), ("clicks", d1, 200, ""),
+        ("live_viewers", d1, 3_000, "h1@shop.com"), ("live_viewers", d1, 1_000, "h2@shop.com"),
+        ("ad_spend", d1, 100, "b1@shop.com"), ("ad_spend", d1, 10, "h1@shop.com"),
+    ])
+    add_facts(db, [("gmv", d1, 200, "h1@shop.com")], source="shop_export")  # a second row of Hana's GMV
+    host, ads = ("gmv", "live_viewers"), ("ad_spend", "clicks")
+    reads = [DailyRead("team", "", ("clicks", "gmv")), DailyRead("role", "host", host), DailyRead("holders", "host", host),
+             DailyRead("role", "ad_buyer", ads), DailyRead("holders", "ad_buyer", ads)]
+    with db.session() as session:
+        series = daily_by_scope(session, reads, d1, d2)
+        host_only = daily_by_scope(session, [DailyRead("role", "host", ("gmv",))], d1, d2)
+    assert series == {
+        # every row: GMV 1,000 + 200 + 500 + 2,400 + 70 + 300 = 4,470; clicks 40 + 400 + 200 = 640; Nov 3: 50
+        ("team", ""): {d1: {"gmv": 4_470.0, "clicks": 640.0}, d2: {"gmv": 50.0}},
+        # Hana and Hugo: GMV 1,200 + 500 = 1,700, viewers 3,000 + 1,000 = 4,000; Hana's 40 clicks are not host's
+        ("role", "host"): {d1: {"gmv": 1_700.0, "live_viewers": 4_000.0}},
+        # Bo and Hana: spend 100 + 10 = 110, clicks 400 + 40 = 440; their GMV is not the ad buyer's
+        ("role", "ad_buyer"): {d1: {"ad_spend": 110.0, "clicks": 440.0}},
+        # Hana holds both roles: both reads' metrics, her two GMV rows 1,000 + 200
+        ("member", "h1@shop.com"): {d1: {"gmv": 1_200.0, "live_viewers": 3_000.0, "ad_spend": 10.0, "clicks": 40.0}},
+        ("member", "h2@shop.com"): {d1: {"gmv": 500.0, "live_viewers": 1_000.0}},
+        ("member", "b1@shop.com"): {d1: {"ad_spend": 100.0, "clicks": 400.0}},
+    }  # Eli (editor, not read) has no series; no role has a Nov 3 row, so no Nov 3 entry (missing, not 0)
+    assert host_only == {("role", "host"): {d1: {"gmv": 1_700.0}}}  # a role read alone, without the team's
 
 
 def test_unusual_spike_found_and_steady_series_quiet(db: Database) -> None:

@@ -229,3 +229,27 @@ def test_compiled_formulas_agree_with_the_formula_language() -> None:
         formula = parse_formula(text)
         assert compiled(formula)(sums) == formula.evaluate(sums), text
     assert compiled(parse_formula("gmv / clicks"))(sums) is None  # no clicks: undefined, not 0
+
+
+def test_every_day_of_a_series_is_worked_out_as_one_day_is() -> None:
+    from storage.kpi.compiled import evaluate_days
+
+    # evaluate_days works one metric and a ratio of two out inline: the same days and values as the formula
+    # language one day at a time, where a metric without rows is missing, a 0 denominator undefined and a
+    # day whose denominator is under the floor (200) left out
+    series = {1: {"gmv": 1200.0, "orders": 30.0}, 2: {"gmv": 900.0}, 3: {"gmv": 50.0, "orders": 0.0},
+              4: {"orders": 250.0, "gmv": 10_000.0}, 5: {"orders": 199.0, "gmv": 7_960.0}, 6: {},
+              7: {"gmv": math.inf, "orders": 2.0}, 8: {"gmv": -300.0, "orders": -6.0},
+              9: {"gmv": 8_000.0, "orders": 200.0}}
+    for text in ("gmv", "orders", "gmv / orders", "orders / gmv", "gmv / orders * 2", "(gmv - orders) / orders"):
+        formula = parse_formula(text)
+        for guard, floor in (((), 0.0), (tuple(formula.denominator_metrics()), 200.0)):
+            expected = {day: value for day, sums in series.items() if set(formula.metrics) <= sums.keys()
+                        and not (guard and sum(sums[m] for m in guard) < floor)  # no denominator: no floor
+                        and (value := formula.evaluate(sums)) is not None}
+            assert evaluate_days(formula, series, guard, floor) == expected, (text, guard)
+    # by hand: 1,200 / 30 = 40 on day 1; day 2 has no orders, day 3 none that count (0), day 4 10,000 / 250
+    # = 40, day 5 7,960 / 199 = 40, day 7 inf / 2 is not finite, day 8 −300 / −6 = 50, day 9 8,000 / 200 = 40
+    assert evaluate_days(parse_formula("gmv / orders"), series) == {1: 40.0, 4: 40.0, 5: 40.0, 8: 50.0, 9: 40.0}
+    # at least 200 orders: 250 and 200 (199, 30 and −6 are under)
+    assert evaluate_days(parse_formula("gmv / orders"), series, ["orders"], 200.0) == {4: 40.0, 9: 40.0}

@@ -45,14 +45,16 @@ def scan_unusual(
         notes = note_repo.notes_between(session, start, last)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     findings: list[Finding] = []
+    histories: dict[frozenset[date], list[tuple[date, list[date]]]] = {}  # per set of promo days (mostly none)
     for key, daily in series.items():
         here = scope or Scope(key[0], key[1])  # type: ignore[arg-type]
-        promo = note_repo.promo_days(notes, here)
-        history = history_days(days, promo)
+        promo = frozenset(note_repo.promo_days(notes, here))
+        if (history := histories.get(promo)) is None:
+            history = histories[promo] = history_days(days, promo)
         for kpi in _kpis_of(registry, key, roles_of, wanted):
-            for day, judgement in judge_values(day_values(kpi, daily, min_volume_of(registry, kpi)), history):
-                if judgement.unusual:
-                    findings.append(Finding(kpi, key, day, judgement, day in promo))
+            values = day_values(kpi, daily, min_volume_of(registry, kpi))
+            for day, judgement in judge_values(values, history, unusual_only=True):
+                findings.append(Finding(kpi, key, day, judgement, day in promo))
     return strongest_first(findings)
 
 

@@ -14,13 +14,13 @@ MIN_HISTORY such days are needed; a history with no spread at all cannot judge a
 
 from __future__ import annotations
 
-import statistics
+import math
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from storage.kpi.compiled import compiled
+from storage.kpi.compiled import evaluate_days
 from storage.kpi.problems import Problem
 
 if TYPE_CHECKING:
@@ -54,22 +54,33 @@ class Judgement:
 
 def robust_z(value: float, history: list[float]) -> Judgement | None:
     """`value` against `history`; None with fewer than MIN_HISTORY days or no spread at all."""
-    if len(history) < MIN_HISTORY:
+    return _judged(value, history, True)
+
+
+def _judged(value: float, history: list[float], usual_too: bool) -> Judgement | None:
+    """`robust_z`; without `usual_too`, None for a usual value as well (a scan keeps only the unusual ones,
+    and building hundreds of Judgements it drops costs more than judging)."""
+    if (count := len(history)) < MIN_HISTORY:
         return None
-    median = statistics.median(history)
+    half, odd = divmod(count, 2)  # the medians as statistics.median takes them, without its checks
+    ordered = sorted(history)
+    median = ordered[half] if odd else (ordered[half - 1] + ordered[half]) / 2
     deviations = [abs(h - median) for h in history]
-    mad = statistics.median(deviations)
+    ordered = sorted(deviations)
+    mad = ordered[half] if odd else (ordered[half - 1] + ordered[half]) / 2
     if mad > 0:
         scale, mean_ad = mad / MAD_SCALE, False
         spread = mad
     else:
-        spread = statistics.fmean(deviations)
+        spread = math.fsum(deviations) / count  # statistics.fmean
         scale, mean_ad = MEAN_AD_SCALE * spread, True
     if scale <= 0:
         return None
     z = (value - median) / scale
+    if not usual_too and abs(z) < THRESHOLD:
+        return None
     return Judgement(value, median, spread, z, median - THRESHOLD * scale, median + THRESHOLD * scale,
-                     len(history), mean_ad)
+                     count, mean_ad)
 
 
 @dataclass(frozen=True)
@@ -94,17 +105,9 @@ def day_value(kpi: KpiDef, sums: dict[str, float] | None, min_volume: float | No
 
 def day_values(kpi: KpiDef, series: dict[Any, dict[str, float]], min_volume: float | None) -> dict[Any, float]:
     """`day_value` for every day of a series (the formula's metric and denominator lists read once)."""
-    metrics, evaluate = frozenset(kpi.metrics), compiled(kpi.formula)
-    denominators = kpi.formula.denominator_metrics() if min_volume is not None else []
-    out = {}
-    for day, sums in series.items():
-        if not sums.keys() >= metrics:
-            continue
-        if denominators and sum(sums[m] for m in denominators) < min_volume:  # type: ignore[operator]
-            continue
-        if (value := evaluate(sums)) is not None:
-            out[day] = value
-    return out
+    if min_volume is None:
+        return evaluate_days(kpi.formula, series)
+    return evaluate_days(kpi.formula, series, kpi.formula.denominator_metrics(), min_volume)
 
 
 def judge_days(
@@ -115,16 +118,17 @@ def judge_days(
     return judge_values(day_values(kpi, series, min_volume), history_days(days, promo_days))
 
 
-def judge_values(values: dict[date, float], history: list[tuple[date, list[date]]]) -> list[tuple[date, Judgement]]:
+def judge_values(values: dict[date, float], history: list[tuple[date, list[date]]], *, unusual_only: bool = False,
+                 ) -> list[tuple[date, Judgement]]:
     """`judge_days` on a KPI's day values, with each day's history days (`history_days`) worked out once for
-    every KPI of a scope."""
+    every KPI of a scope; only the unusual days with `unusual_only`."""
     out = []
     for day, past_days in history:
         value = values.get(day)
         if value is None:
             continue
-        judgement = robust_z(value, [past for d in past_days if (past := values.get(d)) is not None])
-        if judgement is not None:
+        past = [past for d in past_days if (past := values.get(d)) is not None]
+        if (judgement := _judged(value, past, not unusual_only)) is not None:
             out.append((day, judgement))
     return out
 
