@@ -148,7 +148,8 @@ def test_daily_series_of_the_team_each_role_and_each_holder(db: Database) -> Non
     ])
     add_facts(db, [("gmv", d1, 200, "h1@shop.com")], source="shop_export")  # a second row of Hana's GMV
     host, ads = ("gmv", "live_viewers"), ("ad_spend", "clicks")
-    reads = [DailyRead("team", "", ("clicks", "gmv")), DailyRead("role", "host", host), DailyRead("holders", "host", host),
+    reads = [DailyRead("team", "", ("clicks", "gmv")),
+             DailyRead("role", "host", host), DailyRead("holders", "host", host),
              DailyRead("role", "ad_buyer", ads), DailyRead("holders", "ad_buyer", ads)]
     with db.session() as session:
         series = daily_by_scope(session, reads, d1, d2)
