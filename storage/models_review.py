@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Column, Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from storage.models import _ts, utcnow
+from storage.models import TableBase, _ts, utcnow
 
 
-class Note(SQLModel, table=True):
+class Note(TableBase, table=True):
     """An operational change or event on a day (or days): a price change, a promo, a new host.
 
     `kpis` is a comma-separated list of KPI ids it may affect ('' = any); `promo` marks sale days, which
@@ -35,7 +35,7 @@ class Note(SQLModel, table=True):
         return [k for k in self.kpis.split(",") if k]
 
 
-class Baseline(SQLModel, table=True):
+class Baseline(TableBase, table=True):
     """A named reference period per KPI and scope (`baseline set gmv 2026-10`): later figures are compared
     with that period's value (per day for summed KPIs)."""
 

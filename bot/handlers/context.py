@@ -15,7 +15,7 @@ from bot.core.messages import T
 from bot.core.request import UserRef
 from bot.language.commands import ParseError, ScopeRef
 from bot.language.registry import CommandRegistry
-from jobs.digest import send_weekly_digest
+from jobs import digest
 from jobs.outbox import Outbox
 from jobs.present.formatting import kpi_value
 from jobs.present.reply import Reply, ReplyKind
@@ -69,8 +69,8 @@ class Services:
         outbox = self.outboxes.get(platform) or self.outboxes.get("file")
         if outbox is None:
             return None
-        return send_weekly_digest(self.engine, self.registry, outbox, channel, lang=lang,
-                                  currency=self.settings.currency)
+        return digest.send_weekly_digest(self.engine, self.registry, outbox, channel, lang=lang,
+                                         currency=self.settings.currency)
 
 
 @dataclass

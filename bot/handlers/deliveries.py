@@ -7,7 +7,6 @@ from bot.handlers.context import Context
 from bot.language import commands as c
 from bot.language.parser import Parser, one_id
 from jobs.delivery import Outcome
-from jobs.digest.resend import resend_digest
 from jobs.present.reply import Reply, ReplyKind, Table
 from storage.repositories import ledger
 
@@ -33,6 +32,10 @@ def status_text(ctx: Context, status: str) -> str:
 
 
 def digest_resend(ctx: Context, cmd: c.DigestResend) -> Reply:
+    # Here, not at the top: the resend runs the digest's scheduled job, and its scheduler (APScheduler) is
+    # a tenth of a second of every start of a process that never resends (`kpibot status`).
+    from jobs.digest.resend import resend_digest
+
     services = ctx.services
     result = resend_digest(services.db, services.engine, services.registry, services.outboxes, services.settings,
                            cmd.delivery_id)

@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property
 from typing import Any, Literal
 
 from bot.language.names import NameHit, NameIndex, Person
@@ -202,10 +203,22 @@ class QuestionReader:
         self._know(people)
 
     def _know(self, people: Iterable[Person]) -> None:
-        self.names = NameIndex(self.registry, people, self._reserved)
+        """Names and suggestions are built when first read: the name pattern is one large regular expression
+        (tens of milliseconds to compile), and the reader made at start-up, before the members are known,
+        is replaced by `with_people` before a first question is read."""
+        self._people = tuple(people)
+        for built in ("names", "_suggester"):
+            self.__dict__.pop(built, None)
+
+    @cached_property
+    def names(self) -> NameIndex:
+        return NameIndex(self.registry, self._people, self._reserved)
+
+    @cached_property
+    def _suggester(self) -> Suggester:
         words = {part for name in self.names.words() for part in name.split(" ")} | set(PERIOD_WORDS)
         words |= {w for w in _WORDS if w.isascii() and w.isalpha()}
-        self._suggester = Suggester(words, meaningful=self._reserved)
+        return Suggester(words, meaningful=self._reserved)
 
     def with_people(self, people: Iterable[Person]) -> QuestionReader:
         """The same reader knowing another set of members (after members change)."""

@@ -3,108 +3,31 @@ the at-risk list with required run-rates, the funnel, data freshness, and charts
 
     build_weekly_digest(engine, registry, lang="zh", currency="USD") -> Reply
     write_demo_digest(engine, registry, folder, lang, currency) -> folder with markdown + PNGs
+
+The names below load their submodule when first used (jobs/lazy.py): the chat commands that declare digest
+options start with every process, the digest itself is built on a schedule or on `digest now`.
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
-import logging
-from dataclasses import replace
-from datetime import date
-from pathlib import Path
+from jobs.lazy import lazy_exports
 
-from jobs.digest.charts import digest_charts
-from jobs.digest.data import DigestData, collect, review_periods
-from jobs.digest.funnel import STAGES as FUNNEL_STAGES
-from jobs.digest.meetings import add_actions, add_flywheel, add_radar, owners_of
-from jobs.digest.render import digest_reply
-from jobs.digest.scoped import DigestScope
-from jobs.outbox import FileOutbox, Outbox
-from jobs.present.reply import Reply
-from jobs.sources import stale_sources_for
-from jobs.timing import engine_as_of
-from storage.kpi.engine import KpiEngine
-from storage.kpi.registry import Registry
+if TYPE_CHECKING:
+    from jobs.digest.build import (
+        build_digest,
+        build_weekly_digest,
+        collect_digest,
+        send_weekly_digest,
+        write_demo_digest,
+    )
+    from jobs.digest.data import DigestData, review_periods
 
-log = logging.getLogger(__name__)
+__getattr__ = lazy_exports(__name__, {
+    "build": ("build_digest", "build_weekly_digest", "collect_digest", "send_weekly_digest", "write_demo_digest"),
+    "data": ("DigestData", "review_periods"),
+})
 
 __all__ = [
-    "DigestData", "build_digest", "build_weekly_digest", "collect_digest", "review_periods",
+    "DigestData", "build_digest", "build_weekly_digest", "collect_digest", "review_periods", "send_weekly_digest",
     "write_demo_digest",
 ]
-
-
-def collect_digest(
-    engine: KpiEngine, registry: Registry, *, lang: str, cadence: str = "weekly", today: date | None = None,
-    stale_sources: list[str] | None = None, who: DigestScope | None = None,
-) -> DigestData:
-    """The digest's figures. `stale_sources=None` looks them up; pass a list to name them yourself.
-    `who`: a role's, a shop's or a member's digest instead of the team's."""
-    if today is not None:
-        engine = engine_as_of(engine, today)
-    if stale_sources is None:
-        stale_sources = _stale_sources(engine, registry)
-    return collect(engine, registry, cadence=cadence, stale_sources=stale_sources, lang=lang, who=who)
-
-
-def _stale_sources(engine: KpiEngine, registry: Registry) -> list[str]:
-    """Stale sources as `sources` reports them (newest data older than the source's expected lag) among
-    those that fed any KPI metric lately."""
-    metrics = {m for kpi in registry.kpis.values() for m in kpi.metrics} | set(FUNNEL_STAGES)
-    return stale_sources_for(engine.db, registry, sorted(metrics), engine.today())
-
-
-def build_digest(
-    engine: KpiEngine, registry: Registry, *, lang: str, currency: str, cadence: str = "weekly",
-    today: date | None = None, stale_sources: list[str] | None = None, with_charts: bool = True,
-    who: DigestScope | None = None, personal: bool = False,
-) -> Reply:
-    """`who`: whom the digest is about (default the team); `personal`: it goes to that member themselves.
-    The weekly one opens with the actions (a member's own, a role's members', none for a shop); the
-    monthly team digest ends with the flywheel; a member's digest shows their composite-score radar."""
-    data = collect_digest(engine, registry, lang=lang, cadence=cadence, today=today, stale_sources=stale_sources,
-                          who=who)
-    reply = digest_reply(data, registry, lang=lang, currency=currency, personal=personal)
-    as_of = engine_as_of(engine, data.today)
-    owners = owners_of(as_of, who)
-    if cadence == "weekly" and owners != set():
-        add_actions(reply, as_of, data, lang, currency, owners=owners)
-    elif cadence == "monthly" and (who is None or who.is_team):
-        add_flywheel(reply, as_of, data, lang, currency, with_charts)
-    if who is not None and who.owner:
-        add_radar(reply, data, who, lang, with_charts)
-    if with_charts:
-        try:
-            reply.charts.extend(digest_charts(data, registry, lang=lang, currency=currency))
-        except Exception:  # the figures are worth sending without their pictures
-            log.exception("rendering the digest's charts failed; sending it without charts")
-    return reply
-
-
-def build_weekly_digest(
-    engine: KpiEngine, registry: Registry, *, lang: str, currency: str, today: date | None = None,
-    stale_sources: list[str] | None = None, with_charts: bool = True,
-) -> Reply:
-    """The weekly review: the last complete week (per KPIBOT_WEEK_START) before `today` (default: the
-    engine's today), with month-to-date pacing."""
-    return build_digest(engine, registry, lang=lang, currency=currency, cadence="weekly", today=today,
-                        stale_sources=stale_sources, with_charts=with_charts)
-
-
-def send_weekly_digest(
-    engine: KpiEngine, registry: Registry, outbox: Outbox, channel: str, *, lang: str, currency: str,
-    with_charts: bool = True,
-) -> str:
-    """Post this week's review at once (`digest now`): not a scheduled send, so not ledgered."""
-    reply = build_weekly_digest(engine, registry, lang=lang, currency=currency, with_charts=with_charts)
-    return outbox.send(channel, reply)
-
-
-def write_demo_digest(engine: KpiEngine, registry: Registry, folder: Path, lang: str, currency: str) -> Path:
-    """Write the weekly digest as markdown plus its PNG charts into `folder`; returns `folder`. Chart files
-    carry the language (`funnel-zh.png`) so an English and a Chinese digest can share the folder."""
-    reply = build_weekly_digest(engine, registry, lang=lang, currency=currency)
-    reply.charts = [replace(chart, name=chart.name.replace(".png", f"-{lang}.png")) for chart in reply.charts]
-    review, _ = review_periods(engine.calendar, "weekly", engine.today())
-    folder.mkdir(parents=True, exist_ok=True)
-    FileOutbox(folder).send(".", reply, idempotency_key=f"digest-{review.key}-{lang}")
-    return folder
