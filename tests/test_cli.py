@@ -57,10 +57,11 @@ def test_status_prints_the_chat_answer(tmp_path: Path) -> None:
 
 
 # What a one-shot answer has no use for (issue 19): charts, the HTTP stack, platform SDKs, migrations, the
-# scheduler; and modules of ours (or of a library the answer uses) that load on first use: the alert lifecycle
-# (alerts firing), building a digest, syncing sources, file imports, the PostgreSQL dialect on SQLite.
+# scheduler, Typer (a plain `kpibot status WORDS` is answered without it, bot/cli/__init__.py); and modules of ours
+# (or of a library the answer uses) that load on first use: the alert lifecycle (alerts firing), building a digest,
+# syncing sources, file imports, the PostgreSQL dialect on SQLite.
 NOT_FOR_STATUS = ("matplotlib", "numpy", "fastapi", "starlette", "uvicorn", "lark_oapi", "slack_bolt", "slack_sdk",
-                  "dingtalk_stream", "alembic", "apscheduler")
+                  "dingtalk_stream", "alembic", "apscheduler", "typer", "click")
 MODULES_NOT_FOR_STATUS = ("jobs.alerts.lifecycle", "jobs.digest.build", "jobs.digest.schedule",
                           "jobs.sources.sync", "jobs.ingest.importer", "sqlalchemy.dialects.postgresql")
 
@@ -78,6 +79,19 @@ def test_status_loads_only_what_the_answer_uses(tmp_path: Path) -> None:
     assert {"jobs.sources.freshness", "sqlalchemy.dialects.sqlite"} <= modules  # their neighbours do load
     assert sorted(imported & set(NOT_FOR_STATUS)) == []
     assert sorted(modules & set(MODULES_NOT_FOR_STATUS)) == []
+
+
+def test_status_answers_the_same_without_typer_and_through_it(tmp_path: Path) -> None:
+    url = october_db(tmp_path / "k.db")
+    plain = run(["status", "gmv", "2026-10"], tmp_path, DATABASE_URL=url)  # answered in bot.cli.main
+    with_option = run(["status", "--lang", "en", "gmv", "2026-10"], tmp_path, DATABASE_URL=url)  # Typer's command
+    assert plain.returncode == with_option.returncode == 0, plain.stderr + with_option.stderr
+    assert "GMV · Team · October 2026" in plain.stdout and plain.stdout == with_option.stdout
+    help_text = run(["status", "--help"], tmp_path)
+    assert help_text.returncode == 0
+    assert "Answer the same words as chat" in help_text.stdout and "--lang" in help_text.stdout
+    bad = run(["status", "gmv"], tmp_path, KPIBOT_TIMEZONE="Mars/Olympus")  # the settings error, without Typer
+    assert bad.returncode == 2 and "KPIBOT_TIMEZONE: expected an IANA time zone name" in bad.stderr
 
 
 def test_console_reads_one_command_per_line_when_piped(tmp_path: Path) -> None:

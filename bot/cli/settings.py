@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import typer
+import sys
 
 from storage.settings import Settings, SettingsError, load_settings
 
 
 def settings_or_exit() -> Settings:
+    """Plain stderr and SystemExit rather than Typer's echo and Exit: `kpibot status` answers without Typer
+    (bot/cli/__init__.py); under Typer a SystemExit ends the process with its code just the same."""
     try:
         return load_settings()
     except SettingsError as error:
-        typer.echo(f"kpibot: {error}", err=True)
-        raise typer.Exit(2) from None
+        print(f"kpibot: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
