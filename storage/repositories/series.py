@@ -12,7 +12,7 @@ from datetime import date
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import BindParameter, Date, TextClause, bindparam, text
+from sqlalchemy import BindParameter, Connection, Date, TextClause, bindparam, text
 from sqlmodel import Session
 
 from storage.kpi.scope import Scope
@@ -54,29 +54,41 @@ _ROLE_SUM = "SUM(CASE WHEN member IN (" + _ROLE_HOLDERS.replace(":key", ":k{i}")
 
 
 @cache
-def _daily_statement(rolled: tuple[int, ...], kinds: tuple[tuple[ReadKind, bool], ...]) -> TextClause:
-    """One branch per (kind, narrowed to a shop) read, except the reads at `rolled` (the team's first, then
-    roles'), summed side by side in one branch: its rows carry one sum per rolled read, the others' rows one
-    (the rest of their columns NULL)."""
-    branches = []
-    width = max(len(rolled), 1)
+def _daily_statements(rolled: tuple[int, ...], kinds: tuple[tuple[ReadKind, bool], ...]) -> tuple[TextClause, ...]:
+    """The rolled branch (the reads at `rolled`, the team's first, then roles', summed side by side: a sum per
+    rolled read) as its own statement, then one branch per other (kind, narrowed to a shop) read in one more
+    statement of four columns. Two statements, not one UNION ALL, so that the per-member rows (the wide
+    part of the fetch) are not padded with the rolled sums' NULL columns: on SQLite a second statement on the
+    same connection costs no round trip (PostgreSQL rolls nothing up, so it keeps the one statement)."""
+    statements = []
     if rolled:
         team, *roles = rolled
         sums = ["SUM(value)", *(_ROLE_SUM.format(i=i) for i in roles)]  # :m{team} holds every rolled read's metrics
-        branches.append(f"SELECT {team}, '', date, metric, {', '.join(sums)} FROM fact WHERE metric IN :m{team}"
-                        " AND date BETWEEN :start AND :end GROUP BY metric, date")
-    pad = ", NULL" * (width - 1)
+        statements.append(text(f"SELECT date, metric, {', '.join(sums)} FROM fact WHERE metric IN :m{team}"
+                               " AND date BETWEEN :start AND :end GROUP BY metric, date").bindparams(
+            bindparam(f"m{team}", expanding=True), bindparam("start", type_=Date()), bindparam("end", type_=Date())))
+    branches = []
     for i, (kind, in_shop) in enumerate(kinds):
         if i in rolled:
             continue
         who, whose, group = _BRANCHES[kind]
         whose += " AND shop = :s{i}" if in_shop else ""
-        branches.append(f"SELECT {i}, {who}, date, metric, SUM(value){pad} FROM fact WHERE metric IN :m{i}"
+        branches.append(f"SELECT {i}, {who}, date, metric, SUM(value) FROM fact WHERE metric IN :m{i}"
                         f" AND date BETWEEN :start AND :end{whose.format(i=i)} GROUP BY {group}")
-    return text(" UNION ALL ".join(branches)).bindparams(
-        *(bindparam(f"m{i}", expanding=True) for i in range(len(kinds)) if i not in rolled[1:]),
-        bindparam("start", type_=Date()), bindparam("end", type_=Date()),
-    )
+    if branches:
+        statements.append(text(" UNION ALL ".join(branches)).bindparams(
+            *(bindparam(f"m{i}", expanding=True) for i in range(len(kinds)) if i not in rolled),
+            bindparam("start", type_=Date()), bindparam("end", type_=Date()),
+        ))
+    return tuple(statements)
+
+
+def _fetched(connection: Connection, statement: TextClause, params: dict[str, Any]) -> Sequence[Any]:
+    result = connection.execute(statement, params)
+    try:
+        return result.cursor.fetchall()  # the driver's plain tuples: Row objects cost ~1 µs each, 30 ms at 1 M facts
+    finally:
+        result.close()
 
 
 def _rolled(reads: Sequence[DailyRead]) -> tuple[int, ...]:
@@ -89,7 +101,8 @@ def _rolled(reads: Sequence[DailyRead]) -> tuple[int, ...]:
 
 
 def daily_by_scope(session: Session, reads: Sequence[DailyRead], start: date, end: date) -> dict[ScopeKey, Series]:
-    """Daily sums over [start, end] for each read, in one statement: (team | role | member, key) → series.
+    """Daily sums over [start, end] for each read, in one statement (two on SQLite with a team read: the
+    team's and roles' rolled-up sums, then the rest): (team | role | member, key) → series.
     A member read by two holders reads (two roles) gets both reads' metrics in one series."""
     reads = [r for r in reads if r.metrics]
     if not reads:
@@ -115,35 +128,32 @@ def daily_by_scope(session: Session, reads: Sequence[DailyRead], start: date, en
         # Every branch is cheap, but their summed cost estimate crosses jit_above_cost: PostgreSQL would JIT-
         # compile the plan first (~150 ms at 1 M facts, longer than running it). For this transaction only.
         connection.exec_driver_sql("SET LOCAL jit = off")
-    statement = _daily_statement(rolled, tuple((r.kind, bool(r.shop)) for r in reads))
-    result = connection.execute(statement, params)
-    try:
-        rows = result.cursor.fetchall()  # the driver's plain tuples: Row objects cost ~1 µs each, 30 ms at 1 M facts
-    finally:
-        result.close()
+    statements = _daily_statements(rolled, tuple((r.kind, bool(r.shop)) for r in reads))
     days: dict[Any, date] = {}  # each distinct date value parsed once (SQLite returns text)
-    members: dict[str, Series] = {}
-    rolled_by_metric: dict[str, list[tuple[int, Series]]] = {}  # metric → (column, series) of the rolled reads of it
-    first = rolled[0] if rolled else -1
-    for row in rows:
-        index, day, metric = row[0], row[2], row[3]
-        if (parsed := days.get(day)) is None:
-            parsed = days[day] = as_date(day)
-        if index == first:  # the team's sum, then each role's (None: no rows of the role's holders)
+    if rolled:  # the team's sum, then each role's (None: no rows of the role's holders)
+        rolled_by_metric: dict[str, list[tuple[int, Series]]] = {}  # metric → (column, series) of its rolled reads
+        for row in _fetched(connection, statements[0], params):
+            day, metric = row[0], row[1]
+            if (parsed := days.get(day)) is None:
+                parsed = days[day] = as_date(day)
             if (columns := rolled_by_metric.get(metric)) is None:
-                columns = rolled_by_metric[metric] = [(4 + j, series) for j, (series, metrics) in enumerate(rolled_into)
+                columns = rolled_by_metric[metric] = [(2 + j, series) for j, (series, metrics) in enumerate(rolled_into)
                                                       if metric in metrics]
             for column, series in columns:
                 if (value := row[column]) is not None:
-                    if (sums := series.get(parsed)) is None:
-                        sums = series[parsed] = {}
-                    sums[metric] = float(value)
-            continue
-        if (mine := into[index]) is None and (mine := members.get(who := row[1])) is None:
+                    if (cells := series.get(parsed)) is None:
+                        cells = series[parsed] = {}
+                    cells[metric] = float(value)
+    members: dict[str, Series] = {}
+    for index, who, day, metric, value in (_fetched(connection, statements[-1], params)
+                                           if len(statements) > bool(rolled) else ()):
+        if (parsed := days.get(day)) is None:
+            parsed = days[day] = as_date(day)
+        if (mine := into[index]) is None and (mine := members.get(who)) is None:
             mine = members[who] = out.setdefault(("member", who), {})
-        if (cells := mine.get(parsed)) is None:
-            cells = mine[parsed] = {}
-        cells[metric] = float(row[4])
+        if (sums := mine.get(parsed)) is None:
+            sums = mine[parsed] = {}
+        sums[metric] = float(value)
     return {key: series for key, series in out.items() if series}
 
 
@@ -237,11 +247,7 @@ def _read_windows(
         params[f"s{i}"], params[f"e{i}"] = start, end
     statement = _windows_statement(len(windows), scope.filter_kind, bys, split_metrics is not None)
     out: dict[tuple[int, int, str], WindowSums] = {}
-    result = session.connection().execute(statement, params)
-    try:
-        rows = result.cursor.fetchall()  # the driver's plain tuples (see daily_by_scope)
-    finally:
-        result.close()
+    rows = _fetched(session.connection(), statement, params)
     days: dict[Any, date] = {}  # each distinct date value parsed once (SQLite returns text)
     for index, split, key, metric, total, newest, oldest in rows:
         into = out.get(found := (int(split), int(index), key))
