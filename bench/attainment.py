@@ -241,7 +241,7 @@ class Questions:
 
     def _through(self, kpis: list[KpiDef], grouping: Grouping) -> dict[str, GroupRead]:
         with self.db.session() as session:
-            return self.engine._read(session, kpis, grouping, self.month, self.engine.today())
+            return self.engine._read(session, kpis, grouping, self.month, self.engine.today()).groups
 
     def _same_status(self, status: KpiStatus, group: FloorGroup, targets: dict[str, float],
                      grouping: Grouping | None, engine_read: GroupRead | None = None) -> None:

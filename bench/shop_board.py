@@ -51,7 +51,7 @@ def measure(db: Database, floor: Floor, spec: DatasetSpec, *, iso_dates: bool, r
     if sorted(row.member for row in board) != with_rows or len(with_rows) != SHOPS:
         raise AssertionError(f"floor shops {with_rows} differ from the board's {[r.member for r in board]}")
     with db.session() as session:
-        through = engine._read(session, [gmv], Grouping.shops(), month, engine.today())
+        through = engine._read(session, [gmv], Grouping.shops(), month, engine.today()).groups
     for row in board:
         group, what = found[row.member], f"shop {row.member}"
         _same(row.status.sums or {}, group.sums, what)

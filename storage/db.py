@@ -37,6 +37,10 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: Engine = _make_engine(url)
+        # Read-only questions outside a unit of work (reading()): PostgreSQL connections in autocommit, the same
+        # pool. SQLite's driver opens no transaction for reads anyway (and switching it costs a PRAGMA).
+        self._reader: Engine = (self.engine if self.dialect == "sqlite"
+                                else self.engine.execution_options(isolation_level="AUTOCOMMIT"))
 
     @property
     def dialect(self) -> str:
@@ -57,6 +61,19 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only unit of work (the engine's questions): inside `shared_session()` that session; else a
+        session on a connection in autocommit mode with nothing to commit. On PostgreSQL that saves the
+        BEGIN and COMMIT round trips around a question answered in one statement; each statement reads its
+        own snapshot, as it does under READ COMMITTED inside a transaction. Do not write through it."""
+        shared = _shared.get()
+        if shared is not None and shared[0] is self:
+            yield shared[1]
+            return
+        with self._reader.connect() as connection, Session(bind=connection) as session:
+            yield session
 
     @contextmanager
     def shared_session(self) -> Iterator[Session]:

@@ -4,10 +4,13 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import event, text
 
 from jobs.present.status import rows_through_note
 from storage.db import Database
@@ -15,6 +18,7 @@ from storage.kpi.engine import KpiEngine
 from storage.kpi.periods import Calendar
 from storage.kpi.registry import load_registry
 from storage.kpi.scope import Scope
+from storage.repositories import targets as target_repo
 from storage.repositories.facts import FactRecord, upsert_facts
 from tests.fixtures import add_members, set_target
 
@@ -120,3 +124,57 @@ def test_a_finished_period_board_counts_every_row(db: Database) -> None:
     rows = {row.member: row.status for row in engine.board(engine.registry.kpis["gmv"], "host", OCTOBER)}
     # October is over: pace is attainment on every row, 26,100 / 62,000 = 42.1 %
     assert rows[H1].pace_attainment == pytest.approx(26_100 / 62_000)
+
+
+def test_every_question_reads_its_figures_and_targets_in_one_statement(db: Database) -> None:
+    seed_hosts(db)  # member targets for October: h1 62,000, h2 31,000
+    put(db, "gmv", date(2026, 10, 1), date(2026, 10, 19), 1000, source="tiktok-us", shop="shop-a")
+    set_target(db, "gmv", Scope.of_shop("shop-a"), "2026-10", 38_000)
+    set_target(db, "gmv", Scope.team(), "2026-10", 100_000)
+    engine = engine_for(db)
+    gmv = engine.registry.kpis["gmv"]
+    statements: list[str] = []
+
+    def one(question: Callable[[], Any]) -> Any:
+        statements.clear()
+        listener = lambda *args: statements.append(args[2])  # noqa: E731 — (conn, cursor, statement, …)
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            answer = question()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert len(statements) == 1, statements  # no second round trip for the targets
+        return answer
+
+    board = one(lambda: engine.board(gmv, "host", OCTOBER))
+    assert {row.member: row.status.target.value for row in board if row.status.target} == {H1: 62_000, H2: 31_000}
+    shops = one(lambda: engine.shop_board(gmv, OCTOBER))
+    assert [(row.member, row.status.target.value if row.status.target else None) for row in shops] == [
+        ("shop-a", 38_000)]
+    assert one(lambda: engine.status(gmv, Scope.member(H1), OCTOBER)).target.value == 62_000
+    # the team's own target: nothing to derive from members or shops, so nothing more to read
+    assert one(lambda: engine.status(gmv, Scope.team(), OCTOBER)).target.value == 100_000
+
+
+def test_a_question_inside_a_unit_of_work_sees_its_unsaved_target(db: Database) -> None:
+    seed_hosts(db)  # h1's October target: 62,000
+    engine = engine_for(db)
+    gmv = engine.registry.kpis["gmv"]
+    with db.shared_session() as session:
+        target_repo.set_target(session, "gmv", Scope.member(H1), OCTOBER, 70_000, "test")
+        session.flush()  # written in this unit of work, not committed: another connection would read 62,000
+        status = engine.status(gmv, Scope.member(H1), OCTOBER)
+        assert status.target is not None and status.target.value == 70_000
+
+
+def test_a_question_outside_a_unit_of_work_opens_no_transaction(db: Database) -> None:
+    """PostgreSQL: no BEGIN / COMMIT round trips around a one-statement question (autocommit). SQLite's
+    driver opens none for a read either way."""
+    with db.reading() as session:
+        connection = session.connection()
+        assert connection.execute(text("SELECT 1")).scalar() == 1
+        driver = connection.connection.driver_connection
+        if db.dialect == "postgresql":
+            assert driver.info.transaction_status.name == "IDLE"
+        else:
+            assert not driver.in_transaction

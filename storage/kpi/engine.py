@@ -18,8 +18,8 @@ from storage.kpi.scope import Scope
 from storage.kpi.target_book import ResolvedTarget, TargetBook
 from storage.repositories import facts as fact_repo
 from storage.repositories import members as member_repo
-from storage.repositories.figures import Grouping, GroupRead, KpiRead, read_figures
-from storage.repositories.targets import TargetRow, target_rows
+from storage.repositories.figures import Figures, Grouping, GroupRead, KpiRead, read_figures
+from storage.repositories.targets import TargetRow, TargetScope, target_rows
 
 
 @dataclass(frozen=True)
@@ -57,14 +57,17 @@ class KpiEngine:
         return self.statuses([kpi], scope, period)[0]
 
     def statuses(self, kpis: list[KpiDef], scope: Scope, period: Period) -> list[KpiStatus]:
-        """Several KPIs for one scope and period: figures, data-through, pace sums and the previous period
-        like for like in one statement, then the targets (4 queries when a team or role target is derived)."""
+        """Several KPIs for one scope and period: figures, data-through, pace sums, the previous period
+        like for like and the scope's own targets in one statement (3 more queries when a team or role target
+        is derived from its members' or shops')."""
         today = self.today()
         previous = self.calendar.previous(period)
-        with self.db.session() as session:
-            found = self._read(session, kpis, Grouping.of_scope(scope), period, today,
-                               previous=(previous.start, previous.end)).get("", GroupRead())
-            book = self._target_book(session, kpis, period, scope)
+        with self.db.reading() as session:
+            figures = self._read(session, kpis, Grouping.of_scope(scope), period, today,
+                                 previous=(previous.start, previous.end),
+                                 targets=self._targets(period, scope.kind, scope.inner_shop, scope.key))
+            found = figures.groups.get("", GroupRead())
+            book = self._target_book(session, kpis, period, scope, figures.targets)
             targets = [book.resolve(kpi, scope, period) for kpi in kpis]  # may load member targets
         return [self._evaluate(kpi, scope, period, today, found, target, previous)
                 for kpi, target in zip(kpis, targets, strict=True)]
@@ -80,11 +83,11 @@ class KpiEngine:
     def shop_board(self, kpi: KpiDef, period: Period) -> list[BoardRow]:
         """Shops side by side (横向对比), best first: every declared shop and every shop named by data, each
         paced on its own data-through date (the same rule as a single answer).
-        Queries: the shops' figures (one statement), the shops' targets."""
+        Queries: one statement (the shops' figures and targets)."""
         today = self.today()
-        with self.db.session() as session:
-            groups = self._read(session, [kpi], Grouping.shops(), period, today)
-            rows = target_rows(session, [kpi.id], *self._target_window(period), scope_kind="shop", shop="")
+        with self.db.reading() as session:
+            groups, rows = self._read(session, [kpi], Grouping.shops(), period, today,
+                                      targets=self._targets(period, "shop", ""))
         book = TargetBook(self.calendar, rows, role_members={})
         names = {key: shop.name for key, shop in self.registry.shops.items()} | {k: k for k in sorted(groups)
                                                                                  if k not in self.registry.shops}
@@ -103,19 +106,18 @@ class KpiEngine:
         """Every member of a role (or every member with data) × KPIs, plus the composite score; each
         member paced on their own data-through date (the same rule as a single answer).
 
-        Queries: the role's members and names, their figures (one statement), the member targets."""
+        Queries: one statement (the members' figures and targets, the role's members and names); without a
+        role, the names of the members with data."""
         today = self.today()
-        with self.db.session() as session:
-            groups = self._read(session, kpis, Grouping.members(role, shop), period, today)
+        with self.db.reading() as session:
+            groups, rows = self._read(session, kpis, Grouping.members(role, shop), period, today,
+                                      targets=self._targets(period, "member", shop))
             if role is not None:
                 names = {key: groups[key].name or key for key in sorted(groups) if groups[key].holder}
             else:
                 known = member_repo.display_names(session, sorted(groups))
                 names = {key: known.get(key, key) for key in sorted(groups)}
-            window = self._target_window(period)
-            book = TargetBook(self.calendar, target_rows(session, [k.id for k in kpis], *window, scope_kind="member",
-                                                          shop=shop),
-                              role_members={})
+        book = TargetBook(self.calendar, rows, role_members={})
         weights = weights or {k.id: 1.0 for k in kpis}
         out = []
         for member, name in names.items():
@@ -127,20 +129,20 @@ class KpiEngine:
         return out
 
     def daily(self, kpi: KpiDef, scope: Scope, period: Period) -> dict[date, dict[str, float]]:
-        with self.db.session() as session:
+        with self.db.reading() as session:
             return fact_repo.daily_sums(session, kpi.metrics, scope, period.start, period.end)
 
     # --- helpers ---------------------------------------------------------------------------
 
     def _read(
         self, session: Session, kpis: list[KpiDef], grouping: Grouping, period: Period, today: date,
-        previous: tuple[date, date] | None = None,
-    ) -> dict[str, GroupRead]:
+        previous: tuple[date, date] | None = None, targets: TargetScope | None = None,
+    ) -> Figures:
         metrics = _metrics_of(kpis)
         rules = {m: self.registry.rule(m).aggregate for m in metrics}
         levels = {kind: [m for m, aggregate in rules.items() if aggregate == kind] for kind in ("last", "mean")}
         return read_figures(session, {k.id: k.metrics for k in kpis}, grouping, period.start, period.end,
-                            today, previous=previous, **levels)
+                            today, previous=previous, targets=targets, **levels)
 
     def _evaluate(
         self, kpi: KpiDef, scope: Scope, period: Period, today: date, found: GroupRead,
@@ -160,12 +162,16 @@ class KpiEngine:
         """Targets that can matter: the quarters the period touches (month ← quarter derivations)."""
         return self.calendar.quarter(period.start).start, self.calendar.quarter(period.end).end
 
-    def _target_book(self, session: Session, kpis: list[KpiDef], period: Period, scope: Scope) -> TargetBook:
-        """The scope's own targets; members' targets (in the scope's shop, if any) and the role map only if
-        a sum needs them; the shops' targets for the team."""
+    def _targets(self, period: Period, kind: str, shop: str, key: str | None = None) -> TargetScope:
+        """The targets of one scope kind in one shop (every key, or one) that can matter for `period`."""
+        return TargetScope(kind, shop, *self._target_window(period), key=key)
+
+    def _target_book(
+        self, session: Session, kpis: list[KpiDef], period: Period, scope: Scope, own: list[TargetRow],
+    ) -> TargetBook:
+        """The scope's own targets (read with the figures); members' targets (in the scope's shop, if any)
+        and the role map only if a sum needs them; the shops' targets for the team."""
         kpi_ids, window = [k.id for k in kpis], self._target_window(period)
-        own = target_rows(session, kpi_ids, *window, scope_kind=scope.kind, scope_key=scope.key,
-                          shop=scope.inner_shop)
         if scope.kind == "member":
             return TargetBook(self.calendar, own, role_members={})
 

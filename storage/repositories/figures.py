@@ -1,7 +1,7 @@
 """The engine's one read of a period (SPEC §5): per group — the asked scope, or each member or shop of a
 board — every metric's headline value, and per KPI the data-through date `d` by the per-source rule, the
-sums through `d`, and (single answers) the previous period cut like for like. One statement; the rule is
-computed by the database, for single answers and boards alike:
+sums through `d`, (single answers) the previous period cut like for like, and the question's targets. One
+statement — one round trip; the rule is computed by the database, for single answers and boards alike:
 
 - each source that delivered rows for the KPI's metrics in the group has its newest date;
 - a source is *ongoing* when that date is within ONGOING_DAYS before the newest of them (per group, KPI);
@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import BindParameter, Boolean, Date, TextClause, bindparam, text
 from sqlmodel import Session
@@ -23,6 +23,7 @@ from sqlmodel import Session
 from storage.kpi.scope import Scope
 from storage.kpi.through import DataThrough, through_of
 from storage.repositories.facts import _ROLE_HOLDERS, _SCOPED, _as_date
+from storage.repositories.targets import TargetRow, TargetScope, target_rows
 
 ONGOING_DAYS = 7
 
@@ -81,21 +82,31 @@ class GroupRead:
         return self.kpis.get(kpi_id) or KpiRead()
 
 
+class Figures(NamedTuple):
+    groups: dict[str, GroupRead]  # groups without rows are absent
+    targets: list[TargetRow]  # the rows `targets` asked for ([] when not asked)
+
+
 def read_figures(
     session: Session, kpis: Mapping[str, Sequence[str]], grouping: Grouping, start: date, end: date, today: date,
     *, previous: tuple[date, date] | None = None, last: Sequence[str] = (), mean: Sequence[str] = (),
-) -> dict[str, GroupRead]:
-    """`kpis`: KPI id → its metrics. Groups without rows are absent. `previous`: (start, end) of the period
-    to compare with, cut like for like while [start, end] runs (today ≤ end)."""
+    targets: TargetScope | None = None,
+) -> Figures:
+    """`kpis`: KPI id → its metrics. `previous`: (start, end) of the period to compare with, cut like for
+    like while [start, end] runs (today ≤ end). `targets`: the KPIs' target rows of that scope, read in the
+    same statement."""
     pairs = [(kpi, metric) for kpi, metrics in kpis.items() for metric in dict.fromkeys(metrics)]
     if not pairs:
-        return {}
+        return Figures({}, target_rows(session, kpis, targets.start, targets.end, scope_kind=targets.kind,
+                                       scope_key=targets.key, shop=targets.shop) if targets else [])
     dialect = session.get_bind().dialect.name
     levels = bool(last or mean)
     statement = _statement(dialect, grouping.column, grouping.where, len(pairs), previous is not None, levels,
-                           grouping.holders)
+                           grouping.holders, targets.branch() if targets else "")
     params: dict[str, Any] = {"metrics": sorted({m for _, m in pairs}), "start": start, "end": end,
                               "cap": min(today, end), "key": grouping.key, "shop": grouping.shop}
+    if targets is not None:
+        params |= targets.params(kpis)
     for i, (kpi, metric) in enumerate(pairs):
         params[f"k{i}"], params[f"m{i}"] = kpi, metric
     if previous is not None:
@@ -106,7 +117,11 @@ def read_figures(
     days: dict[str, date | None] = {}
     sources: dict[tuple[str, str], list[tuple[str, bool, date]]] = {}
     level_values: list[tuple[str, str, float]] = []
+    found_targets: list[TargetRow] = []
     for kind, group, kpi, name, number, day in session.connection().execute(statement, params):
+        if kind == "target" and targets is not None:  # a target row, not a group (scope key, period key)
+            found_targets.append(targets.row(kpi, group, name, float(number)))
+            continue
         into = out.setdefault(group, GroupRead())
         if kind == "sum":
             into.values[name] = float(number or 0.0)
@@ -131,7 +146,7 @@ def read_figures(
     for (group, kpi), found in sources.items():
         read = out[group].kpis.setdefault(kpi, KpiRead())
         read.through = through_of(days.get(f"{group}\0{kpi}"), found)
-    return out
+    return Figures(out, found_targets)
 
 
 def _aliased(where: str, alias: str) -> str:
@@ -141,7 +156,7 @@ def _aliased(where: str, alias: str) -> str:
 
 @cache
 def _statement(
-    dialect: str, column: str, where: str, pairs: int, previous: bool, levels: bool, holders: bool,
+    dialect: str, column: str, where: str, pairs: int, previous: bool, levels: bool, holders: bool, targets: str,
 ) -> TextClause:
     g, fg = (column, f"f.{column}") if column else ("''", "''")
     by = f"{column}, " if column else ""
@@ -217,7 +232,11 @@ def _statement(
     if holders:
         sql += (" UNION ALL SELECT 'holder', m.key, '', m.display_name, NULL, NULL FROM member m"
                 " JOIN role_assignment r ON r.member_id = m.id WHERE r.role = :key")
+    if targets:
+        sql += targets
+        binds += [bindparam("target_kpis", expanding=True), bindparam("target_start", type_=Date()),
+                  bindparam("target_end", type_=Date())]
     return text(sql).bindparams(*binds)
 
 
-__all__ = ["ONGOING_DAYS", "GroupRead", "Grouping", "KpiRead", "read_figures"]
+__all__ = ["ONGOING_DAYS", "Figures", "GroupRead", "Grouping", "KpiRead", "read_figures"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
@@ -58,6 +59,34 @@ class TargetRow(NamedTuple):
 
 _TARGET_ROWS = ("SELECT kpi, scope_kind, scope_key, period_key, value, shop FROM target"
                 " WHERE kpi IN :kpis AND period_start <= :end AND period_end >= :start")
+
+
+@dataclass(frozen=True)
+class TargetScope:
+    """The targets an engine question needs, read in the figures' statement (one round trip): one scope
+    kind inside one shop ('' = not inside a shop), one key or every key (None), periods overlapping
+    [start, end]."""
+
+    kind: str
+    shop: str
+    start: date
+    end: date
+    key: str | None = None
+
+    def branch(self) -> str:
+        """A UNION ALL branch of a six-column statement: ('target', scope key, KPI, period key, value, NULL),
+        reading :target_kpis (expanding), :target_start / _end (dates), :target_kind, :target_shop, :target_key."""
+        return (" UNION ALL SELECT 'target', scope_key, kpi, period_key, value, NULL FROM target"
+                " WHERE kpi IN :target_kpis AND period_start <= :target_end AND period_end >= :target_start"
+                " AND scope_kind = :target_kind AND shop = :target_shop"
+                + (" AND scope_key = :target_key" if self.key is not None else ""))
+
+    def params(self, kpis: Iterable[str]) -> dict[str, object]:
+        return {"target_kpis": list(kpis), "target_start": self.start, "target_end": self.end,
+                "target_kind": self.kind, "target_shop": self.shop, "target_key": self.key}
+
+    def row(self, kpi: str, key: str, period_key: str, value: float) -> TargetRow:
+        return TargetRow(kpi, self.kind, key, period_key, value, self.shop)
 
 
 def _target_reading(extra: str) -> TextClause:
