@@ -37,11 +37,13 @@ def scan_unusual(
     start = history_start(first)
     wanted = {kpi.id for kpi in candidates}
     with db.session() as session:
-        roles_of = member_repo.role_map(session)
+        # A full scan learns members' roles from its holders' reads, without reading them first: a role of a
+        # member's whose read found no rows of theirs leaves each of its KPIs a metric without rows, no value.
+        roles_of: dict[str, list[str]] = {} if scope is None else member_repo.role_map(session)
         reads = _reads(registry, wanted, roles_of, scope)
         if not reads:
             return []
-        series = daily_by_scope(session, reads, start, last)
+        series = daily_by_scope(session, reads, start, last, holders=roles_of if scope is None else None)
         notes = note_repo.notes_between(session, start, last)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     findings: list[Finding] = []

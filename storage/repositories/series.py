@@ -100,10 +100,12 @@ def _rolled(reads: Sequence[DailyRead]) -> tuple[int, ...]:
     return (team, *(i for i, r in enumerate(reads) if r.kind == "role" and not r.shop))
 
 
-def daily_by_scope(session: Session, reads: Sequence[DailyRead], start: date, end: date) -> dict[ScopeKey, Series]:
+def daily_by_scope(session: Session, reads: Sequence[DailyRead], start: date, end: date, *,
+                   holders: dict[str, list[str]] | None = None) -> dict[ScopeKey, Series]:
     """Daily sums over [start, end] for each read, in one statement (two on SQLite with a team read: the
     team's and roles' rolled-up sums, then the rest): (team | role | member, key) → series.
-    A member read by two holders reads (two roles) gets both reads' metrics in one series."""
+    A member read by two holders reads (two roles) gets both reads' metrics in one series. `holders`, when
+    given, is filled with member key → the roles of the holders reads that found rows of theirs."""
     reads = [r for r in reads if r.metrics]
     if not reads:
         return {}
@@ -144,13 +146,15 @@ def daily_by_scope(session: Session, reads: Sequence[DailyRead], start: date, en
                     if (cells := series.get(parsed)) is None:
                         cells = series[parsed] = {}
                     cells[metric] = float(value)
-    members: dict[str, Series] = {}
+    members: list[dict[str, Series]] = [{} for _ in reads]  # per holders read: member → their series
     for index, who, day, metric, value in (_fetched(connection, statements[-1], params)
                                            if len(statements) > bool(rolled) else ()):
         if (parsed := days.get(day)) is None:
             parsed = days[day] = as_date(day)
-        if (mine := into[index]) is None and (mine := members.get(who)) is None:
-            mine = members[who] = out.setdefault(("member", who), {})
+        if (mine := into[index]) is None and (mine := members[index].get(who)) is None:
+            mine = members[index][who] = out.setdefault(("member", who), {})
+            if holders is not None:
+                holders.setdefault(who, []).append(reads[index].key)
         if (sums := mine.get(parsed)) is None:
             sums = mine[parsed] = {}
         sums[metric] = float(value)
