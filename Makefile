@@ -18,6 +18,10 @@ COMPILE = $(UV) pip compile pyproject.toml --universal --python-version 3.11 --g
 # same machine: the whole CI run 6 min 33 s with 2, 5 min 12 s with 3). `make test PYTEST_WORKERS=0` runs it
 # in one process.
 PYTEST_WORKERS ?= 3
+# Tests write bytecode even where the environment says not to (PYTHONDONTWRITEBYTECODE, set on the CI
+# machine): a run starts about 60 Python processes (xdist workers, `kpibot serve` replicas, the CLI), and
+# without cached bytecode each compiled SQLAlchemy, pydantic and lark-oapi (10 k modules) again.
+PYTEST = env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest
 
 .PHONY: demo test run bench lint console lock clean
 
@@ -44,11 +48,8 @@ $(VENV)/.bench: $(VENV)/.dev
 demo: $(VENV)/.base  ## build a demo workspace and print a few answers
 	$(BIN)/kpibot demo
 
-# Tests write bytecode even where the environment says not to (PYTHONDONTWRITEBYTECODE, set on the CI
-# machine): a run starts about 60 Python processes (xdist workers, `kpibot serve` replicas, the CLI), and
-# without cached bytecode each compiled SQLAlchemy, pydantic and lark-oapi (10 k modules) again.
 test: $(VENV)/.dev  ## the whole suite (PostgreSQL too when KPIBOT_TEST_DATABASE_URL is set)
-	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS)
+	$(PYTEST) -q -n $(PYTEST_WORKERS)
 
 run: $(VENV)/.base  ## kpibot serve with the settings in .env
 	$(BIN)/kpibot serve
@@ -63,7 +64,7 @@ lint: $(VENV)/.dev  ## ruff, mypy on bot jobs storage ([tool.mypy]), import-lint
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
-	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_layers.py
+	$(PYTEST) -q -p no:cacheprovider tests/test_layers.py
 
 lock: $(VENV)/.dev  ## pin every dependency with hashes: requirements.lock (runtime), requirements-dev.lock (+dev)
 	$(COMPILE) -o $(LOCK)
