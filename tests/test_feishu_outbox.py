@@ -133,7 +133,9 @@ def test_sends_to_one_chat_are_paced_to_five_per_second(bot: FeishuBot) -> None:
     sends = [c for c in bot.fake.calls_to("POST", "/open-apis/im/v1/messages") if c.json["receive_id"] == "oc_paced"]
     assert len(sends) == 6
     times = sorted(c.at for c in sends)
-    assert times[-1] - times[0] >= 0.95  # six sends need five gaps of 0.2 s
+    # six sends need five gaps of 0.2 s = 1.0 s, less what a loaded box delays the first one in flight;
+    # unpaced, the six land within a few milliseconds
+    assert times[-1] - times[0] >= 0.8
     assert time.monotonic() - started < 5
 
 
